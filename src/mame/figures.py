@@ -1,0 +1,75 @@
+"""Report figures (matplotlib, one style) and their embedding as data URIs."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import textwrap
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from mame.dicom import IntensitySettings, load_display_image  # noqa: E402
+
+plt.rcParams.update({"font.size": 9, "axes.titlesize": 9, "figure.dpi": 110, "savefig.bbox": "tight"})
+BOX_COLOUR = "#ff4d4d"
+
+
+def to_data_uri(figure: plt.Figure) -> str:
+    """PNG bytes of a figure as a data URI, so the report is one self-contained file."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    plt.close(figure)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def _show(axis: plt.Axes, image: np.ndarray, title: str = "") -> None:
+    axis.imshow(image, cmap="gray", vmin=0, vmax=np.iinfo(image.dtype).max if image.dtype.kind == "u" else None)
+    axis.set_title(title)
+    axis.set_xticks([])
+    axis.set_yticks([])
+
+
+def _boxes(axis: plt.Axes, boxes: list[list[float]]) -> None:
+    for x1, y1, x2, y2 in boxes:
+        axis.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, edgecolor=BOX_COLOUR, linewidth=1.2))
+
+
+def raw_vs_processed(examples: pd.DataFrame) -> plt.Figure:
+    """Each example: raw DICOM (VOI applied, no geometry) with raw boxes, then the processed PNG."""
+    count = len(examples)
+    figure, axes = plt.subplots(2, count, figsize=(1.9 * count, 4.4), squeeze=False)
+    for column, row in enumerate(examples.itertuples(index=False)):
+        raw, _ = load_display_image(row.source, IntensitySettings())
+        _show(axes[0, column], raw, f"raw {row.laterality} {row.view}")
+        _boxes(axes[0, column], [f["box"] for f in json.loads(row.raw_findings)])
+        processed = np.asarray(Image.open(row.image).convert("L"))
+        _show(axes[1, column], processed, "processed")
+        _boxes(axes[1, column], json.loads(row.boxes))
+    figure.suptitle("Raw -> processed (crop, R flipped to L, resize, pad); lesion boxes follow the same transform")
+    return figure
+
+
+def image_prompt_pairs(healthy: pd.DataFrame) -> plt.Figure:
+    count = len(healthy)
+    figure, axes = plt.subplots(1, count, figsize=(1.9 * count, 2.6), squeeze=False)
+    for column, row in enumerate(healthy.itertuples(index=False)):
+        _show(axes[0, column], np.asarray(Image.open(row.image).convert("L")))
+        axes[0, column].set_xlabel("\n".join(textwrap.wrap(row.prompt, 24)), fontsize=8)
+    return figure
+
+
+def image_mask_pairs(lesions: pd.DataFrame) -> plt.Figure:
+    count = len(lesions)
+    figure, axes = plt.subplots(2, count, figsize=(1.9 * count, 4.2), squeeze=False)
+    for column, row in enumerate(lesions.itertuples(index=False)):
+        _show(axes[0, column], np.asarray(Image.open(row.image).convert("L")), row.categories.replace(";", "\n"))
+        _show(axes[1, column], np.asarray(Image.open(row.mask)), "mask")
+    return figure

@@ -1,0 +1,129 @@
+"""results/report.html: one self-contained page with each stage's figures, tables and captions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import platform
+import subprocess
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+import yaml
+
+from mame import figures
+
+PACKAGES = ("mame", "snakemake", "torch", "diffusers", "transformers", "pydicom", "numpy", "pandas", "scikit-image")
+
+
+@dataclass
+class DatasetFiles:
+    """What the report reads of one dataset."""
+
+    name: str
+    index: str
+    healthy: str
+    lesions: str
+
+
+@dataclass
+class Section:
+    title: str
+    caption: str
+    figure: str = ""  # data URI
+    table_html: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def _html_table(frame: pd.DataFrame, index: bool = True) -> str:
+    return frame.to_html(index=index, border=0, classes="table", na_rep="")
+
+
+def data_sections(
+    datasets: list[DatasetFiles], dataset_table: pd.DataFrame, rejects: pd.DataFrame, examples: int, seed: int = 0
+) -> list[Section]:
+    """Section 1 of the report: dataset table, rejects, raw->processed, image-prompt, image-mask."""
+    sections = [
+        Section(
+            "Datasets",
+            "Images per dataset after filtering and conversion: healthy images become image-prompt pairs "
+            "for the conditional models, images with a lesion of a selected category become image-mask "
+            "pairs for inpainting (the study's dataset table).",
+            table_html=_html_table(dataset_table),
+        ),
+        Section(
+            "Rejected files",
+            "Every file that did not become a training image, counted by stage and reason; "
+            "results/data/<dataset>/rejects.csv lists each by its pseudonymous key.",
+            table_html=_html_table(rejects, index=False) if len(rejects) else "<p>No file was rejected.</p>",
+        ),
+    ]
+    healthy = pd.concat([pd.read_csv(d.healthy, keep_default_na=False) for d in datasets], ignore_index=True)
+    lesion_parts = []
+    for dataset in datasets:
+        lesions = pd.read_csv(dataset.lesions, keep_default_na=False)
+        index = pd.read_csv(dataset.index, keep_default_na=False)[["key", "source", "findings"]]
+        lesion_parts.append(lesions.merge(index.rename(columns={"findings": "raw_findings"}), on="key"))
+    lesions = pd.concat(lesion_parts, ignore_index=True)
+    if len(lesions):
+        picked = lesions.sample(min(examples, len(lesions)), random_state=seed)
+        sections.append(Section(
+            "Raw to processed",
+            "Top: the raw DICOM after its VOI transform, lesion boxes as the dataset's tables give them. "
+            "Bottom: the processed image and the same boxes moved by the one geometry transform "
+            "(crop, flip of right breasts, resize, pad) that moved the pixels.",
+            figure=figures.to_data_uri(figures.raw_vs_processed(picked)),
+        ))
+        sections.append(Section(
+            "Image-mask pairs",
+            "Inpainting training pairs: processed image with a lesion and its mask (255 inside every "
+            "lesion box of a selected category, 0 elsewhere).",
+            figure=figures.to_data_uri(figures.image_mask_pairs(picked)),
+        ))
+    if len(healthy):
+        picked = healthy.sample(min(examples, len(healthy)), random_state=seed)
+        sections.append(Section(
+            "Image-prompt pairs",
+            "Healthy training images with their captions, built by the one prompt builder "
+            "(area for Hologic-like data, density for Siemens-like data, as in the study).",
+            figure=figures.to_data_uri(figures.image_prompt_pairs(picked)),
+        ))
+    return sections
+
+
+def provenance(config: dict) -> dict:
+    versions = {}
+    for package in PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                check=False).stdout.strip()
+    except OSError:
+        commit = ""
+    shown = json.loads(json.dumps(config))
+    shown.get("privacy", {}).pop("salt", None)  # the salt is a secret
+    return {
+        "config": yaml.safe_dump(shown, sort_keys=False),
+        "versions": versions,
+        "commit": commit or "unknown",
+        "python": platform.python_version(),
+        "machine": f"{platform.system()} {platform.machine()}",
+        "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def render(stages: dict[str, list[Section]], provenance_info: dict) -> str:
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("mame", "templates"), autoescape=jinja2.select_autoescape(["html"])
+    )
+    return environment.get_template("report.html").render(stages=stages, provenance=provenance_info)
+
+
+def write_report(path: str | Path, stages: dict[str, list[Section]], config: dict) -> None:
+    Path(path).write_text(render(stages, provenance(config)))

@@ -1,0 +1,107 @@
+# Helpers only: input functions and per-dataset settings. No rules here.
+from pathlib import Path
+
+from mame.convert import shard_count
+
+
+wildcard_constraints:
+    dataset=r"[a-z][a-z0-9_]*",
+    shard=r"\d{4}",
+
+
+DATASETS = list(config["datasets"])
+
+
+def dataset_root(dataset):
+    settings = config["datasets"][dataset]
+    if "phantom" in settings:
+        return f"results/phantom/{dataset}"
+    return settings["root"]
+
+
+def index_inputs(wildcards):
+    """A phantom dataset depends on the rule that writes it; real data on its label tables."""
+    settings = config["datasets"][wildcards.dataset]
+    if "phantom" in settings:
+        return {"root": f"results/phantom/{wildcards.dataset}"}
+    root = Path(settings["root"])
+    tables = {
+        "vindr": [root / "breast-level_annotations.csv", root / "finding_annotations.csv"],
+        "omi": [],
+        "table": [settings.get("table", "")],
+    }[settings["adapter"]]
+    return {"tables": [str(t) for t in tables]}
+
+
+def phantom_settings(dataset):
+    settings = config["datasets"][dataset]
+    return {
+        **config["phantom"],
+        "layout": settings["adapter"],
+        "images": settings["phantom"]["images"],
+        "seed": settings["phantom"]["seed"],
+    }
+
+
+def index_settings(dataset):
+    settings = config["datasets"][dataset]
+    return {
+        "adapter": settings["adapter"],
+        "root": dataset_root(dataset),
+        "table": settings.get("table"),
+        "vendor": settings["vendor"],
+        "views": config["index"]["views"],
+        "manufacturers": settings["manufacturers"],
+        "exclude_implants": config["index"]["exclude_implants"],
+    }
+
+
+def convert_settings(dataset):
+    settings = {k: v for k, v in config["convert"].items() if k != "shard_size"}
+    if config["convert"]["intensity"] == "fixed_max":
+        if "fixed_max" not in config["datasets"][dataset]:
+            raise ValueError(f"datasets.{dataset}.fixed_max is required when convert.intensity is fixed_max")
+        settings["fixed_max"] = config["datasets"][dataset]["fixed_max"]
+    return settings
+
+
+def manifest_settings(dataset):
+    settings = config["datasets"][dataset]
+    return {
+        "vendor": settings["vendor"],
+        "prompt_attribute": settings["prompt_attribute"],
+        **config["manifest"],
+    }
+
+
+def shard_ids(dataset):
+    """Shards of a dataset, known once its index exists (the index rule is a checkpoint)."""
+    index = checkpoints.index.get(dataset=dataset).output.index
+    with open(index) as handle:
+        rows = sum(1 for _ in handle) - 1
+    return [f"{i:04d}" for i in range(shard_count(rows, config["convert"]["shard_size"]))]
+
+
+def shard_tables(wildcards):
+    return [f"results/work/{wildcards.dataset}/shards/{s}.csv" for s in shard_ids(wildcards.dataset)]
+
+
+def shard_rejects(wildcards):
+    return [f"results/work/{wildcards.dataset}/shards/{s}.rejects.csv" for s in shard_ids(wildcards.dataset)]
+
+
+def fusion_datasets():
+    return config["fusion"]["datasets"] or DATASETS
+
+
+def data_outputs():
+    return [
+        *expand("results/data/{dataset}/healthy.csv", dataset=DATASETS),
+        "results/data/fusion/healthy.csv",
+        "results/tables/dataset_table.csv",
+    ]
+
+
+for _name in config["fusion"]["datasets"]:
+    if _name not in config["datasets"]:
+        raise ValueError(f"fusion.datasets names {_name!r}, which is not in datasets ({', '.join(DATASETS)})")

@@ -1,0 +1,127 @@
+# Data stage: phantom (demo only) -> index (headers) -> convert (shards) -> manifests -> dataset table.
+
+
+rule phantom:
+    output:
+        directory("results/phantom/{dataset}"),
+    log:
+        "logs/phantom/{dataset}.log",
+    params:
+        settings=lambda wildcards: phantom_settings(wildcards.dataset),
+    conda:
+        "../../envs/mame.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    script:
+        "../scripts/phantom.py"
+
+
+checkpoint index:
+    input:
+        unpack(index_inputs),
+    output:
+        index="results/work/{dataset}/index.csv",
+        rejects="results/work/{dataset}/index_rejects.csv",
+    log:
+        "logs/index/{dataset}.log",
+    params:
+        settings=lambda wildcards: index_settings(wildcards.dataset),
+        salt=config["privacy"]["salt"],
+    conda:
+        "../../envs/mame.yaml"
+    threads: 4
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    script:
+        "../scripts/index.py"
+
+
+rule convert_shard:
+    input:
+        index="results/work/{dataset}/index.csv",
+    output:
+        table="results/work/{dataset}/shards/{shard}.csv",
+        rejects="results/work/{dataset}/shards/{shard}.rejects.csv",
+        images=directory("results/data/{dataset}/images/{shard}"),
+    log:
+        "logs/convert/{dataset}/{shard}.log",
+    params:
+        settings=lambda wildcards: convert_settings(wildcards.dataset),
+        shard_size=config["convert"]["shard_size"],
+    conda:
+        "../../envs/mame.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=120,
+    script:
+        "../scripts/convert.py"
+
+
+rule manifest:
+    input:
+        shards=shard_tables,
+        shard_rejects=shard_rejects,
+        index_rejects="results/work/{dataset}/index_rejects.csv",
+    output:
+        images="results/data/{dataset}/images.csv",
+        healthy="results/data/{dataset}/healthy.csv",
+        metadata="results/data/{dataset}/metadata.jsonl",
+        lesions="results/data/{dataset}/lesions.csv",
+        masks=directory("results/data/{dataset}/masks"),
+        rejects="results/data/{dataset}/rejects.csv",
+    log:
+        "logs/manifest/{dataset}.log",
+    params:
+        settings=lambda wildcards: manifest_settings(wildcards.dataset),
+    conda:
+        "../../envs/mame.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    script:
+        "../scripts/manifest.py"
+
+
+rule fusion_manifest:
+    input:
+        healthy=expand("results/data/{dataset}/healthy.csv", dataset=fusion_datasets()),
+    output:
+        healthy="results/data/fusion/healthy.csv",
+        metadata="results/data/fusion/metadata.jsonl",
+    log:
+        "logs/manifest/fusion.log",
+    params:
+        datasets=fusion_datasets(),
+        attributes={name: config["datasets"][name]["prompt_attribute"] for name in fusion_datasets()},
+    conda:
+        "../../envs/mame.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/fusion_manifest.py"
+
+
+rule dataset_table:
+    input:
+        healthy=expand("results/data/{dataset}/healthy.csv", dataset=DATASETS),
+        lesions=expand("results/data/{dataset}/lesions.csv", dataset=DATASETS),
+        rejects=expand("results/data/{dataset}/rejects.csv", dataset=DATASETS),
+    output:
+        csv=report("results/tables/dataset_table.csv", caption="../report/dataset_table.rst", category="Data"),
+        markdown="results/tables/dataset_table.md",
+        latex="results/tables/dataset_table.tex",
+        rejects="results/tables/rejects_by_reason.csv",
+    log:
+        "logs/tables/dataset_table.log",
+    params:
+        datasets=DATASETS,
+    conda:
+        "../../envs/mame.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/dataset_table.py"

@@ -1,0 +1,26 @@
+# The report: results/report.html (self-contained) built from every stage's outputs.
+
+
+rule report:
+    input:
+        index=expand("results/work/{dataset}/index.csv", dataset=DATASETS),
+        healthy=expand("results/data/{dataset}/healthy.csv", dataset=DATASETS),
+        lesions=expand("results/data/{dataset}/lesions.csv", dataset=DATASETS),
+        fusion="results/data/fusion/healthy.csv",
+        dataset_table="results/tables/dataset_table.csv",
+        rejects="results/tables/rejects_by_reason.csv",
+    output:
+        "results/report.html",
+    log:
+        "logs/report.log",
+    params:
+        datasets=DATASETS,
+        examples=config["report"]["examples"],
+        config=config,
+    conda:
+        "../../envs/mame.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/report.py"

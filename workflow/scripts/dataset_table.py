@@ -1,0 +1,26 @@
+"""Rule dataset_table: the study's dataset table (CSV + Markdown) and rejects counted by reason."""
+
+from mame.logs import log_to
+
+log_to(snakemake.log[0])
+
+import pandas as pd  # noqa: E402
+
+from mame.manifest import dataset_table  # noqa: E402
+from mame.tables import write_latex, write_markdown  # noqa: E402
+
+names = snakemake.params.datasets
+counts = {
+    name: (len(pd.read_csv(healthy)), len(pd.read_csv(lesions)))
+    for name, healthy, lesions in zip(names, snakemake.input.healthy, snakemake.input.lesions, strict=True)
+}
+table = dataset_table(counts)
+table.to_csv(snakemake.output.csv)
+write_markdown(table, snakemake.output.markdown)
+write_latex(table, snakemake.output.latex)
+rejects = pd.concat(
+    [pd.read_csv(path, keep_default_na=False).assign(dataset=name) for name, path in zip(names, snakemake.input.rejects, strict=True)],
+    ignore_index=True,
+)
+by_reason = rejects.groupby(["dataset", "stage", "reason"]).size().rename("images").reset_index()
+by_reason.to_csv(snakemake.output.rejects, index=False)

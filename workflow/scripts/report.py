@@ -1,0 +1,25 @@
+"""Rule report: assemble results/report.html from the stages' tables and images."""
+
+from mame.logs import log_to
+
+log_to(snakemake.log[0])
+
+import pandas as pd  # noqa: E402
+
+from mame.report import DatasetFiles, data_sections, write_report  # noqa: E402
+
+datasets = [
+    DatasetFiles(name, index, healthy, lesions)
+    for name, index, healthy, lesions in zip(
+        snakemake.params.datasets, snakemake.input.index, snakemake.input.healthy, snakemake.input.lesions, strict=True
+    )
+]
+stages = {
+    "Data": data_sections(
+        datasets,
+        pd.read_csv(snakemake.input.dataset_table, index_col=0),
+        pd.read_csv(snakemake.input.rejects),
+        snakemake.params.examples,
+    )
+}
+write_report(snakemake.output[0], stages, snakemake.params.config)
