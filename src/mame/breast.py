@@ -28,7 +28,10 @@ def breast_mask(image: np.ndarray) -> np.ndarray:
     """
     if image.min() == image.max():
         raise Rejection("no_breast", "image has a single intensity")
-    threshold = threshold_otsu(image)
+    # Otsu alone splits fat from dense tissue when the breast fills most of the detector, so the
+    # threshold is capped just above the air level (the darkest percentile) to keep thin fatty skin.
+    low, high = np.percentile(image, [1, 99])
+    threshold = min(float(threshold_otsu(image)), low + 0.08 * (high - low))
     mask = image > threshold
     labels, count = ndimage.label(mask)
     if count == 0:
