@@ -5,7 +5,11 @@ from snakemake.utils import min_version, validate
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# A config file given with --configfile is complete by itself (config/thesis.yaml is): it replaces
+# the demo default instead of being merged over it, so no demo dataset leaks into a real run.
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
 
 
 validate(config, "workflow/schemas/config.schema.yaml")

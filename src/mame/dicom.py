@@ -129,8 +129,9 @@ def modality_transform(values: np.ndarray, ds: Dataset) -> np.ndarray:
 def _lut_data(item: Dataset) -> np.ndarray:
     data = item.LUTData
     if isinstance(data, bytes | bytearray):
-        bits = int(item.LUTDescriptor[2])
-        return np.frombuffer(data, dtype="<u2" if bits > 8 else "u1")
+        # entries are 16-bit words whatever the descriptor's bit count; a few writers pack 8-bit bytes
+        entries = int(item.LUTDescriptor[0]) or 65536
+        return np.frombuffer(data, dtype="u1" if len(data) == entries else "<u2")
     return np.asarray(data)
 
 

@@ -247,6 +247,8 @@ def build_index(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return (index, rejects). Rejects carry key, stage, reason, detail and the private source."""
     root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"dataset {dataset!r}: root folder {root} does not exist (datasets.{dataset}.root)")
     found = candidates(adapter, root, Path(table) if table else None)
     jobs = [(root, candidate, filters) for candidate in found]
     rows, rejects = [], []

@@ -222,7 +222,7 @@ def build_dataset(settings: PhantomSettings, case: Case, index: int, pixels: np.
     _set_voi(ds, case)
     ds.PixelData = pixels.tobytes()
     if case.jpeg2000:
-        ds.compress(JPEG2000Lossless, encoding_plugin="pylibjpeg")
+        ds.compress(JPEG2000Lossless, encoding_plugin="pylibjpeg", generate_instance_uid=False)
     if case.special == "unsupported_syntax":
         ds.file_meta.TransferSyntaxUID = MPEG2_SYNTAX
         ds.PixelData = encapsulate([pixels.tobytes()])

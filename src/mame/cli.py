@@ -1,0 +1,223 @@
+"""`mame` command: each pipeline stage as a subcommand, for use outside Snakemake.
+
+Bad input ends with exit status 2 (usage) or 1 (a file that cannot be processed) and one line
+saying why; tracebacks are for bugs, not for users' files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mame.rejections import Rejection
+
+log = logging.getLogger("mame")
+
+
+def _cmd_phantom(args: argparse.Namespace) -> int:
+    from mame.phantom import PhantomSettings, write_phantom
+
+    settings = PhantomSettings(layout=args.layout, images=args.images, rows=args.rows, cols=args.cols,
+                               seed=args.seed, jpeg2000_share=args.jpeg2000_share, broken=not args.no_broken,
+                               extras=not args.no_extras)
+    summary = write_phantom(args.out, settings)
+    print(json.dumps(summary, sort_keys=True))
+    return 0
+
+
+def _cmd_index(args: argparse.Namespace) -> int:
+    from mame.index import IndexFilters, build_index
+
+    filters = IndexFilters(views=tuple(v.upper() for v in args.views), manufacturers=tuple(args.manufacturers),
+                           exclude_implants=not args.keep_implants)
+    index, rejects = build_index(args.name or Path(args.root).name, args.adapter, args.root, args.vendor, args.salt,
+                                 filters, table=args.table, workers=args.workers)
+    index.to_csv(args.out, index=False)
+    rejects.to_csv(args.rejects, index=False)
+    print(f"{len(index)} images indexed, {len(rejects)} rejected -> {args.out}, {args.rejects}")
+    return 0
+
+
+def _convert_settings(args: argparse.Namespace):
+    from mame.convert import ConvertSettings
+
+    return ConvertSettings.from_dict({
+        "size": args.size, "crop": args.crop, "intensity": args.intensity, "bit_depth": args.bit_depth,
+        "fixed_max": args.fixed_max, "channels": args.channels,
+    })
+
+
+def _cmd_convert(args: argparse.Namespace) -> int:
+    from mame.convert import convert_image, save_png
+    from mame.dicom import read_header
+
+    settings = _convert_settings(args)
+    try:
+        header = read_header(args.input)
+        laterality = (args.laterality or str(getattr(header, "ImageLaterality", "") or
+                                             getattr(header, "Laterality", ""))).upper()
+        if laterality not in ("L", "R"):
+            raise Rejection("no_laterality", "the header has none; pass --laterality L or R")
+        boxes = np.array([[float(v) for v in box.split(",")] for box in args.box], dtype=np.float64).reshape(-1, 4)
+        result = convert_image(args.input, laterality, boxes, settings)
+    except Rejection as rejection:
+        print(f"mame convert: {args.input}: cannot convert: {rejection}", file=sys.stderr)
+        return 1
+    save_png(result.image, args.output, settings.channels, settings.png_compression)
+    out = {"output": str(args.output), "laterality": laterality, "area_fraction": round(result.area_fraction, 4)}
+    if len(boxes):
+        out["boxes"] = [[round(float(v), 2) for v in box] for box in result.boxes]
+    print(json.dumps(out))
+    return 0
+
+
+def _cmd_convert_shard(args: argparse.Namespace) -> int:
+    from mame.convert import convert_shard, shard_slice
+
+    index = pd.read_csv(args.index, dtype=str, keep_default_na=False)
+    rows = shard_slice(index, args.shard, args.shard_size)
+    converted, rejects = convert_shard(rows, args.images, _convert_settings(args))
+    converted.to_csv(args.out, index=False)
+    rejects.to_csv(args.rejects, index=False)
+    print(f"{len(converted)} converted, {len(rejects)} rejected -> {args.out}")
+    return 0
+
+
+def _cmd_manifest(args: argparse.Namespace) -> int:
+    from mame.manifest import ManifestSettings, build_manifests, write_metadata_jsonl
+
+    converted = pd.concat([pd.read_csv(p, dtype={"density": str, "split": str}, keep_default_na=False)
+                           for p in args.converted], ignore_index=True)
+    settings = ManifestSettings(vendor=args.vendor, prompt_attribute=args.prompt_attribute,
+                                area_thresholds=tuple(args.area_thresholds),
+                                lesion_categories=tuple(args.lesion_categories))
+    out = Path(args.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    healthy, lesions, excluded = build_manifests(converted, settings, out / "masks")
+    healthy.to_csv(out / "healthy.csv", index=False)
+    lesions.to_csv(out / "lesions.csv", index=False)
+    excluded.to_csv(out / "excluded.csv", index=False)
+    write_metadata_jsonl(healthy, out / "metadata.jsonl")
+    print(f"{len(healthy)} healthy, {len(lesions)} with lesion, {len(excluded)} excluded -> {out}")
+    return 0
+
+
+def _cmd_prompt(args: argparse.Namespace) -> int:
+    from mame.prompts import build_prompt
+
+    print(build_prompt(args.view, area=args.area, density=args.density, vendor=args.vendor, priority=args.priority))
+    return 0
+
+
+def _cmd_check_config(args: argparse.Namespace) -> int:
+    from mame.config import load_config
+
+    load_config(args.config)
+    print(f"{args.config}: valid")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from mame.prompts import AREA_WORDS, DENSITY_WORDS, PRIORITIES
+
+    parser = argparse.ArgumentParser(prog="mame", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("phantom", help="write a phantom DICOM dataset (VinDr- or OMI-DB-like layout)")
+    p.add_argument("out", help="dataset folder to create")
+    p.add_argument("--layout", choices=["vindr", "omi"], required=True)
+    p.add_argument("--images", type=int, default=120, help="usable images (broken/filtered files come on top)")
+    p.add_argument("--rows", type=int, default=320, help="detector rows (3328 for real Hologic size)")
+    p.add_argument("--cols", type=int, default=256, help="detector columns (2560 for real Hologic size)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--jpeg2000-share", type=float, default=0.3)
+    p.add_argument("--no-broken", action="store_true", help="leave out the deliberately broken files")
+    p.add_argument("--no-extras", action="store_true", help="leave out FOR PROCESSING / extra views / implants")
+    p.set_defaults(func=_cmd_phantom)
+
+    p = sub.add_parser("index", help="read headers of a dataset into an index and a rejects table")
+    p.add_argument("root")
+    p.add_argument("--adapter", choices=["vindr", "omi", "table"], required=True)
+    p.add_argument("--vendor", required=True, help="vendor word for prompts, e.g. hologic")
+    p.add_argument("--table", help="CSV of paths and labels (adapter table)")
+    p.add_argument("--name", help="dataset name (default: the folder name)")
+    p.add_argument("--views", nargs="+", default=["CC", "MLO"])
+    p.add_argument("--manufacturers", nargs="*", default=[])
+    p.add_argument("--keep-implants", action="store_true")
+    p.add_argument("--salt", default="mame-demo-salt", help="secret for pseudonymous keys")
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--out", default="index.csv")
+    p.add_argument("--rejects", default="index_rejects.csv")
+    p.set_defaults(func=_cmd_index)
+
+    def conversion_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--size", type=int, default=512)
+        p.add_argument("--crop", choices=["breast", "center"], default="breast")
+        p.add_argument("--intensity", choices=["voi", "fixed_max"], default="voi")
+        p.add_argument("--fixed-max", type=float, help="divisor for --intensity fixed_max (4095 OMI-H, 3500 VinDr)")
+        p.add_argument("--bit-depth", type=int, choices=[8, 16], default=8)
+        p.add_argument("--channels", type=int, choices=[1, 3], default=1)
+
+    p = sub.add_parser("convert", help="convert one DICOM file to a processed PNG")
+    p.add_argument("input")
+    p.add_argument("output")
+    p.add_argument("--laterality", choices=["L", "R"], help="override the header's laterality")
+    p.add_argument("--box", action="append", default=[], metavar="X1,Y1,X2,Y2",
+                   help="a raw-image box to map into the processed image (repeatable)")
+    conversion_options(p)
+    p.set_defaults(func=_cmd_convert)
+
+    p = sub.add_parser("convert-shard", help="convert one shard of an index")
+    p.add_argument("index")
+    p.add_argument("--shard", type=int, default=0)
+    p.add_argument("--shard-size", type=int, default=500)
+    p.add_argument("--images", default="images", help="folder for the PNGs")
+    p.add_argument("--out", default="converted.csv")
+    p.add_argument("--rejects", default="convert_rejects.csv")
+    conversion_options(p)
+    p.set_defaults(func=_cmd_convert_shard)
+
+    p = sub.add_parser("manifest", help="healthy (image-prompt) and lesion (image-mask) manifests")
+    p.add_argument("converted", nargs="+", help="converted tables (convert-shard outputs)")
+    p.add_argument("--vendor", required=True)
+    p.add_argument("--prompt-attribute", choices=["area", "density", "none"], default="area")
+    p.add_argument("--area-thresholds", type=float, nargs=2, default=[0.4, 0.6])
+    p.add_argument("--lesion-categories", nargs="+", default=["Mass", "Suspicious Calcification"])
+    p.add_argument("--out-dir", default="manifest")
+    p.set_defaults(func=_cmd_manifest)
+
+    p = sub.add_parser("prompt", help="print the caption the prompt builder makes")
+    p.add_argument("--view", choices=["CC", "MLO"], required=True)
+    p.add_argument("--area", choices=AREA_WORDS)
+    p.add_argument("--density", choices=list(DENSITY_WORDS.values()))
+    p.add_argument("--vendor")
+    p.add_argument("--priority", choices=PRIORITIES, default="area")
+    p.set_defaults(func=_cmd_prompt)
+
+    p = sub.add_parser("check-config", help="validate a config file against the workflow's schema")
+    p.add_argument("config")
+    p.set_defaults(func=_cmd_check_config)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError, KeyError) as err:
+        print(f"mame {args.command}: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
