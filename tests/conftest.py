@@ -17,7 +17,9 @@ from pydicom.uid import ExplicitVRLittleEndian, generate_uid  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 
 
-def make_mammogram_dataset(pixels: np.ndarray, bits: int = 12, photometric: str = "MONOCHROME2", **header) -> Dataset:
+def make_mammogram_dataset(
+    pixels: np.ndarray, bits: int = 12, photometric: str = "MONOCHROME2", **header
+) -> Dataset:
     """A minimal MG dataset around `pixels` (uint16 stored values); header fields override defaults."""
     ds = Dataset()
     ds.file_meta = FileMetaDataset()

@@ -18,8 +18,9 @@ from mame.phantom import PhantomSettings, write_phantom
 @pytest.fixture(scope="module")
 def converted(tmp_path_factory):
     root = tmp_path_factory.mktemp("convert")
-    write_phantom(root / "raw", PhantomSettings(layout="vindr", images=16, rows=160, cols=128, seed=5,
-                                                lesion_share=0.5))
+    write_phantom(
+        root / "raw", PhantomSettings(layout="vindr", images=16, rows=160, cols=128, seed=5, lesion_share=0.5)
+    )
     index, _ = build_index("vindr", "vindr", root / "raw", "siemens", "salt", IndexFilters())
     table, rejects = convert_shard(index, root / "images", ConvertSettings(size=64))
     return root, index, table, rejects
@@ -44,9 +45,9 @@ def test_every_indexed_image_converts_to_a_keyed_png(converted):
 
 def test_lesion_boxes_stay_inside_the_processed_image(converted):
     _, _, table, _ = converted
-    found = [(row, json.loads(row.findings)) for row in table.itertuples() if json.loads(row.findings)]
+    found = [json.loads(row.findings) for row in table.itertuples() if json.loads(row.findings)]
     assert found
-    for row, findings in found:
+    for findings in found:
         for finding in findings:
             x1, y1, x2, y2 = finding["box"]
             assert 0 <= x1 < x2 <= 64 and 0 <= y1 < y2 <= 64
@@ -57,7 +58,11 @@ def test_manifests_pair_images_with_prompts_and_masks(converted, tmp_path):
     settings = ManifestSettings(vendor="siemens", prompt_attribute="density")
     healthy, lesions, excluded = build_manifests(table, settings, tmp_path / "masks")
     assert len(healthy) + len(lesions) + len(excluded) == len(table)
-    assert healthy["prompt"].str.fullmatch(r"a mammogram in (CC|MLO) view with (very low|low|high|very high) density").all()
+    assert (
+        healthy["prompt"]
+        .str.fullmatch(r"a mammogram in (CC|MLO) view with (very low|low|high|very high) density")
+        .all()
+    )
     assert set(healthy["split"]) <= {"train", "holdout"}
     for row in lesions.itertuples():
         mask = np.asarray(Image.open(row.mask))
@@ -80,8 +85,9 @@ def test_lesion_categories_are_selectable(converted, tmp_path):
 def test_density_prompts_refuse_images_without_density(converted, tmp_path):
     _, _, table, _ = converted
     blanked = table.assign(density="")
-    healthy, _, excluded = build_manifests(blanked, ManifestSettings(vendor="x", prompt_attribute="density"),
-                                           tmp_path / "m")
+    healthy, _, excluded = build_manifests(
+        blanked, ManifestSettings(vendor="x", prompt_attribute="density"), tmp_path / "m"
+    )
     assert healthy.empty and (excluded["reason"] == "missing_density").sum() > 0
 
 
@@ -91,12 +97,17 @@ def test_mask_edges_round_outwards():
 
 
 def test_fusion_inserts_each_vendor_and_keeps_one_attribute():
-    omi = pd.DataFrame({"view": ["CC"], "area": ["big"], "density": [""], "vendor": ["hologic"], "image": ["a.png"]})
-    vindr = pd.DataFrame({"view": ["MLO"], "area": ["small"], "density": ["high"], "vendor": ["siemens"],
-                          "image": ["b.png"]})
+    omi = pd.DataFrame(
+        {"view": ["CC"], "area": ["big"], "density": [""], "vendor": ["hologic"], "image": ["a.png"]}
+    )
+    vindr = pd.DataFrame(
+        {"view": ["MLO"], "area": ["small"], "density": ["high"], "vendor": ["siemens"], "image": ["b.png"]}
+    )
     fused = fusion_manifest({"omi": omi, "vindr": vindr}, {"omi": "area", "vindr": "density"})
-    assert fused["prompt"].tolist() == ["a hologic mammogram in CC view with big area",
-                                        "a siemens mammogram in MLO view with high density"]
+    assert fused["prompt"].tolist() == [
+        "a hologic mammogram in CC view with big area",
+        "a siemens mammogram in MLO view with high density",
+    ]
 
 
 def test_dataset_table_adds_a_combined_column():

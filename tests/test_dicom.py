@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pydicom
 import pytest
+from conftest import make_mammogram_dataset
 from pydicom.dataset import Dataset
 from pydicom.pixels import apply_voi_lut
 from pydicom.sequence import Sequence
 
-from conftest import make_mammogram_dataset
 from mame.dicom import IntensitySettings, intensity_lut, load_display_image, window
 from mame.rejections import Rejection
 
@@ -32,7 +32,9 @@ def test_monochrome1_is_inverted_after_the_window():
 
 
 def test_linear_exact_window():
-    ds = make_mammogram_dataset(STORED, WindowCenter="2048", WindowWidth="1024", VOILUTFunction="LINEAR_EXACT")
+    ds = make_mammogram_dataset(
+        STORED, WindowCenter="2048", WindowWidth="1024", VOILUTFunction="LINEAR_EXACT"
+    )
     assert convert(ds).tolist() == [[0, 0, 64, 128], [191, 255, 255, 0]]
 
 
@@ -42,8 +44,9 @@ def test_sigmoid_window():
 
 
 def test_first_of_several_window_presets_is_used():
-    ds = make_mammogram_dataset(STORED, WindowCenter=["2048", "100"], WindowWidth=["1024", "50"],
-                                VOILUTFunction="LINEAR_EXACT")
+    ds = make_mammogram_dataset(
+        STORED, WindowCenter=["2048", "100"], WindowWidth=["1024", "50"], VOILUTFunction="LINEAR_EXACT"
+    )
     assert convert(ds)[0, 2] == 64
 
 
@@ -64,20 +67,30 @@ def test_voi_lut_sequence_applies_and_is_preferred_over_a_window():
 
 def test_rescale_slope_and_intercept_come_before_the_window():
     stored = np.array([[50, 300, 550, 1050]], dtype=np.uint16)
-    ds = make_mammogram_dataset(stored, RescaleSlope="2", RescaleIntercept="-100", WindowCenter="1000",
-                                WindowWidth="2000", VOILUTFunction="LINEAR_EXACT")
+    ds = make_mammogram_dataset(
+        stored,
+        RescaleSlope="2",
+        RescaleIntercept="-100",
+        WindowCenter="1000",
+        WindowWidth="2000",
+        VOILUTFunction="LINEAR_EXACT",
+    )
     assert convert(ds).tolist() == [[0, 64, 128, 255]]
 
 
 def test_fixed_max_divides_the_voi_output_like_the_study():
     stored = np.array([[1024, 2048, 4095]], dtype=np.uint16)
-    ds = make_mammogram_dataset(stored, WindowCenter="2048", WindowWidth="4096", VOILUTFunction="LINEAR_EXACT")
+    ds = make_mammogram_dataset(
+        stored, WindowCenter="2048", WindowWidth="4096", VOILUTFunction="LINEAR_EXACT"
+    )
     # unit x/4096, in pydicom's window range (x 4095), divided by 3500 and clipped
     assert convert(ds, mode="fixed_max", fixed_max=3500).tolist() == [[75, 149, 255]]
 
 
 def test_sixteen_bit_output():
-    ds = make_mammogram_dataset(STORED, WindowCenter="2048", WindowWidth="1024", VOILUTFunction="LINEAR_EXACT")
+    ds = make_mammogram_dataset(
+        STORED, WindowCenter="2048", WindowWidth="1024", VOILUTFunction="LINEAR_EXACT"
+    )
     out = convert(ds, bit_depth=16)
     assert out.dtype == np.uint16
     assert out[0, 2] == 16384 and out[1, 2] == 65535
@@ -90,8 +103,9 @@ def test_without_any_voi_the_image_range_is_stretched():
 
 def test_signed_pixels_index_the_table_in_twos_complement():
     stored = np.array([[-2048, -1, 0, 2047]], dtype=np.int16)
-    ds = make_mammogram_dataset(stored, PixelRepresentation=1, WindowCenter="0", WindowWidth="4096",
-                                VOILUTFunction="LINEAR_EXACT")
+    ds = make_mammogram_dataset(
+        stored, PixelRepresentation=1, WindowCenter="0", WindowWidth="4096", VOILUTFunction="LINEAR_EXACT"
+    )
     assert convert(ds).tolist() == [[0, 127, 128, 255]]
 
 
@@ -121,7 +135,9 @@ def test_load_display_image_rejects_a_non_dicom_file(tmp_path):
 def test_load_display_image_reads_jpeg2000(tmp_path):
     rng = np.random.default_rng(1)
     stored = rng.integers(0, 4096, size=(64, 48)).astype(np.uint16)
-    ds = make_mammogram_dataset(stored, WindowCenter="2048", WindowWidth="4096", VOILUTFunction="LINEAR_EXACT")
+    ds = make_mammogram_dataset(
+        stored, WindowCenter="2048", WindowWidth="4096", VOILUTFunction="LINEAR_EXACT"
+    )
     ds.compress(pydicom.uid.JPEG2000Lossless, encoding_plugin="pylibjpeg")
     ds.save_as(tmp_path / "j2k.dcm", enforce_file_format=True)
     image, _ = load_display_image(tmp_path / "j2k.dcm", IntensitySettings())

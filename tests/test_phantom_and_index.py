@@ -39,9 +39,13 @@ def test_same_seed_same_bytes(tmp_path, phantoms):
 
 
 def test_vindr_layout_has_its_tables_and_files(phantoms):
-    breast = pd.read_csv(phantoms / "vindr" / "breast-level_annotations.csv", dtype=str, keep_default_na=False)
+    breast = pd.read_csv(
+        phantoms / "vindr" / "breast-level_annotations.csv", dtype=str, keep_default_na=False
+    )
     findings = pd.read_csv(phantoms / "vindr" / "finding_annotations.csv", dtype=str, keep_default_na=False)
-    assert {"study_id", "image_id", "laterality", "view_position", "breast_density", "split"} <= set(breast.columns)
+    assert {"study_id", "image_id", "laterality", "view_position", "breast_density", "split"} <= set(
+        breast.columns
+    )
     assert set(breast["breast_density"]) <= {f"DENSITY {x}" for x in "ABCD"}
     assert "['No Finding']" in set(findings["finding_categories"])
     assert len(list((phantoms / "vindr" / "images").glob("*/*.dicom"))) >= 12
@@ -50,18 +54,29 @@ def test_vindr_layout_has_its_tables_and_files(phantoms):
 def test_omi_layout_has_imagedb_marks(phantoms):
     databases = list((phantoms / "omi" / "data").glob("*/imagedb_*.json"))
     assert databases
-    marks = [m for db in databases for study in json.loads(db.read_text())["STUDIES"].values()
-             for series in study["SERIES"].values() for image in series.values() for m in image["marks"]]
+    marks = [
+        m
+        for db in databases
+        for study in json.loads(db.read_text())["STUDIES"].values()
+        for series in study["SERIES"].values()
+        for image in series.values()
+        for m in image["marks"]
+    ]
     assert all({"X1", "Y1", "X2", "Y2"} <= set(m) for m in marks)
 
 
 def test_headers_vary_like_real_ones(tmp_path):
-    write_phantom(tmp_path, PhantomSettings(layout="vindr", images=40, rows=96, cols=80, seed=0, broken=False,
-                                            extras=False))
+    write_phantom(
+        tmp_path,
+        PhantomSettings(layout="vindr", images=40, rows=96, cols=80, seed=0, broken=False, extras=False),
+    )
     headers = [pydicom.dcmread(p, stop_before_pixels=True) for p in tmp_path.rglob("*.dicom")]
     assert {h.BitsStored for h in headers} == {12, 14}
     assert {h.PhotometricInterpretation for h in headers} == {"MONOCHROME1", "MONOCHROME2"}
-    assert {str(h.file_meta.TransferSyntaxUID) for h in headers} >= {"1.2.840.10008.1.2.1", "1.2.840.10008.1.2.4.90"}
+    assert {str(h.file_meta.TransferSyntaxUID) for h in headers} >= {
+        "1.2.840.10008.1.2.1",
+        "1.2.840.10008.1.2.4.90",
+    }
     assert any("VOILUTSequence" in h for h in headers)
     assert {str(h.VOILUTFunction) for h in headers if "VOILUTFunction" in h} >= {"LINEAR", "SIGMOID"}
     assert all(str(h.PatientName).startswith("PHANTOM") and h.PatientID and h.StudyDate for h in headers)
@@ -86,10 +101,26 @@ def test_mlo_has_a_pectoral_muscle_and_cc_has_none():
 
 
 EXPECTED_REJECTS = {
-    "vindr": {"for_processing": 2, "view_not_selected": 2, "truncated": 1, "unreadable": 1, "not_mammogram": 1,
-              "no_laterality": 1, "file_missing": 1, "not_in_table": 1},
-    "omi": {"for_processing": 2, "view_not_selected": 3, "implant": 1, "unsupported_transfer_syntax": 1,
-            "truncated": 1, "unreadable": 1, "not_mammogram": 1, "no_laterality": 1},
+    "vindr": {
+        "for_processing": 2,
+        "view_not_selected": 2,
+        "truncated": 1,
+        "unreadable": 1,
+        "not_mammogram": 1,
+        "no_laterality": 1,
+        "file_missing": 1,
+        "not_in_table": 1,
+    },
+    "omi": {
+        "for_processing": 2,
+        "view_not_selected": 3,
+        "implant": 1,
+        "unsupported_transfer_syntax": 1,
+        "truncated": 1,
+        "unreadable": 1,
+        "not_mammogram": 1,
+        "no_laterality": 1,
+    },
 }
 
 
@@ -104,12 +135,15 @@ def test_every_broken_or_filtered_file_is_rejected_with_its_reason(phantoms, lay
 
 
 def test_filters_are_configurable(phantoms):
-    filters = IndexFilters(views=("CC", "MLO", "ML", "LM"), manufacturers=("HOLOGIC",), exclude_implants=False)
+    filters = IndexFilters(
+        views=("CC", "MLO", "ML", "LM"), manufacturers=("HOLOGIC",), exclude_implants=False
+    )
     index, rejects = build_index("omi", "omi", phantoms / "omi", "hologic", "salt", filters)
     assert "implant" not in set(rejects["reason"])
     assert {"ML", "LM"} <= set(index["view"])
-    _, siemens_only = build_index("omi", "omi", phantoms / "omi", "hologic", "salt",
-                                  IndexFilters(manufacturers=("SIEMENS",)))
+    _, siemens_only = build_index(
+        "omi", "omi", phantoms / "omi", "hologic", "salt", IndexFilters(manufacturers=("SIEMENS",))
+    )
     # every MG, presentation, CC/MLO file with a laterality is checked for its maker before the rest
     assert (siemens_only["reason"] == "manufacturer_not_selected").sum() == 15
 
@@ -130,8 +164,18 @@ def test_parallel_index_equals_serial(phantoms):
 def test_table_adapter_reads_a_generic_csv(phantoms, tmp_path):
     index, _ = build_index("vindr", "vindr", phantoms / "vindr", "siemens", "salt", IndexFilters())
     root = phantoms / "vindr"
-    rows = [{"path": str(p)[len(str(root)) + 1:], "density": "C", "x1": "", "y1": "", "x2": "", "y2": "",
-             "category": ""} for p in index["source"][:3]]
+    rows = [
+        {
+            "path": str(p)[len(str(root)) + 1 :],
+            "density": "C",
+            "x1": "",
+            "y1": "",
+            "x2": "",
+            "y2": "",
+            "category": "",
+        }
+        for p in index["source"][:3]
+    ]
     rows.append({"path": "images/missing.dicom", "density": "A"})
     table = tmp_path / "labels.csv"
     pd.DataFrame(rows).to_csv(table, index=False)

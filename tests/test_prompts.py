@@ -33,8 +33,10 @@ def test_no_attribute_gives_the_bare_view_prompt():
     assert build_prompt("CC") == "a mammogram in CC view"
 
 
-@pytest.mark.parametrize(("fraction", "word"), [(0.0, "small"), (0.399, "small"), (0.4, "medium"),
-                                                (0.599, "medium"), (0.6, "big"), (1.0, "big")])
+@pytest.mark.parametrize(
+    ("fraction", "word"),
+    [(0.0, "small"), (0.399, "small"), (0.4, "medium"), (0.599, "medium"), (0.6, "big"), (1.0, "big")],
+)
 def test_area_bins_at_the_study_thresholds(fraction, word):
     assert area_word(fraction) == word
 
@@ -44,8 +46,9 @@ def test_area_thresholds_are_configurable():
     assert area_word(0.55, (0.3, 0.5)) == "big"
 
 
-@pytest.mark.parametrize(("density", "word"), [("A", "very low"), ("B", "low"), ("DENSITY C", "high"),
-                                              ("d", "very high")])
+@pytest.mark.parametrize(
+    ("density", "word"), [("A", "very low"), ("B", "low"), ("DENSITY C", "high"), ("d", "very high")]
+)
 def test_density_words(density, word):
     assert density_word(density) == word
 

@@ -118,7 +118,12 @@ def _add_mass(rng: np.random.Generator, anatomy: Anatomy, inner: np.ndarray, sca
     yy, xx = np.ogrid[0:rows, 0:cols]
     r = np.sqrt(((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2)
     anatomy.signal += (0.22 * np.clip(1.4 - r, 0, 0.4) / 0.4).astype(np.float32)
-    box = (max(0.0, cx - 1.4 * rx), max(0.0, cy - 1.4 * ry), min(cols, cx + 1.4 * rx + 1), min(rows, cy + 1.4 * ry + 1))
+    box = (
+        max(0.0, cx - 1.4 * rx),
+        max(0.0, cy - 1.4 * ry),
+        min(cols, cx + 1.4 * rx + 1),
+        min(rows, cy + 1.4 * ry + 1),
+    )
     anatomy.findings.append(Finding("Mass", tuple(round(float(v), 1) for v in box)))
 
 
@@ -134,12 +139,20 @@ def _add_calcifications(rng: np.random.Generator, anatomy: Anatomy, inner: np.nd
     for y, x in zip(ys, xs, strict=True):
         anatomy.signal[y : y + dot, x : x + dot] = 0.98
     box = (float(xs.min()) - 1, float(ys.min()) - 1, float(xs.max()) + dot + 1, float(ys.max()) + dot + 1)
-    box = (max(0.0, box[0]), max(0.0, box[1]), min(anatomy.signal.shape[1], box[2]), min(anatomy.signal.shape[0], box[3]))
+    box = (
+        max(0.0, box[0]),
+        max(0.0, box[1]),
+        min(anatomy.signal.shape[1], box[2]),
+        min(anatomy.signal.shape[0], box[3]),
+    )
     anatomy.findings.append(Finding("Suspicious Calcification", box))
 
 
 def mirror(anatomy: Anatomy) -> Anatomy:
     """The right-breast version: anatomy mirrored, boxes mirrored (x1/x2 swap)."""
     width = anatomy.signal.shape[1]
-    findings = [Finding(f.category, (width - f.box[2], f.box[1], width - f.box[0], f.box[3])) for f in anatomy.findings]
+    findings = [
+        Finding(f.category, (width - f.box[2], f.box[1], width - f.box[0], f.box[3]))
+        for f in anatomy.findings
+    ]
     return Anatomy(np.ascontiguousarray(anatomy.signal[:, ::-1]), findings)

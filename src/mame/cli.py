@@ -23,9 +23,16 @@ log = logging.getLogger("mame")
 def _cmd_phantom(args: argparse.Namespace) -> int:
     from mame.phantom import PhantomSettings, write_phantom
 
-    settings = PhantomSettings(layout=args.layout, images=args.images, rows=args.rows, cols=args.cols,
-                               seed=args.seed, jpeg2000_share=args.jpeg2000_share, broken=not args.no_broken,
-                               extras=not args.no_extras)
+    settings = PhantomSettings(
+        layout=args.layout,
+        images=args.images,
+        rows=args.rows,
+        cols=args.cols,
+        seed=args.seed,
+        jpeg2000_share=args.jpeg2000_share,
+        broken=not args.no_broken,
+        extras=not args.no_extras,
+    )
     summary = write_phantom(args.out, settings)
     print(json.dumps(summary, sort_keys=True))
     return 0
@@ -34,10 +41,21 @@ def _cmd_phantom(args: argparse.Namespace) -> int:
 def _cmd_index(args: argparse.Namespace) -> int:
     from mame.index import IndexFilters, build_index
 
-    filters = IndexFilters(views=tuple(v.upper() for v in args.views), manufacturers=tuple(args.manufacturers),
-                           exclude_implants=not args.keep_implants)
-    index, rejects = build_index(args.name or Path(args.root).name, args.adapter, args.root, args.vendor, args.salt,
-                                 filters, table=args.table, workers=args.workers)
+    filters = IndexFilters(
+        views=tuple(v.upper() for v in args.views),
+        manufacturers=tuple(args.manufacturers),
+        exclude_implants=not args.keep_implants,
+    )
+    index, rejects = build_index(
+        args.name or Path(args.root).name,
+        args.adapter,
+        args.root,
+        args.vendor,
+        args.salt,
+        filters,
+        table=args.table,
+        workers=args.workers,
+    )
     index.to_csv(args.out, index=False)
     rejects.to_csv(args.rejects, index=False)
     print(f"{len(index)} images indexed, {len(rejects)} rejected -> {args.out}, {args.rejects}")
@@ -47,10 +65,16 @@ def _cmd_index(args: argparse.Namespace) -> int:
 def _convert_settings(args: argparse.Namespace):
     from mame.convert import ConvertSettings
 
-    return ConvertSettings.from_dict({
-        "size": args.size, "crop": args.crop, "intensity": args.intensity, "bit_depth": args.bit_depth,
-        "fixed_max": args.fixed_max, "channels": args.channels,
-    })
+    return ConvertSettings.from_dict(
+        {
+            "size": args.size,
+            "crop": args.crop,
+            "intensity": args.intensity,
+            "bit_depth": args.bit_depth,
+            "fixed_max": args.fixed_max,
+            "channels": args.channels,
+        }
+    )
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
@@ -60,17 +84,25 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     settings = _convert_settings(args)
     try:
         header = read_header(args.input)
-        laterality = (args.laterality or str(getattr(header, "ImageLaterality", "") or
-                                             getattr(header, "Laterality", ""))).upper()
+        laterality = (
+            args.laterality
+            or str(getattr(header, "ImageLaterality", "") or getattr(header, "Laterality", ""))
+        ).upper()
         if laterality not in ("L", "R"):
             raise Rejection("no_laterality", "the header has none; pass --laterality L or R")
-        boxes = np.array([[float(v) for v in box.split(",")] for box in args.box], dtype=np.float64).reshape(-1, 4)
+        boxes = np.array([[float(v) for v in box.split(",")] for box in args.box], dtype=np.float64).reshape(
+            -1, 4
+        )
         result = convert_image(args.input, laterality, boxes, settings)
     except Rejection as rejection:
         print(f"mame convert: {args.input}: cannot convert: {rejection}", file=sys.stderr)
         return 1
     save_png(result.image, args.output, settings.channels, settings.png_compression)
-    out = {"output": str(args.output), "laterality": laterality, "area_fraction": round(result.area_fraction, 4)}
+    out = {
+        "output": str(args.output),
+        "laterality": laterality,
+        "area_fraction": round(result.area_fraction, 4),
+    }
     if len(boxes):
         out["boxes"] = [[round(float(v), 2) for v in box] for box in result.boxes]
     print(json.dumps(out))
@@ -92,11 +124,16 @@ def _cmd_convert_shard(args: argparse.Namespace) -> int:
 def _cmd_manifest(args: argparse.Namespace) -> int:
     from mame.manifest import ManifestSettings, build_manifests, write_metadata_jsonl
 
-    converted = pd.concat([pd.read_csv(p, dtype={"density": str, "split": str}, keep_default_na=False)
-                           for p in args.converted], ignore_index=True)
-    settings = ManifestSettings(vendor=args.vendor, prompt_attribute=args.prompt_attribute,
-                                area_thresholds=tuple(args.area_thresholds),
-                                lesion_categories=tuple(args.lesion_categories))
+    converted = pd.concat(
+        [pd.read_csv(p, dtype={"density": str, "split": str}, keep_default_na=False) for p in args.converted],
+        ignore_index=True,
+    )
+    settings = ManifestSettings(
+        vendor=args.vendor,
+        prompt_attribute=args.prompt_attribute,
+        area_thresholds=tuple(args.area_thresholds),
+        lesion_categories=tuple(args.lesion_categories),
+    )
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     healthy, lesions, excluded = build_manifests(converted, settings, out / "masks")
@@ -111,7 +148,11 @@ def _cmd_manifest(args: argparse.Namespace) -> int:
 def _cmd_prompt(args: argparse.Namespace) -> int:
     from mame.prompts import build_prompt
 
-    print(build_prompt(args.view, area=args.area, density=args.density, vendor=args.vendor, priority=args.priority))
+    print(
+        build_prompt(
+            args.view, area=args.area, density=args.density, vendor=args.vendor, priority=args.priority
+        )
+    )
     return 0
 
 
@@ -133,13 +174,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("phantom", help="write a phantom DICOM dataset (VinDr- or OMI-DB-like layout)")
     p.add_argument("out", help="dataset folder to create")
     p.add_argument("--layout", choices=["vindr", "omi"], required=True)
-    p.add_argument("--images", type=int, default=120, help="usable images (broken/filtered files come on top)")
+    p.add_argument(
+        "--images", type=int, default=120, help="usable images (broken/filtered files come on top)"
+    )
     p.add_argument("--rows", type=int, default=320, help="detector rows (3328 for real Hologic size)")
     p.add_argument("--cols", type=int, default=256, help="detector columns (2560 for real Hologic size)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--jpeg2000-share", type=float, default=0.3)
     p.add_argument("--no-broken", action="store_true", help="leave out the deliberately broken files")
-    p.add_argument("--no-extras", action="store_true", help="leave out FOR PROCESSING / extra views / implants")
+    p.add_argument(
+        "--no-extras", action="store_true", help="leave out FOR PROCESSING / extra views / implants"
+    )
     p.set_defaults(func=_cmd_phantom)
 
     p = sub.add_parser("index", help="read headers of a dataset into an index and a rejects table")
@@ -161,7 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--size", type=int, default=512)
         p.add_argument("--crop", choices=["breast", "center"], default="breast")
         p.add_argument("--intensity", choices=["voi", "fixed_max"], default="voi")
-        p.add_argument("--fixed-max", type=float, help="divisor for --intensity fixed_max (4095 OMI-H, 3500 VinDr)")
+        p.add_argument(
+            "--fixed-max", type=float, help="divisor for --intensity fixed_max (4095 OMI-H, 3500 VinDr)"
+        )
         p.add_argument("--bit-depth", type=int, choices=[8, 16], default=8)
         p.add_argument("--channels", type=int, choices=[1, 3], default=1)
 
@@ -169,8 +216,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input")
     p.add_argument("output")
     p.add_argument("--laterality", choices=["L", "R"], help="override the header's laterality")
-    p.add_argument("--box", action="append", default=[], metavar="X1,Y1,X2,Y2",
-                   help="a raw-image box to map into the processed image (repeatable)")
+    p.add_argument(
+        "--box",
+        action="append",
+        default=[],
+        metavar="X1,Y1,X2,Y2",
+        help="a raw-image box to map into the processed image (repeatable)",
+    )
     conversion_options(p)
     p.set_defaults(func=_cmd_convert)
 
@@ -210,8 +262,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     try:
         return args.func(args)
     except (ValueError, FileNotFoundError, KeyError) as err:

@@ -70,7 +70,9 @@ class Converted:
     geometry: Geometry
 
 
-def convert_image(path: str | Path, laterality: str, raw_boxes: np.ndarray, settings: ConvertSettings) -> Converted:
+def convert_image(
+    path: str | Path, laterality: str, raw_boxes: np.ndarray, settings: ConvertSettings
+) -> Converted:
     """Convert one file; raises Rejection for files that cannot be converted."""
     display, _ = load_display_image(path, settings.intensity)
     geometry = plan_geometry(display, settings.crop, settings.size, flip=laterality.upper() == "R")
@@ -95,8 +97,18 @@ def shard_count(rows: int, shard_size: int) -> int:
 
 
 CONVERTED_COLUMNS = [
-    "key", "patient", "image", "vendor", "view", "laterality", "density", "split", "area_fraction",
-    "findings", "crop", "bit_depth",
+    "key",
+    "patient",
+    "image",
+    "vendor",
+    "view",
+    "laterality",
+    "density",
+    "split",
+    "area_fraction",
+    "findings",
+    "crop",
+    "bit_depth",
 ]
 
 
@@ -123,15 +135,30 @@ def convert_shard(
             {"box": [round(float(v), 2) for v in box], "category": finding["category"]}
             for box, finding in zip(result.boxes, findings, strict=True)
         ]
-        done.append({
-            "key": row.key, "patient": row.patient, "image": target.as_posix(), "vendor": row.vendor,
-            "view": row.view, "laterality": row.laterality, "density": row.density, "split": row.split,
-            "area_fraction": round(result.area_fraction, 4), "findings": json.dumps(moved),
-            "crop": settings.crop, "bit_depth": settings.intensity.bit_depth,
-        })
+        done.append(
+            {
+                "key": row.key,
+                "patient": row.patient,
+                "image": target.as_posix(),
+                "vendor": row.vendor,
+                "view": row.view,
+                "laterality": row.laterality,
+                "density": row.density,
+                "split": row.split,
+                "area_fraction": round(result.area_fraction, 4),
+                "findings": json.dumps(moved),
+                "crop": settings.crop,
+                "bit_depth": settings.intensity.bit_depth,
+            }
+        )
     elapsed = time.perf_counter() - started
-    log.info("converted %d images (%d rejected) in %.1f s, %.3f s/image", len(done), len(rejects), elapsed,
-             elapsed / max(1, len(rows)))
+    log.info(
+        "converted %d images (%d rejected) in %.1f s, %.3f s/image",
+        len(done),
+        len(rejects),
+        elapsed,
+        elapsed / max(1, len(rows)),
+    )
     return pd.DataFrame(done, columns=CONVERTED_COLUMNS), pd.DataFrame(
         rejects, columns=["key", "stage", "reason", "detail"]
     )

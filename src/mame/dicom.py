@@ -184,9 +184,7 @@ def voi_transform(
     return np.clip(scaled / float(settings.fixed_max), 0.0, 1.0)
 
 
-def intensity_lut(
-    ds: Dataset, settings: IntensitySettings, pixels: np.ndarray | None = None
-) -> np.ndarray:
+def intensity_lut(ds: Dataset, settings: IntensitySettings, pixels: np.ndarray | None = None) -> np.ndarray:
     """The whole intensity chain as a table indexed by the stored (unsigned-viewed) pixel value.
 
     `pixels` is needed only when the header has no VOI at all (min/max of the image is used then).

@@ -31,7 +31,9 @@ def to_data_uri(figure: plt.Figure) -> str:
 
 
 def _show(axis: plt.Axes, image: np.ndarray, title: str = "") -> None:
-    axis.imshow(image, cmap="gray", vmin=0, vmax=np.iinfo(image.dtype).max if image.dtype.kind == "u" else None)
+    axis.imshow(
+        image, cmap="gray", vmin=0, vmax=np.iinfo(image.dtype).max if image.dtype.kind == "u" else None
+    )
     axis.set_title(title)
     axis.set_xticks([])
     axis.set_yticks([])
@@ -53,7 +55,9 @@ def raw_vs_processed(examples: pd.DataFrame) -> plt.Figure:
         processed = np.asarray(Image.open(row.image).convert("L"))
         _show(axes[1, column], processed, "processed")
         _boxes(axes[1, column], json.loads(row.boxes))
-    figure.suptitle("Raw -> processed (crop, R flipped to L, resize, pad); lesion boxes follow the same transform")
+    figure.suptitle(
+        "Raw -> processed (crop, R flipped to L, resize, pad); lesion boxes follow the same transform"
+    )
     return figure
 
 
@@ -70,6 +74,8 @@ def image_mask_pairs(lesions: pd.DataFrame) -> plt.Figure:
     count = len(lesions)
     figure, axes = plt.subplots(2, count, figsize=(1.9 * count, 4.2), squeeze=False)
     for column, row in enumerate(lesions.itertuples(index=False)):
-        _show(axes[0, column], np.asarray(Image.open(row.image).convert("L")), row.categories.replace(";", "\n"))
+        _show(
+            axes[0, column], np.asarray(Image.open(row.image).convert("L")), row.categories.replace(";", "\n")
+        )
         _show(axes[1, column], np.asarray(Image.open(row.mask)), "mask")
     return figure

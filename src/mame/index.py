@@ -43,8 +43,22 @@ DECODABLE_SYNTAXES = NATIVE_SYNTAXES | {
     "1.2.840.10008.1.2.5",  # RLE lossless
 }
 INDEX_COLUMNS = [
-    "key", "patient", "source", "vendor", "manufacturer", "view", "laterality", "density", "findings",
-    "split", "rows", "cols", "bits_stored", "photometric", "voi", "transfer_syntax",
+    "key",
+    "patient",
+    "source",
+    "vendor",
+    "manufacturer",
+    "view",
+    "laterality",
+    "density",
+    "findings",
+    "split",
+    "rows",
+    "cols",
+    "bits_stored",
+    "photometric",
+    "voi",
+    "transfer_syntax",
 ]
 
 
@@ -170,7 +184,9 @@ def candidates(adapter: str, root: Path, table: Path | None = None) -> list[Cand
         return list(omi_candidates(root))
     if adapter == "table":
         if table is None:
-            raise ValueError("adapter 'table' needs the dataset's `table` setting (a CSV of paths and labels)")
+            raise ValueError(
+                "adapter 'table' needs the dataset's `table` setting (a CSV of paths and labels)"
+            )
         return list(table_candidates(root, table))
     raise ValueError(f"adapter {adapter!r} unknown; expected one of {ADAPTERS}")
 
@@ -194,13 +210,19 @@ def inspect(root: Path, candidate: Candidate, filters: IndexFilters) -> dict:
     view = str(getattr(ds, "ViewPosition", "") or candidate.view).upper()
     if view not in filters.views:
         raise Rejection("view_not_selected", f"view {view or 'missing'} not in {list(filters.views)}")
-    laterality = str(getattr(ds, "ImageLaterality", "") or getattr(ds, "Laterality", "") or candidate.laterality)
+    laterality = str(
+        getattr(ds, "ImageLaterality", "") or getattr(ds, "Laterality", "") or candidate.laterality
+    )
     laterality = laterality.upper()
     if laterality not in ("L", "R"):
         raise Rejection("no_laterality", f"laterality {laterality!r}" if laterality else "")
     manufacturer = str(getattr(ds, "Manufacturer", ""))
-    if filters.manufacturers and not any(manufacturer.upper().startswith(m.upper()) for m in filters.manufacturers):
-        raise Rejection("manufacturer_not_selected", f"{manufacturer or 'missing'} not in {list(filters.manufacturers)}")
+    if filters.manufacturers and not any(
+        manufacturer.upper().startswith(m.upper()) for m in filters.manufacturers
+    ):
+        raise Rejection(
+            "manufacturer_not_selected", f"{manufacturer or 'missing'} not in {list(filters.manufacturers)}"
+        )
     if filters.exclude_implants and str(getattr(ds, "BreastImplantPresent", "")).upper() == "YES":
         raise Rejection("implant")
     syntax = str(ds.file_meta.get("TransferSyntaxUID", ""))
@@ -227,7 +249,9 @@ def inspect(root: Path, candidate: Candidate, filters: IndexFilters) -> dict:
     }
 
 
-def _inspect_one(job: tuple[Path, Candidate, IndexFilters]) -> tuple[Candidate, dict | None, Rejection | None]:
+def _inspect_one(
+    job: tuple[Path, Candidate, IndexFilters],
+) -> tuple[Candidate, dict | None, Rejection | None]:
     root, candidate, filters = job
     try:
         return candidate, inspect(root, candidate, filters), None
@@ -248,7 +272,9 @@ def build_index(
     """Return (index, rejects). Rejects carry key, stage, reason, detail and the private source."""
     root = Path(root)
     if not root.is_dir():
-        raise FileNotFoundError(f"dataset {dataset!r}: root folder {root} does not exist (datasets.{dataset}.root)")
+        raise FileNotFoundError(
+            f"dataset {dataset!r}: root folder {root} does not exist (datasets.{dataset}.root)"
+        )
     found = candidates(adapter, root, Path(table) if table else None)
     jobs = [(root, candidate, filters) for candidate in found]
     rows, rejects = [], []
@@ -257,19 +283,31 @@ def build_index(
             results = pool.map(_inspect_one, jobs, chunksize=64)
             results = list(tqdm(results, total=len(jobs), desc=f"index {dataset}", unit="file", disable=None))
     else:
-        results = [_inspect_one(job) for job in tqdm(jobs, desc=f"index {dataset}", unit="file", disable=None)]
+        results = [
+            _inspect_one(job) for job in tqdm(jobs, desc=f"index {dataset}", unit="file", disable=None)
+        ]
     for candidate, fields, rejection in results:
         key = pseudonym(salt, dataset, candidate.relative)
         source = str(root / candidate.relative)
         if rejection is not None:
             detail = scrub(rejection.detail, source, candidate.relative, str(root))
-            rejects.append({"key": key, "stage": "index", "reason": rejection.reason, "detail": detail,
-                            "source": source})
+            rejects.append(
+                {"key": key, "stage": "index", "reason": rejection.reason, "detail": detail, "source": source}
+            )
             continue
         patient = pseudonym(salt, dataset, "patient", fields.pop("patient_source"))
-        rows.append({"key": key, "patient": patient, "source": source, "vendor": vendor,
-                     "density": candidate.density.upper(), "split": candidate.split,
-                     "findings": json.dumps(candidate.findings), **fields})
+        rows.append(
+            {
+                "key": key,
+                "patient": patient,
+                "source": source,
+                "vendor": vendor,
+                "density": candidate.density.upper(),
+                "split": candidate.split,
+                "findings": json.dumps(candidate.findings),
+                **fields,
+            }
+        )
     index = pd.DataFrame(rows, columns=INDEX_COLUMNS).sort_values("key", kind="stable").reset_index(drop=True)
     rejects_frame = pd.DataFrame(rejects, columns=["key", "stage", "reason", "detail", "source"])
     log.info("index %s: %d images kept, %d rejected", dataset, len(index), len(rejects_frame))
@@ -282,4 +320,3 @@ def filters_from_settings(settings: dict) -> IndexFilters:
         manufacturers=tuple(settings.get("manufacturers", ())),
         exclude_implants=bool(settings.get("exclude_implants", True)),
     )
-

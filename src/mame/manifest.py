@@ -22,10 +22,32 @@ from mame.prompts import LESION_PROMPT, area_word, build_prompt, density_word
 log = logging.getLogger(__name__)
 
 PROMPT_ATTRIBUTES = ("area", "density", "none")
-HEALTHY_COLUMNS = ["key", "patient", "image", "prompt", "vendor", "view", "laterality", "area_fraction", "area",
-                   "density", "split"]
-LESION_COLUMNS = ["key", "patient", "image", "mask", "prompt", "vendor", "view", "laterality", "categories",
-                  "boxes", "split"]
+HEALTHY_COLUMNS = [
+    "key",
+    "patient",
+    "image",
+    "prompt",
+    "vendor",
+    "view",
+    "laterality",
+    "area_fraction",
+    "area",
+    "density",
+    "split",
+]
+LESION_COLUMNS = [
+    "key",
+    "patient",
+    "image",
+    "mask",
+    "prompt",
+    "vendor",
+    "view",
+    "laterality",
+    "categories",
+    "boxes",
+    "split",
+]
 
 
 @dataclass(frozen=True)
@@ -38,7 +60,9 @@ class ManifestSettings:
 
     def __post_init__(self) -> None:
         if self.prompt_attribute not in PROMPT_ATTRIBUTES:
-            raise ValueError(f"prompt_attribute {self.prompt_attribute!r} unknown; expected one of {PROMPT_ATTRIBUTES}")
+            raise ValueError(
+                f"prompt_attribute {self.prompt_attribute!r} unknown; expected one of {PROMPT_ATTRIBUTES}"
+            )
 
 
 def assign_split(patient: str, holdout_fraction: float) -> str:
@@ -83,27 +107,43 @@ def build_manifests(
     for (_, row), found in zip(frame.iterrows(), findings, strict=True):
         if not found:
             if settings.prompt_attribute == "density" and not row["density"]:
-                excluded.append({"key": row["key"], "stage": "manifest", "reason": "missing_density", "detail": ""})
+                excluded.append(
+                    {"key": row["key"], "stage": "manifest", "reason": "missing_density", "detail": ""}
+                )
                 continue
             healthy_rows.append({**row, "prompt": caption(row, settings.prompt_attribute)})
             continue
         selected = [f for f in found if f["category"] in settings.lesion_categories]
         if not selected:
             categories = sorted({f["category"] for f in found})
-            excluded.append({"key": row["key"], "stage": "manifest", "reason": "category_not_selected",
-                             "detail": ", ".join(categories)})
+            excluded.append(
+                {
+                    "key": row["key"],
+                    "stage": "manifest",
+                    "reason": "category_not_selected",
+                    "detail": ", ".join(categories),
+                }
+            )
             continue
         boxes = [f["box"] for f in selected if f["box"][2] > f["box"][0] and f["box"][3] > f["box"][1]]
         if not boxes:
-            excluded.append({"key": row["key"], "stage": "manifest", "reason": "lesion_outside_crop", "detail": ""})
+            excluded.append(
+                {"key": row["key"], "stage": "manifest", "reason": "lesion_outside_crop", "detail": ""}
+            )
             continue
         with Image.open(row["image"]) as image:
             shape = (image.height, image.width)
         mask_path = mask_dir / f"{row['key']}.png"
         Image.fromarray(draw_mask(shape, boxes)).save(mask_path, format="PNG")
-        lesion_rows.append({**row, "mask": mask_path.as_posix(), "prompt": LESION_PROMPT,
-                            "categories": ";".join(sorted({f["category"] for f in selected})),
-                            "boxes": json.dumps(boxes)})
+        lesion_rows.append(
+            {
+                **row,
+                "mask": mask_path.as_posix(),
+                "prompt": LESION_PROMPT,
+                "categories": ";".join(sorted({f["category"] for f in selected})),
+                "boxes": json.dumps(boxes),
+            }
+        )
     healthy = pd.DataFrame(healthy_rows).reindex(columns=HEALTHY_COLUMNS)
     healthy["density"] = [density_word(d) if d else "" for d in healthy["density"].fillna("")]
     lesions = pd.DataFrame(lesion_rows).reindex(columns=LESION_COLUMNS)
@@ -120,7 +160,9 @@ def fusion_manifest(healthy_by_dataset: dict[str, pd.DataFrame], attributes: dic
         part["density_word"] = part["density"].fillna("")
         part["prompt"] = [caption(row, attributes[name], vendor=row["vendor"]) for _, row in part.iterrows()]
         parts.append(part.drop(columns="density_word"))
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=HEALTHY_COLUMNS + ["dataset"])
+    return (
+        pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=HEALTHY_COLUMNS + ["dataset"])
+    )
 
 
 def write_metadata_jsonl(healthy: pd.DataFrame, path: str | Path) -> None:

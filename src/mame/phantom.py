@@ -161,10 +161,8 @@ def _set_voi(ds: Dataset, case: Case) -> None:
     if case.voi == "sequence":
         values = np.arange(top + 1, dtype=np.float64)
         unit = np.clip((values - low) / (high - low), 0, 1)
-        if case.photometric == "MONOCHROME1":
-            unit = 1 - (1 - unit) ** 0.8
-        else:
-            unit = unit**0.8  # a gentle gamma, as vendor LUTs have
+        # a gentle gamma, as vendor LUTs have (mirrored for MONOCHROME1, whose LUT runs the other way)
+        unit = 1 - (1 - unit) ** 0.8 if case.photometric == "MONOCHROME1" else unit**0.8
         item = Dataset()
         item.LUTDescriptor = [top + 1, 0, 16]
         item.LUTExplanation = "PHANTOM GAMMA"
@@ -233,7 +231,14 @@ def build_dataset(settings: PhantomSettings, case: Case, index: int, pixels: np.
 def render_case(settings: PhantomSettings, case: Case, index: int) -> tuple[Dataset, Anatomy]:
     rng = np.random.default_rng([settings.seed, LAYOUTS.index(settings.layout), index])
     anatomy = synthesize(
-        rng, settings.rows, settings.cols, case.view, case.density, case.size, case.masses, case.calcifications
+        rng,
+        settings.rows,
+        settings.cols,
+        case.view,
+        case.density,
+        case.size,
+        case.masses,
+        case.calcifications,
     )
     if case.laterality == "R":
         anatomy = mirror(anatomy)
@@ -294,25 +299,68 @@ def _write_vindr(root: Path, settings: PhantomSettings, cases: list[Case]) -> di
         lesions += bool(anatomy.findings)
         if not anatomy.findings:
             finding_rows.append(
-                {**common, **extra, "finding_categories": "['No Finding']", "finding_birads": "",
-                 "xmin": "", "ymin": "", "xmax": "", "ymax": ""}
+                {
+                    **common,
+                    **extra,
+                    "finding_categories": "['No Finding']",
+                    "finding_birads": "",
+                    "xmin": "",
+                    "ymin": "",
+                    "xmax": "",
+                    "ymax": "",
+                }
             )
         for finding in anatomy.findings:
             x1, y1, x2, y2 = finding.box
             finding_rows.append(
-                {**common, **extra, "finding_categories": str([finding.category]), "finding_birads": "BI-RADS 4",
-                 "xmin": x1, "ymin": y1, "xmax": x2, "ymax": y2}
+                {
+                    **common,
+                    **extra,
+                    "finding_categories": str([finding.category]),
+                    "finding_birads": "BI-RADS 4",
+                    "xmin": x1,
+                    "ymin": y1,
+                    "xmax": x2,
+                    "ymax": y2,
+                }
             )
     # the table also names a file that was never delivered, and one delivered file is not in it
     ghost = dict(breast_rows[0], image_id=_hex_id(settings.seed, "vindr-ghost"))
     breast_rows.append(ghost)
-    finding_rows.append({**ghost, "finding_categories": "['No Finding']", "finding_birads": "",
-                         "xmin": "", "ymin": "", "xmax": "", "ymax": ""})
+    finding_rows.append(
+        {
+            **ghost,
+            "finding_categories": "['No Finding']",
+            "finding_birads": "",
+            "xmin": "",
+            "ymin": "",
+            "xmax": "",
+            "ymax": "",
+        }
+    )
     stray = breast_rows.pop(1)
     finding_rows = [r for r in finding_rows if r["image_id"] != stray["image_id"]]
-    breast_cols = ["study_id", "series_id", "image_id", "laterality", "view_position", "height", "width",
-                   "breast_birads", "breast_density", "split"]
-    finding_cols = breast_cols[:-1] + ["finding_categories", "finding_birads", "xmin", "ymin", "xmax", "ymax", "split"]
+    breast_cols = [
+        "study_id",
+        "series_id",
+        "image_id",
+        "laterality",
+        "view_position",
+        "height",
+        "width",
+        "breast_birads",
+        "breast_density",
+        "split",
+    ]
+    finding_cols = breast_cols[:-1] + [
+        "finding_categories",
+        "finding_birads",
+        "xmin",
+        "ymin",
+        "xmax",
+        "ymax",
+        "split",
+    ]
     _write_csv(root / "breast-level_annotations.csv", breast_cols, breast_rows)
     _write_csv(root / "finding_annotations.csv", finding_cols, finding_rows)
     return {"with_lesion_written": lesions}
@@ -340,8 +388,16 @@ def _write_omi(root: Path, settings: PhantomSettings, cases: list[Case]) -> dict
         marks = []
         for number, finding in enumerate(anatomy.findings):
             x1, y1, x2, y2 = finding.box
-            marks.append({"MarkID": number, "X1": x1, "Y1": y1, "X2": x2, "Y2": y2,
-                          "LesionType": "mass" if finding.category == "Mass" else "calcification"})
+            marks.append(
+                {
+                    "MarkID": number,
+                    "X1": x1,
+                    "Y1": y1,
+                    "X2": x2,
+                    "Y2": y2,
+                    "LesionType": "mass" if finding.category == "Mass" else "calcification",
+                }
+            )
         lesions += bool(marks)
         series[image_uid] = {"ViewPosition": case.view, "marks": marks}
     for client, db in databases.items():

@@ -22,7 +22,7 @@ REASONS = {
     "decode_failed": "pixel data could not be decoded",
     "no_breast": "no breast region found in the image",
     "missing_density": "the dataset's prompts need a breast density and the image has none",
-    "category_not_selected": "the image has findings, none of a selected lesion category (neither healthy nor lesion)",
+    "category_not_selected": "findings, none of a selected category (neither healthy nor lesion)",
     "lesion_outside_crop": "every lesion box fell outside the processed image",
 }
 

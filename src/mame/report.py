@@ -16,7 +16,17 @@ import yaml
 
 from mame import figures
 
-PACKAGES = ("mame", "snakemake", "torch", "diffusers", "transformers", "pydicom", "numpy", "pandas", "scikit-image")
+PACKAGES = (
+    "mame",
+    "snakemake",
+    "torch",
+    "diffusers",
+    "transformers",
+    "pydicom",
+    "numpy",
+    "pandas",
+    "scikit-image",
+)
 
 
 @dataclass
@@ -43,7 +53,11 @@ def _html_table(frame: pd.DataFrame, index: bool = True) -> str:
 
 
 def data_sections(
-    datasets: list[DatasetFiles], dataset_table: pd.DataFrame, rejects: pd.DataFrame, examples: int, seed: int = 0
+    datasets: list[DatasetFiles],
+    dataset_table: pd.DataFrame,
+    rejects: pd.DataFrame,
+    examples: int,
+    seed: int = 0,
 ) -> list[Section]:
     """Section 1 of the report: dataset table, rejects, raw->processed, image-prompt, image-mask."""
     sections = [
@@ -70,27 +84,33 @@ def data_sections(
     lesions = pd.concat(lesion_parts, ignore_index=True)
     if len(lesions):
         picked = lesions.sample(min(examples, len(lesions)), random_state=seed)
-        sections.append(Section(
-            "Raw to processed",
-            "Top: the raw DICOM after its VOI transform, lesion boxes as the dataset's tables give them. "
-            "Bottom: the processed image and the same boxes moved by the one geometry transform "
-            "(crop, flip of right breasts, resize, pad) that moved the pixels.",
-            figure=figures.to_data_uri(figures.raw_vs_processed(picked)),
-        ))
-        sections.append(Section(
-            "Image-mask pairs",
-            "Inpainting training pairs: processed image with a lesion and its mask (255 inside every "
-            "lesion box of a selected category, 0 elsewhere).",
-            figure=figures.to_data_uri(figures.image_mask_pairs(picked)),
-        ))
+        sections.append(
+            Section(
+                "Raw to processed",
+                "Top: the raw DICOM after its VOI transform, lesion boxes as the dataset's tables give them. "
+                "Bottom: the processed image and the same boxes moved by the one geometry transform "
+                "(crop, flip of right breasts, resize, pad) that moved the pixels.",
+                figure=figures.to_data_uri(figures.raw_vs_processed(picked)),
+            )
+        )
+        sections.append(
+            Section(
+                "Image-mask pairs",
+                "Inpainting training pairs: processed image with a lesion and its mask (255 inside every "
+                "lesion box of a selected category, 0 elsewhere).",
+                figure=figures.to_data_uri(figures.image_mask_pairs(picked)),
+            )
+        )
     if len(healthy):
         picked = healthy.sample(min(examples, len(healthy)), random_state=seed)
-        sections.append(Section(
-            "Image-prompt pairs",
-            "Healthy training images with their captions, built by the one prompt builder "
-            "(area for Hologic-like data, density for Siemens-like data, as in the study).",
-            figure=figures.to_data_uri(figures.image_prompt_pairs(picked)),
-        ))
+        sections.append(
+            Section(
+                "Image-prompt pairs",
+                "Healthy training images with their captions, built by the one prompt builder "
+                "(area for Hologic-like data, density for Siemens-like data, as in the study).",
+                figure=figures.to_data_uri(figures.image_prompt_pairs(picked)),
+            )
+        )
     return sections
 
 
@@ -102,8 +122,9 @@ def provenance(config: dict) -> dict:
         except metadata.PackageNotFoundError:
             versions[package] = "not installed"
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                check=False).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+        ).stdout.strip()
     except OSError:
         commit = ""
     shown = json.loads(json.dumps(config))

@@ -9,8 +9,10 @@ import pandas as pd
 
 def _cells(table: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     header = [str(table.index.name or "")] + [str(c) for c in table.columns]
-    rows = [[str(index)] + [f"{v:,}" if isinstance(v, int) else str(v) for v in row]
-            for index, row in zip(table.index, table.itertuples(index=False), strict=True)]
+    rows = [
+        [str(index)] + [f"{v:,}" if isinstance(v, int) else str(v) for v in row]
+        for index, row in zip(table.index, table.itertuples(index=False), strict=True)
+    ]
     return header, rows
 
 

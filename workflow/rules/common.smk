@@ -12,6 +12,16 @@ wildcard_constraints:
 DATASETS = list(config["datasets"])
 
 
+def canonical(settings):
+    """Settings with sorted keys: Snakemake compares params as text, so reordering keys in a
+    config file (or a default filled in by the schema) must not look like a change."""
+    if isinstance(settings, dict):
+        return {key: canonical(settings[key]) for key in sorted(settings)}
+    if isinstance(settings, list):
+        return [canonical(item) for item in settings]
+    return settings
+
+
 def dataset_root(dataset):
     settings = config["datasets"][dataset]
     if "phantom" in settings:
@@ -35,25 +45,29 @@ def index_inputs(wildcards):
 
 def phantom_settings(dataset):
     settings = config["datasets"][dataset]
-    return {
-        **config["phantom"],
-        "layout": settings["adapter"],
-        "images": settings["phantom"]["images"],
-        "seed": settings["phantom"]["seed"],
-    }
+    return canonical(
+        {
+            **config["phantom"],
+            "layout": settings["adapter"],
+            "images": settings["phantom"]["images"],
+            "seed": settings["phantom"]["seed"],
+        }
+    )
 
 
 def index_settings(dataset):
     settings = config["datasets"][dataset]
-    return {
-        "adapter": settings["adapter"],
-        "root": dataset_root(dataset),
-        "table": settings.get("table"),
-        "vendor": settings["vendor"],
-        "views": config["index"]["views"],
-        "manufacturers": settings["manufacturers"],
-        "exclude_implants": config["index"]["exclude_implants"],
-    }
+    return canonical(
+        {
+            "adapter": settings["adapter"],
+            "root": dataset_root(dataset),
+            "table": settings.get("table"),
+            "vendor": settings["vendor"],
+            "views": config["index"]["views"],
+            "manufacturers": settings["manufacturers"],
+            "exclude_implants": config["index"]["exclude_implants"],
+        }
+    )
 
 
 def convert_settings(dataset):
@@ -62,16 +76,18 @@ def convert_settings(dataset):
         if "fixed_max" not in config["datasets"][dataset]:
             raise ValueError(f"datasets.{dataset}.fixed_max is required when convert.intensity is fixed_max")
         settings["fixed_max"] = config["datasets"][dataset]["fixed_max"]
-    return settings
+    return canonical(settings)
 
 
 def manifest_settings(dataset):
     settings = config["datasets"][dataset]
-    return {
-        "vendor": settings["vendor"],
-        "prompt_attribute": settings["prompt_attribute"],
-        **config["manifest"],
-    }
+    return canonical(
+        {
+            "vendor": settings["vendor"],
+            "prompt_attribute": settings["prompt_attribute"],
+            **config["manifest"],
+        }
+    )
 
 
 def shard_ids(dataset):

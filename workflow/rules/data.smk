@@ -94,7 +94,7 @@ rule fusion_manifest:
         "logs/manifest/fusion.log",
     params:
         datasets=fusion_datasets(),
-        attributes={name: config["datasets"][name]["prompt_attribute"] for name in fusion_datasets()},
+        attributes=canonical({name: config["datasets"][name]["prompt_attribute"] for name in fusion_datasets()}),
     conda:
         "../../envs/mame.yaml"
     resources:

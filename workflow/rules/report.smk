@@ -16,7 +16,7 @@ rule report:
     params:
         datasets=DATASETS,
         examples=config["report"]["examples"],
-        config=config,
+        config=canonical(config),
     conda:
         "../../envs/mame.yaml"
     resources:

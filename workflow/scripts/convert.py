@@ -10,6 +10,8 @@ from mame.convert import ConvertSettings, convert_shard, shard_slice  # noqa: E4
 
 index = pd.read_csv(snakemake.input.index, dtype=str, keep_default_na=False)
 rows = shard_slice(index, int(snakemake.wildcards.shard), snakemake.params.shard_size)
-converted, rejects = convert_shard(rows, snakemake.output.images, ConvertSettings.from_dict(snakemake.params.settings))
+converted, rejects = convert_shard(
+    rows, snakemake.output.images, ConvertSettings.from_dict(snakemake.params.settings)
+)
 converted.to_csv(snakemake.output.table, index=False)
 rejects.to_csv(snakemake.output.rejects, index=False)

@@ -19,7 +19,10 @@ table.to_csv(snakemake.output.csv)
 write_markdown(table, snakemake.output.markdown)
 write_latex(table, snakemake.output.latex)
 rejects = pd.concat(
-    [pd.read_csv(path, keep_default_na=False).assign(dataset=name) for name, path in zip(names, snakemake.input.rejects, strict=True)],
+    [
+        pd.read_csv(path, keep_default_na=False).assign(dataset=name)
+        for name, path in zip(names, snakemake.input.rejects, strict=True)
+    ],
     ignore_index=True,
 )
 by_reason = rejects.groupby(["dataset", "stage", "reason"]).size().rename("images").reset_index()

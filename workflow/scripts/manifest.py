@@ -17,7 +17,10 @@ manifest_settings = ManifestSettings(
     holdout_fraction=settings["holdout_fraction"],
 )
 converted = pd.concat(
-    [pd.read_csv(path, dtype={"density": str, "split": str}, keep_default_na=False) for path in snakemake.input.shards],
+    [
+        pd.read_csv(path, dtype={"density": str, "split": str}, keep_default_na=False)
+        for path in snakemake.input.shards
+    ],
     ignore_index=True,
 )
 healthy, lesions, excluded = build_manifests(converted, manifest_settings, snakemake.output.masks)

@@ -11,7 +11,11 @@ from mame.report import DatasetFiles, data_sections, write_report  # noqa: E402
 datasets = [
     DatasetFiles(name, index, healthy, lesions)
     for name, index, healthy, lesions in zip(
-        snakemake.params.datasets, snakemake.input.index, snakemake.input.healthy, snakemake.input.lesions, strict=True
+        snakemake.params.datasets,
+        snakemake.input.index,
+        snakemake.input.healthy,
+        snakemake.input.lesions,
+        strict=True,
     )
 ]
 stages = {

@@ -1,0 +1,187 @@
+"""The real workflow on the micro configuration: outputs, values, privacy, validation and reruns."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pydicom
+import pytest
+import yaml
+from PIL import Image
+
+from conftest import REPO
+
+pytestmark = pytest.mark.pipeline
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile")]
+
+
+def snakemake(workdir: Path, *args: str, config: str = "micro.yaml") -> subprocess.CompletedProcess:
+    command = [*SNAKEMAKE, "--directory", str(workdir), "--configfile", str(workdir / config), *args]
+    return subprocess.run(command, capture_output=True, text=True, check=False, cwd=workdir)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> Path:
+    workdir = tmp_path_factory.mktemp("pipeline")
+    shutil.copy(REPO / "tests" / "micro.yaml", workdir / "micro.yaml")
+    result = snakemake(workdir, "--cores", "2", "results/report.html")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return workdir
+
+
+def test_every_data_stage_output_is_made(run):
+    for dataset in ("omi", "vindr"):
+        data = run / "results" / "data" / dataset
+        for name in ("healthy.csv", "lesions.csv", "metadata.jsonl", "rejects.csv", "images.csv"):
+            assert (data / name).stat().st_size > 0, name
+        shards = sorted((data / "images").iterdir())
+        assert len(shards) >= 2, "16 images in shards of 6 must make several conversion jobs"
+    assert (run / "results" / "data" / "fusion" / "healthy.csv").exists()
+    for suffix in ("csv", "md", "tex"):
+        assert (run / "results" / "tables" / f"dataset_table.{suffix}").exists()
+
+
+def test_dataset_table_counts_equal_the_manifests(run):
+    table = pd.read_csv(run / "results" / "tables" / "dataset_table.csv", index_col=0)
+    for dataset in ("omi", "vindr"):
+        healthy = pd.read_csv(run / "results" / "data" / dataset / "healthy.csv")
+        lesions = pd.read_csv(run / "results" / "data" / dataset / "lesions.csv")
+        assert table.loc["Healthy", dataset] == len(healthy)
+        assert table.loc["With lesion", dataset] == len(lesions)
+    assert table.loc["Total", "Combined"] == table.loc["Total", ["omi", "vindr"]].sum()
+    fusion = pd.read_csv(run / "results" / "data" / "fusion" / "healthy.csv")
+    assert len(fusion) == table.loc["Healthy", "Combined"]
+
+
+def test_prompts_follow_each_datasets_attribute(run):
+    omi = pd.read_csv(run / "results" / "data" / "omi" / "healthy.csv")
+    vindr = pd.read_csv(run / "results" / "data" / "vindr" / "healthy.csv")
+    assert omi["prompt"].str.fullmatch(r"a mammogram in (CC|MLO) view with (small|medium|big) area").all()
+    assert (omi["prompt"] == [f"a mammogram in {v} view with {a} area" for v, a in zip(omi.view, omi.area)]).all()
+    assert vindr["prompt"].str.endswith("density").all()
+    fusion = pd.read_csv(run / "results" / "data" / "fusion" / "healthy.csv")
+    assert set(fusion["prompt"].str.split().str[1]) == {"hologic", "siemens"}
+    lines = (run / "results" / "data" / "omi" / "metadata.jsonl").read_text().splitlines()
+    first = json.loads(lines[0])
+    assert (run / "results" / "data" / "omi" / first["file_name"]).exists()
+    assert len(lines) == len(omi)
+
+
+def test_broken_files_are_rejected_with_reasons_and_the_run_goes_on(run):
+    rejects = pd.read_csv(run / "results" / "data" / "vindr" / "rejects.csv", keep_default_na=False)
+    assert {"truncated", "unreadable", "not_mammogram", "no_laterality", "for_processing",
+            "view_not_selected", "file_missing", "not_in_table"} <= set(rejects["reason"])
+    omi = pd.read_csv(run / "results" / "data" / "omi" / "rejects.csv", keep_default_na=False)
+    assert {"implant", "unsupported_transfer_syntax"} <= set(omi["reason"])
+    assert "source" not in rejects.columns
+
+
+def _identifiers(run: Path) -> set[str]:
+    found = set()
+    for path in (run / "results" / "phantom").rglob("*"):
+        if path.suffix not in (".dcm", ".dicom"):
+            continue
+        try:
+            ds = pydicom.dcmread(path, stop_before_pixels=True)
+        except Exception:  # noqa: BLE001 - the deliberately broken files
+            continue
+        for name in ("PatientName", "PatientID", "PatientBirthDate", "StudyDate", "AccessionNumber",
+                     "StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"):
+            if name in ds:
+                found.add(str(ds.data_element(name).value))
+        found.update(path.relative_to(run / "results" / "phantom").parts[2:])  # study/image folder ids
+        found.add(path.stem)
+    return {value for value in found if len(value) >= 6}
+
+
+def test_no_patient_identifier_leaves_the_private_folders(run):
+    identifiers = _identifiers(run)
+    assert len(identifiers) > 50
+    public = [p for p in (run / "results").rglob("*") if p.is_file()
+              and not p.is_relative_to(run / "results" / "phantom") and not p.is_relative_to(run / "results" / "work")]
+    assert len(public) > 50
+    pattern = re.compile("|".join(re.escape(i) for i in sorted(identifiers, key=len, reverse=True)).encode())
+    for path in public:
+        data = path.read_bytes()
+        match = pattern.search(data)
+        assert match is None, f"{path} contains {match.group()!r}"
+        if path.suffix == ".png":
+            with Image.open(path) as image:
+                assert not {"text", "tIME", "exif"} & set(image.info), path
+    assert b"micro-test-salt" not in (run / "results" / "report.html").read_bytes()
+
+
+def test_report_shows_the_data_stage(run):
+    html = (run / "results" / "report.html").read_text()
+    for title in ("Datasets", "Rejected files", "Raw to processed", "Image-mask pairs", "Image-prompt pairs",
+                  "Provenance"):
+        assert f">{title}<" in html
+    assert html.count("data:image/png;base64,") >= 3
+    assert "src=\"http" not in html and "href=\"http" not in html  # opens offline
+    table = pd.read_csv(run / "results" / "tables" / "dataset_table.csv", index_col=0)
+    assert f"<td>{table.loc['Total', 'Combined']}</td>" in html
+
+
+def _planned_jobs(output: str) -> dict[str, int]:
+    jobs = {}
+    in_table = False
+    for line in output.splitlines():
+        if line.startswith("job ") and "count" in line:
+            in_table = True
+            continue
+        if in_table:
+            parts = line.split()
+            if len(parts) == 2 and parts[1].isdigit():
+                jobs[parts[0]] = int(parts[1])
+            elif parts and parts[0] == "total":
+                break
+    return jobs
+
+
+def test_nothing_changed_reruns_nothing(run):
+    result = snakemake(run, "-n", "results/report.html")
+    assert result.returncode == 0
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_a_conversion_setting_reruns_conversion_and_after_but_not_phantom_or_index(run):
+    config = yaml.safe_load((run / "micro.yaml").read_text())
+    config["convert"]["crop"] = "center"
+    (run / "changed.yaml").write_text(yaml.safe_dump(config))
+    result = snakemake(run, "-n", "results/report.html", config="changed.yaml")
+    assert result.returncode == 0, result.stderr[-2000:]
+    jobs = _planned_jobs(result.stdout + result.stderr)
+    assert jobs.get("convert_shard", 0) >= 4 and jobs.get("manifest") == 2
+    assert {"fusion_manifest", "dataset_table", "report"} <= set(jobs)
+    assert "phantom" not in jobs and "index" not in jobs
+    assert "Params have changed" in result.stdout + result.stderr
+
+
+def test_a_bad_config_value_is_refused_before_any_job(tmp_path):
+    config = yaml.safe_load((REPO / "tests" / "micro.yaml").read_text())
+    config["convert"]["crop"] = "middle"
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(config))
+    result = snakemake(tmp_path, "--cores", "1", config="bad.yaml")
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "'middle' is not one of ['breast', 'center']" in output and "['crop']" in output
+    assert not (tmp_path / "results").exists()
+
+
+def test_an_unknown_config_key_is_refused_by_name(tmp_path):
+    config = yaml.safe_load((REPO / "tests" / "micro.yaml").read_text())
+    config["convert"]["sizee"] = 64
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(config))
+    result = snakemake(tmp_path, "-n", config="bad.yaml")
+    assert result.returncode != 0 and "'sizee' was unexpected" in result.stdout + result.stderr
+
+
+def test_workflow_lints_clean():
+    result = subprocess.run([*SNAKEMAKE, "--lint"], capture_output=True, text=True, check=False, cwd=REPO)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
