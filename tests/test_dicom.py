@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pydicom
 import pytest
-from conftest import make_mammogram_dataset
 from pydicom.dataset import Dataset
 from pydicom.pixels import apply_voi_lut
 from pydicom.sequence import Sequence
 
 from mame.dicom import IntensitySettings, intensity_lut, load_display_image, window
 from mame.rejections import Rejection
+
+from conftest import make_mammogram_dataset
 
 STORED = np.array([[0, 1536, 1792, 2048], [2304, 2560, 4095, 0]], dtype=np.uint16)
 

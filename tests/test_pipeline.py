@@ -63,7 +63,8 @@ def test_prompts_follow_each_datasets_attribute(run):
     omi = pd.read_csv(run / "results" / "data" / "omi" / "healthy.csv")
     vindr = pd.read_csv(run / "results" / "data" / "vindr" / "healthy.csv")
     assert omi["prompt"].str.fullmatch(r"a mammogram in (CC|MLO) view with (small|medium|big) area").all()
-    assert (omi["prompt"] == [f"a mammogram in {v} view with {a} area" for v, a in zip(omi.view, omi.area)]).all()
+    expected = [f"a mammogram in {v} view with {a} area" for v, a in zip(omi.view, omi.area, strict=True)]
+    assert omi["prompt"].tolist() == expected
     assert vindr["prompt"].str.endswith("density").all()
     fusion = pd.read_csv(run / "results" / "data" / "fusion" / "healthy.csv")
     assert set(fusion["prompt"].str.split().str[1]) == {"hologic", "siemens"}
@@ -75,8 +76,16 @@ def test_prompts_follow_each_datasets_attribute(run):
 
 def test_broken_files_are_rejected_with_reasons_and_the_run_goes_on(run):
     rejects = pd.read_csv(run / "results" / "data" / "vindr" / "rejects.csv", keep_default_na=False)
-    assert {"truncated", "unreadable", "not_mammogram", "no_laterality", "for_processing",
-            "view_not_selected", "file_missing", "not_in_table"} <= set(rejects["reason"])
+    assert {
+        "truncated",
+        "unreadable",
+        "not_mammogram",
+        "no_laterality",
+        "for_processing",
+        "view_not_selected",
+        "file_missing",
+        "not_in_table",
+    } <= set(rejects["reason"])
     omi = pd.read_csv(run / "results" / "data" / "omi" / "rejects.csv", keep_default_na=False)
     assert {"implant", "unsupported_transfer_syntax"} <= set(omi["reason"])
     assert "source" not in rejects.columns
@@ -91,8 +100,16 @@ def _identifiers(run: Path) -> set[str]:
             ds = pydicom.dcmread(path, stop_before_pixels=True)
         except Exception:  # noqa: BLE001 - the deliberately broken files
             continue
-        for name in ("PatientName", "PatientID", "PatientBirthDate", "StudyDate", "AccessionNumber",
-                     "StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"):
+        for name in (
+            "PatientName",
+            "PatientID",
+            "PatientBirthDate",
+            "StudyDate",
+            "AccessionNumber",
+            "StudyInstanceUID",
+            "SeriesInstanceUID",
+            "SOPInstanceUID",
+        ):
             if name in ds:
                 found.add(str(ds.data_element(name).value))
         found.update(path.relative_to(run / "results" / "phantom").parts[2:])  # study/image folder ids
@@ -103,8 +120,12 @@ def _identifiers(run: Path) -> set[str]:
 def test_no_patient_identifier_leaves_the_private_folders(run):
     identifiers = _identifiers(run)
     assert len(identifiers) > 50
-    public = [p for p in (run / "results").rglob("*") if p.is_file()
-              and not p.is_relative_to(run / "results" / "phantom") and not p.is_relative_to(run / "results" / "work")]
+    private = (run / "results" / "phantom", run / "results" / "work")
+    public = [
+        p
+        for p in (run / "results").rglob("*")
+        if p.is_file() and not any(p.is_relative_to(d) for d in private)
+    ]
     assert len(public) > 50
     pattern = re.compile("|".join(re.escape(i) for i in sorted(identifiers, key=len, reverse=True)).encode())
     for path in public:
@@ -119,11 +140,17 @@ def test_no_patient_identifier_leaves_the_private_folders(run):
 
 def test_report_shows_the_data_stage(run):
     html = (run / "results" / "report.html").read_text()
-    for title in ("Datasets", "Rejected files", "Raw to processed", "Image-mask pairs", "Image-prompt pairs",
-                  "Provenance"):
+    for title in (
+        "Datasets",
+        "Rejected files",
+        "Raw to processed",
+        "Image-mask pairs",
+        "Image-prompt pairs",
+        "Provenance",
+    ):
         assert f">{title}<" in html
     assert html.count("data:image/png;base64,") >= 3
-    assert "src=\"http" not in html and "href=\"http" not in html  # opens offline
+    assert 'src="http' not in html and 'href="http' not in html  # opens offline
     table = pd.read_csv(run / "results" / "tables" / "dataset_table.csv", index_col=0)
     assert f"<td>{table.loc['Total', 'Combined']}</td>" in html
 
