@@ -1,0 +1,33 @@
+# One command each: `make demo` (set up + run the whole pipeline), `make test` (set up + all checks).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+CORES ?= all
+
+.PHONY: setup demo test lint bench clean
+
+$(BIN)/snakemake: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(BIN)/snakemake
+
+demo: setup
+	$(BIN)/snakemake --cores $(CORES) results/report.html
+
+lint: setup
+	$(BIN)/ruff check src tests workflow bench
+	$(BIN)/ruff format --check src tests workflow/scripts bench
+	$(BIN)/snakemake --lint
+
+test: lint
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/python bench/bench_convert.py
+	$(BIN)/python bench/bench_dryrun.py
+
+clean:
+	rm -rf results logs benchmarks .snakemake
