@@ -22,11 +22,15 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
+import warnings  # noqa: E402
+
 import numpy as np  # noqa: E402
 import pydicom  # noqa: E402
 from PIL import Image  # noqa: E402
 from pydicom.pixels import apply_modality_lut, apply_voi_lut  # noqa: E402
 from skimage.transform import resize  # noqa: E402
+
+warnings.filterwarnings("ignore", message="Applying a VOI LUT on a float input")
 
 from mame.convert import ConvertSettings, convert_image, save_png  # noqa: E402
 from mame.geometry import plan_geometry  # noqa: E402
@@ -53,7 +57,9 @@ def naive_convert(path: Path, out: Path, size: int) -> None:
     width, height = geometry.resized
     small = resize(patch, (height, width), anti_aliasing=True, preserve_range=True)
     canvas = np.zeros((size, size), np.uint8)
-    canvas[geometry.offset[1] : geometry.offset[1] + height, geometry.offset[0] : geometry.offset[0] + width] = small
+    canvas[
+        geometry.offset[1] : geometry.offset[1] + height, geometry.offset[0] : geometry.offset[0] + width
+    ] = small
     Image.fromarray(canvas).save(out, compress_level=1)
 
 
@@ -86,8 +92,16 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="mame-bench-"))
     started = time.perf_counter()
-    settings = PhantomSettings(layout="omi", images=args.files, rows=3328, cols=2560, seed=7, jpeg2000_share=0.5,
-                               broken=False, extras=False)
+    settings = PhantomSettings(
+        layout="omi",
+        images=args.files,
+        rows=3328,
+        cols=2560,
+        seed=7,
+        jpeg2000_share=0.5,
+        broken=False,
+        extras=False,
+    )
     write_phantom(work / "raw", settings)
     generation = time.perf_counter() - started
     files = sorted((work / "raw" / "images").rglob("*.dcm"))
@@ -99,7 +113,12 @@ def main() -> None:
         for name, function in (("ours", ours), ("naive", naive_convert), ("decode", decode_only)):
             row[name] = best_of(function, path, work / f"{name}.png", args.size, args.repeats)
         rows.append(row)
-    summary = {"files": len(files), "phantom_generation_s": round(generation, 1), "size": args.size, "by_kind": {}}
+    summary = {
+        "files": len(files),
+        "phantom_generation_s": round(generation, 1),
+        "size": args.size,
+        "by_kind": {},
+    }
     for kind in ("uncompressed", "jpeg2000"):
         chosen = [r for r in rows if r["kind"] == kind]
         if not chosen:

@@ -32,7 +32,9 @@ def write_index(path: Path, dataset: str, rows: int) -> None:
         handle.write(",".join(INDEX_COLUMNS) + "\n")
         for i in range(rows):
             key = f"{i:016x}"
-            handle.write(f"{key},{key},/data/{dataset}/{i}.dcm,v,M,CC,L,B,[],,3328,2560,12,MONOCHROME2,voi,1.2\n")
+            handle.write(
+                f"{key},{key},/data/{dataset}/{i}.dcm,v,M,CC,L,B,[],,3328,2560,12,MONOCHROME2,voi,1.2\n"
+            )
     (path.parent / "index_rejects.csv").write_text("key,stage,reason,detail,source\n")
 
 
@@ -52,8 +54,19 @@ def main() -> None:
     time.sleep(1.1)  # indexes strictly newer than their inputs
     for dataset, rows in ROWS.items():
         write_index(work / "results" / "work" / dataset / "index.csv", dataset, rows)
-    command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(work),
-               "--configfile", str(work / "thesis.yaml"), "-n", "results/report.html"]
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(work),
+        "--configfile",
+        str(work / "thesis.yaml"),
+        "-n",
+        "results/report.html",
+    ]
     timings = []
     for _ in range(3):
         started = time.perf_counter()
@@ -70,8 +83,13 @@ def main() -> None:
             jobs[parts[0]] = int(parts[1])
             if parts[0] == "total":
                 break
-    summary = {"index_rows": sum(ROWS.values()), "dry_run_s": round(min(timings), 2),
-               "dry_run_s_all": [round(t, 2) for t in timings], "peak_rss_mb": round(peak_mb), "jobs": jobs}
+    summary = {
+        "index_rows": sum(ROWS.values()),
+        "dry_run_s": round(min(timings), 2),
+        "dry_run_s_all": [round(t, 2) for t in timings],
+        "peak_rss_mb": round(peak_mb),
+        "jobs": jobs,
+    }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(summary, indent=1) + "\n")
     print(json.dumps(summary, indent=1))
