@@ -20,6 +20,14 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/report.smk"
 
 
+# cheap aggregation steps run on the submitting node, not as cluster jobs
+localrules:
+    all,
+    fusion_manifest,
+    dataset_table,
+    report,
+
+
 rule all:
     input:
         "results/report.html",
