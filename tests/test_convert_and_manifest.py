@@ -6,8 +6,10 @@ import json
 
 import numpy as np
 import pandas as pd
+import pydicom
 import pytest
 from PIL import Image
+from pydicom.encaps import encapsulate
 
 from mame.convert import ConvertSettings, convert_shard, shard_count, shard_slice
 from mame.index import IndexFilters, build_index
@@ -114,3 +116,19 @@ def test_dataset_table_adds_a_combined_column():
     table = dataset_table({"omi": (3, 1), "vindr": (2, 2)})
     assert table.loc["Total"].tolist() == [4, 4, 8]
     assert table["Combined"].tolist() == [5, 3, 8]
+
+
+def test_a_corrupt_codestream_is_a_reject_not_a_crash(converted, tmp_path):
+    _, index, _, _ = converted
+
+    row = index.iloc[0]
+    ds = pydicom.dcmread(row.source)
+    ds.compress(pydicom.uid.JPEG2000Lossless, encoding_plugin="pylibjpeg", generate_instance_uid=False)
+    ds.PixelData = encapsulate([b"\xff\x4f\xff\x51" + b"\x00" * 64])  # a J2K header and nothing after
+    broken = tmp_path / "broken.dcm"
+    ds.save_as(broken, enforce_file_format=True)
+    rows = index.iloc[:2].copy()
+    rows.loc[rows.index[0], "source"] = str(broken)
+    table, rejects = convert_shard(rows, tmp_path / "png", ConvertSettings(size=32))
+    assert len(table) == 1
+    assert rejects["reason"].tolist() == ["decode_failed"] and str(tmp_path) not in rejects["detail"][0]

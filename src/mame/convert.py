@@ -129,6 +129,11 @@ def convert_shard(
             detail = scrub(rejection.detail, row.source)
             rejects.append({"key": row.key, "stage": "convert", "reason": rejection.reason, "detail": detail})
             continue
+        except Exception as err:  # noqa: BLE001 - one undecodable file must not stop a 500-image shard
+            log.exception("image %s: unexpected failure, recorded as decode_failed", row.key)
+            detail = scrub(f"{type(err).__name__}: {err}", row.source)
+            rejects.append({"key": row.key, "stage": "convert", "reason": "decode_failed", "detail": detail})
+            continue
         target = image_dir / f"{row.key}.png"
         save_png(result.image, target, settings.channels, settings.png_compression)
         moved = [
