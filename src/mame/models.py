@@ -1,0 +1,207 @@
+"""The one model loader, and the tiny Stable-Diffusion-architecture base the demo builds itself.
+
+Every stage (training, sampling, GUI) gets its components from `resolve_model` + `load_components`,
+whether the directory holds the demo's tiny model or stable-diffusion-v1-5. The tiny model has SD's
+architecture at a small width: a VAE with downsampling factor 8 and 4 latent channels, a UNet with
+cross-attention, a CLIP text encoder and a CLIP BPE tokenizer, saved with `save_pretrained` so
+plain diffusers loads it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+log = logging.getLogger(__name__)
+
+SD_SCHEDULER = {  # SD 1.x noise schedule
+    "num_train_timesteps": 1000,
+    "beta_start": 0.00085,
+    "beta_end": 0.012,
+    "beta_schedule": "scaled_linear",
+    "prediction_type": "epsilon",
+    "steps_offset": 1,
+    "clip_sample": False,
+}
+
+
+@dataclass(frozen=True)
+class TinySpec:
+    """Widths of the tiny model. Defaults are tuned for 128 px on a 2-core CPU (see bench/README.md)."""
+
+    resolution: int = 128
+    vae_channels: tuple[int, ...] = (16, 32, 64, 64)  # 4 blocks -> 3 downsamplings -> factor 8, like SD
+    unet_channels: tuple[int, ...] = (64, 128, 128)
+    unet_layers_per_block: int = 1
+    attention_head_dim: int = 8
+    text_hidden: int = 64
+    text_layers: int = 2
+    text_heads: int = 4
+    seed: int = 0
+
+
+@dataclass
+class Components:
+    tokenizer: object
+    text_encoder: torch.nn.Module
+    vae: torch.nn.Module
+    unet: torch.nn.Module
+    noise_scheduler: object
+    path: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+# --- resolving a `models.base` setting -------------------------------------------------------------
+
+
+def resolve_model(setting: str, key: str = "models.base") -> str:
+    """A local pipeline directory as is; a hub id from the local cache (or the hub when online).
+
+    Raises ValueError naming `key` when the model cannot be found without a network.
+    """
+    path = Path(setting).expanduser()
+    if path.is_dir():
+        if not (path / "model_index.json").exists() and not (path / "unet").is_dir():
+            raise ValueError(f"{key}: {path} is not a diffusers pipeline directory (no model_index.json)")
+        return str(path)
+    if setting.startswith((".", "/", "~")) or os.sep in setting.strip("/").replace("/", "", 1):
+        raise ValueError(f"{key}: directory {setting!r} does not exist")
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    offline = os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False")
+    try:
+        return snapshot_download(setting, local_files_only=offline)
+    except LocalEntryNotFoundError:
+        raise ValueError(
+            f"{key}: {setting!r} is neither a local directory nor in the Hugging Face cache, and the hub "
+            "cannot be reached; download it on a connected machine (huggingface-cli download) or point "
+            f"{key} at a local copy"
+        ) from None
+    except Exception as err:  # noqa: BLE001 - network errors come in many types
+        raise ValueError(f"{key}: could not fetch {setting!r} from the hub ({type(err).__name__}: {err})") from None
+
+
+def load_components(path: str, dtype: torch.dtype = torch.float32) -> Components:
+    """Tokenizer, text encoder, VAE, UNet and a DDPM training scheduler from a pipeline directory."""
+    from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
+    from transformers import CLIPTextModel, CLIPTokenizer
+
+    tokenizer = CLIPTokenizer.from_pretrained(path, subfolder="tokenizer", model_max_length=77)
+    text_encoder = CLIPTextModel.from_pretrained(path, subfolder="text_encoder", dtype=dtype)
+    vae = AutoencoderKL.from_pretrained(path, subfolder="vae", torch_dtype=dtype)
+    unet = UNet2DConditionModel.from_pretrained(path, subfolder="unet", torch_dtype=dtype)
+    noise_scheduler = DDPMScheduler.from_pretrained(path, subfolder="scheduler")
+    return Components(tokenizer, text_encoder, vae, unet, noise_scheduler, path=path)
+
+
+def latent_scale(vae) -> int:
+    """Pixels per latent pixel, from the VAE's own depth (not a hard-coded 8)."""
+    return 2 ** (len(vae.config.block_out_channels) - 1)
+
+
+# --- the tiny base ---------------------------------------------------------------------------------
+
+
+def tiny_vae(spec: TinySpec):
+    from diffusers import AutoencoderKL
+
+    blocks = len(spec.vae_channels)
+    return AutoencoderKL(
+        in_channels=3,
+        out_channels=3,
+        down_block_types=("DownEncoderBlock2D",) * blocks,
+        up_block_types=("UpDecoderBlock2D",) * blocks,
+        block_out_channels=spec.vae_channels,
+        layers_per_block=1,
+        latent_channels=4,
+        norm_num_groups=8,
+        sample_size=spec.resolution,
+    )
+
+
+def tiny_unet(spec: TinySpec, in_channels: int = 4):
+    from diffusers import UNet2DConditionModel
+
+    depth = len(spec.unet_channels)
+    return UNet2DConditionModel(
+        sample_size=spec.resolution // 8,
+        in_channels=in_channels,
+        out_channels=4,
+        block_out_channels=spec.unet_channels,
+        layers_per_block=spec.unet_layers_per_block,
+        down_block_types=("CrossAttnDownBlock2D",) * (depth - 1) + ("DownBlock2D",),
+        up_block_types=("UpBlock2D",) + ("CrossAttnUpBlock2D",) * (depth - 1),
+        cross_attention_dim=spec.text_hidden,
+        attention_head_dim=spec.attention_head_dim,
+        norm_num_groups=32,
+    )
+
+
+def tiny_text_encoder(spec: TinySpec, tokenizer):
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    config = CLIPTextConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=spec.text_hidden,
+        intermediate_size=spec.text_hidden * 4,
+        num_hidden_layers=spec.text_layers,
+        num_attention_heads=spec.text_heads,
+        max_position_embeddings=tokenizer.model_max_length,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        projection_dim=spec.text_hidden,
+    )
+    return CLIPTextModel(config)
+
+
+def widen_conv_in(unet, in_channels: int = 9):
+    """A text-to-image UNet made into an inpainting UNet: conv_in gains zero-initialised channels.
+
+    With the new weights at zero the widened UNet first behaves exactly like the original on the
+    noisy latent, and learns to use the mask and the masked image during training.
+    """
+    from diffusers import UNet2DConditionModel
+
+    old = unet.conv_in
+    config = dict(unet.config)
+    config["in_channels"] = in_channels
+    widened = UNet2DConditionModel.from_config(config)
+    widened.load_state_dict(
+        {k: v for k, v in unet.state_dict().items() if not k.startswith("conv_in.")}, strict=False
+    )
+    with torch.no_grad():
+        widened.conv_in.weight.zero_()
+        widened.conv_in.weight[:, : old.in_channels] = old.weight
+        widened.conv_in.bias.copy_(old.bias)
+    return widened.to(dtype=old.weight.dtype)
+
+
+def save_pipeline(components: Components, directory: str | Path, inpainting: bool = False) -> Path:
+    """Save as a diffusers pipeline directory (safetensors) that from_pretrained loads unaided."""
+    from diffusers import (
+        DPMSolverMultistepScheduler,
+        StableDiffusionInpaintPipeline,
+        StableDiffusionPipeline,
+    )
+
+    scheduler = DPMSolverMultistepScheduler.from_config(components.noise_scheduler.config)
+    kind = StableDiffusionInpaintPipeline if inpainting else StableDiffusionPipeline
+    pipeline = kind(
+        vae=components.vae,
+        text_encoder=components.text_encoder,
+        tokenizer=components.tokenizer,
+        unet=components.unet,
+        scheduler=scheduler,
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
+    directory = Path(directory)
+    pipeline.save_pretrained(directory, safe_serialization=True)
+    return directory
