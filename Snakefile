@@ -17,6 +17,7 @@ validate(config, "workflow/schemas/config.schema.yaml")
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -32,4 +33,5 @@ rule all:
     input:
         "results/report.html",
         data_outputs(),
+        model_outputs(),
     default_target: True

@@ -10,6 +10,7 @@ plain diffusers loads it.
 from __future__ import annotations
 
 import logging
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,7 +84,9 @@ def resolve_model(setting: str, key: str = "models.base") -> str:
             f"{key} at a local copy"
         ) from None
     except Exception as err:  # noqa: BLE001 - network errors come in many types
-        raise ValueError(f"{key}: could not fetch {setting!r} from the hub ({type(err).__name__}: {err})") from None
+        raise ValueError(
+            f"{key}: could not fetch {setting!r} from the hub ({type(err).__name__}: {err})"
+        ) from None
 
 
 def load_components(path: str, dtype: torch.dtype = torch.float32) -> Components:
@@ -119,7 +122,7 @@ def tiny_vae(spec: TinySpec):
         block_out_channels=spec.vae_channels,
         layers_per_block=1,
         latent_channels=4,
-        norm_num_groups=8,
+        norm_num_groups=min(8, math.gcd(*spec.vae_channels)),
         sample_size=spec.resolution,
     )
 
@@ -138,7 +141,7 @@ def tiny_unet(spec: TinySpec, in_channels: int = 4):
         up_block_types=("UpBlock2D",) + ("CrossAttnUpBlock2D",) * (depth - 1),
         cross_attention_dim=spec.text_hidden,
         attention_head_dim=spec.attention_head_dim,
-        norm_num_groups=32,
+        norm_num_groups=min(32, math.gcd(*spec.unet_channels)),
     )
 
 

@@ -12,7 +12,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mame.models import SD_SCHEDULER, Components, TinySpec, save_pipeline, tiny_text_encoder, tiny_unet, tiny_vae
+from mame.models import (
+    SD_SCHEDULER,
+    Components,
+    TinySpec,
+    save_pipeline,
+    tiny_text_encoder,
+    tiny_unet,
+    tiny_vae,
+)
 from mame.tokenizer import build_tokenizer, prompt_corpus
 from mame.training_data import load_examples
 
@@ -68,8 +76,11 @@ def pretrain_vae(
         latent_std = float(torch.cat(means).std())
         mse = float(torch.cat(errors).mean()) / 4.0  # errors on [-1, 1] -> on [0, 1]
     vae.register_to_config(scaling_factor=1.0 / latent_std)
-    return {"psnr_db": round(10 * math.log10(1.0 / max(mse, 1e-12)), 2), "latent_std": round(latent_std, 5),
-            "loss": round(float(loss.detach()), 6)}
+    return {
+        "psnr_db": round(10 * math.log10(1.0 / max(mse, 1e-12)), 2),
+        "latent_std": round(latent_std, 5),
+        "loss": round(float(loss.detach()), 6),
+    }
 
 
 def build_tiny_base(
@@ -95,8 +106,11 @@ def build_tiny_base(
     text_encoder = tiny_text_encoder(spec, tokenizer)
     scheduler = DDPMScheduler(**SD_SCHEDULER)
     save_pipeline(Components(tokenizer, text_encoder, vae, tiny_unet(spec), scheduler), output)
-    save_pipeline(Components(tokenizer, text_encoder, vae, tiny_unet(spec, in_channels=9), scheduler),
-                  inpainting_output, inpainting=True)
+    save_pipeline(
+        Components(tokenizer, text_encoder, vae, tiny_unet(spec, in_channels=9), scheduler),
+        inpainting_output,
+        inpainting=True,
+    )
     summary = {"images": len(examples.captions), "vae": metrics, "spec": spec.__dict__, "vendors": vendors}
     for folder in (output, inpainting_output):
         (Path(folder) / "tiny_base.json").write_text(json.dumps(summary, indent=1, default=list) + "\n")

@@ -104,7 +104,9 @@ def step_generator(seed: int, micro_step: int, process: int, stream: int = 0) ->
     return torch.Generator().manual_seed((seed * 1_000_003 + micro_step) * 64 + process * 4 + stream)
 
 
-def batch_indices(count: int, batch: int, micro_step: int, process: int, processes: int, seed: int) -> torch.Tensor:
+def batch_indices(
+    count: int, batch: int, micro_step: int, process: int, processes: int, seed: int
+) -> torch.Tensor:
     """This process's share of the micro-batch: a per-epoch permutation, sharded across processes."""
     per_epoch = count // (batch * processes)
     epoch, position = divmod(micro_step, per_epoch)
@@ -115,8 +117,11 @@ def batch_indices(count: int, batch: int, micro_step: int, process: int, process
 
 def fingerprint(settings: TrainSettings, base: str, manifests: list[str], inpainting: bool) -> str:
     """What a checkpoint belongs to; a checkpoint from other settings or data is never resumed."""
-    relevant = {k: v for k, v in dataclasses.asdict(settings).items()
-                if k not in ("validation_every", "checkpoint_every", "keep_checkpoints", "resume", "steps")}
+    relevant = {
+        k: v
+        for k, v in dataclasses.asdict(settings).items()
+        if k not in ("validation_every", "checkpoint_every", "keep_checkpoints", "resume", "steps")
+    }
     digest = hashlib.sha256(json.dumps([relevant, base, inpainting], sort_keys=True, default=str).encode())
     for manifest in manifests:
         digest.update(Path(manifest).read_bytes())
@@ -177,10 +182,14 @@ class Trainer:
                 )
             components.unet = widen_conv_in(unet, 9)
         if not self.inpainting and components.unet.config.in_channels != 4:
-            raise ValueError(f"{self.base} has a {unet.config.in_channels}-channel UNet; text-to-image needs 4")
+            raise ValueError(
+                f"{self.base} has a {unet.config.in_channels}-channel UNet; text-to-image needs 4"
+            )
         components.vae.requires_grad_(False)
         components.vae.eval()
-        components.text_encoder.requires_grad_(self.settings.train_text_encoder and not self.settings.lora_rank)
+        components.text_encoder.requires_grad_(
+            self.settings.train_text_encoder and not self.settings.lora_rank
+        )
         components.unet.requires_grad_(not self.settings.lora_rank)
         if self.settings.lora_rank:
             self._add_lora(components)
@@ -196,15 +205,25 @@ class Trainer:
         return components
 
     def _add_lora(self, components: Components) -> None:
-        from peft import LoraConfig
+        """LoRA adapters on the attention projections (peft); the base weights stay frozen."""
+        from peft import LoraConfig, inject_adapter_in_model
 
         rank = self.settings.lora_rank
-        targets = ["to_k", "to_q", "to_v", "to_out.0"]
-        components.unet.add_adapter(LoraConfig(r=rank, lora_alpha=rank, init_lora_weights="gaussian",
-                                                target_modules=targets))
+        unet_lora = LoraConfig(
+            r=rank,
+            lora_alpha=rank,
+            init_lora_weights="gaussian",
+            target_modules=["to_k", "to_q", "to_v", "to_out.0"],
+        )
+        inject_adapter_in_model(unet_lora, components.unet)
         if self.settings.train_text_encoder:
-            components.text_encoder.add_adapter(LoraConfig(r=rank, lora_alpha=rank, init_lora_weights="gaussian",
-                                                           target_modules=["q_proj", "k_proj", "v_proj", "out_proj"]))
+            text_lora = LoraConfig(
+                r=rank,
+                lora_alpha=rank,
+                init_lora_weights="gaussian",
+                target_modules=["q_proj", "k_proj", "v_proj", "out_proj"],
+            )
+            inject_adapter_in_model(text_lora, components.text_encoder)
 
     def _resolution(self, components: Components) -> int:
         if self.settings.resolution:
@@ -213,7 +232,9 @@ class Trainer:
 
     def _examples(self, resolution: int) -> Examples:
         prompt = self.inpaint_prompt if self.inpainting else None
-        examples = load_examples(self.manifests, resolution, split="train", prompt=prompt, masks=self.inpainting)
+        examples = load_examples(
+            self.manifests, resolution, split="train", prompt=prompt, masks=self.inpainting
+        )
         needed = self.settings.batch_size * self.accelerator.num_processes
         if len(examples.captions) < needed:
             raise ValueError(
@@ -241,10 +262,16 @@ class Trainer:
             cache["mask"] = F.interpolate(torch.from_numpy(examples.masks), size=size)
             cache["masked"] = torch.cat(masked)
         tokenizer = components.tokenizer
-        cache["ids"] = tokenizer(examples.captions, padding="max_length", max_length=tokenizer.model_max_length,
-                                 truncation=True, return_tensors="pt").input_ids
-        cache["empty"] = tokenizer([""], padding="max_length", max_length=tokenizer.model_max_length,
-                                   return_tensors="pt").input_ids[0]
+        cache["ids"] = tokenizer(
+            examples.captions,
+            padding="max_length",
+            max_length=tokenizer.model_max_length,
+            truncation=True,
+            return_tensors="pt",
+        ).input_ids
+        cache["empty"] = tokenizer(
+            [""], padding="max_length", max_length=tokenizer.model_max_length, return_tensors="pt"
+        ).input_ids[0]
         return cache
 
     def _optimizer(self, components: Components) -> torch.optim.Optimizer:
@@ -260,10 +287,13 @@ class Trainer:
 
                     return bitsandbytes.optim.AdamW8bit(groups, weight_decay=s.weight_decay)
                 except ImportError:
-                    warnings.warn("adam_8bit needs bitsandbytes (pip install bitsandbytes); using AdamW",
-                                  stacklevel=2)
+                    warnings.warn(
+                        "adam_8bit needs bitsandbytes (pip install bitsandbytes); using AdamW", stacklevel=2
+                    )
             else:
-                warnings.warn("adam_8bit runs on GPUs only (slower than AdamW on a CPU); using AdamW", stacklevel=2)
+                warnings.warn(
+                    "adam_8bit runs on GPUs only (slower than AdamW on a CPU); using AdamW", stacklevel=2
+                )
         return torch.optim.AdamW(groups, weight_decay=s.weight_decay)
 
     # --- the loop ------------------------------------------------------------------------------
@@ -281,8 +311,12 @@ class Trainer:
         cache = self._cache(components, examples)
         optimizer = self._optimizer(components)
         processes = accelerator.num_processes
-        lr_scheduler = get_scheduler(s.lr_schedule, optimizer, num_warmup_steps=s.warmup_steps * processes,
-                                     num_training_steps=s.steps * processes)
+        lr_scheduler = get_scheduler(
+            s.lr_schedule,
+            optimizer,
+            num_warmup_steps=s.warmup_steps * processes,
+            num_training_steps=s.steps * processes,
+        )
         ema = None
         if s.ema:
             ema = EMAModel(components.unet.parameters(), decay=s.ema_decay)
@@ -302,8 +336,14 @@ class Trainer:
         if accelerator.is_main_process:
             self.output.parent.mkdir(parents=True, exist_ok=True)
             self._open_log(log_path, resumed_at=step)
-        progress = tqdm(total=s.steps, initial=step, desc=f"train {self.model_name}", unit="step",
-                        disable=not accelerator.is_main_process, mininterval=5)
+        progress = tqdm(
+            total=s.steps,
+            initial=step,
+            desc=f"train {self.model_name}",
+            unit="step",
+            disable=not accelerator.is_main_process,
+            mininterval=5,
+        )
         unet.train()
         text_encoder.train(s.train_text_encoder)
         count = len(examples.captions)
@@ -315,12 +355,16 @@ class Trainer:
                 index = batch_indices(count, s.batch_size, micro_step, process, processes, s.seed).to(device)
                 generator = step_generator(s.seed, micro_step, process)
                 with accelerator.accumulate(unet, text_encoder):
-                    loss = self._loss(unet, text_encoder, noise_scheduler, cache, index, generator, scaling,
-                                      compute_snr)
+                    loss = self._loss(
+                        unet, text_encoder, noise_scheduler, cache, index, generator, scaling, compute_snr
+                    )
                     accelerator.backward(loss)
                     if accelerator.sync_gradients and s.max_grad_norm > 0:
-                        params = [p for p in list(unet.parameters()) + list(text_encoder.parameters())
-                                  if p.requires_grad]
+                        params = [
+                            p
+                            for p in list(unet.parameters()) + list(text_encoder.parameters())
+                            if p.requires_grad
+                        ]
                         accelerator.clip_grad_norm_(params, s.max_grad_norm)
                     optimizer.step()
                     lr_scheduler.step()
@@ -334,7 +378,9 @@ class Trainer:
             progress.update(1)
             progress.set_postfix(loss=f"{losses[-1]:.4f}")
             if accelerator.is_main_process:
-                self._log_row(log_path, step, losses[-1], lr_scheduler.get_last_lr()[0], time.perf_counter() - started)
+                self._log_row(
+                    log_path, step, losses[-1], lr_scheduler.get_last_lr()[0], time.perf_counter() - started
+                )
             if s.validation_every and (step % s.validation_every == 0 or step == s.steps):
                 self._validate(components, unet, text_encoder, ema, cache, step, resolution)
             if s.checkpoint_every and step % s.checkpoint_every == 0 and step < s.steps:
@@ -348,8 +394,14 @@ class Trainer:
         if accelerator.is_main_process:
             self._save(components, unet, text_encoder, ema, count, losses, time.perf_counter() - started)
         accelerator.wait_for_everyone()
-        return TrainResult(step, False, losses[-1] if losses else float("nan"), time.perf_counter() - started, count,
-                           str(self.output))
+        return TrainResult(
+            step,
+            False,
+            losses[-1] if losses else float("nan"),
+            time.perf_counter() - started,
+            count,
+            str(self.output),
+        )
 
     def _loss(self, unet, text_encoder, noise_scheduler, cache, index, generator, scaling, compute_snr):
         s = self.settings
@@ -358,9 +410,12 @@ class Trainer:
         latents = (mean + std * torch.randn(mean.shape, generator=generator).to(device)) * scaling
         noise = torch.randn(latents.shape, generator=generator).to(device)
         if s.offset_noise:
-            noise = noise + s.offset_noise * torch.randn(latents.shape[:2] + (1, 1), generator=generator).to(device)
-        timesteps = torch.randint(0, noise_scheduler.config.num_train_timesteps, (len(index),),
-                                  generator=generator).to(device)
+            noise = noise + s.offset_noise * torch.randn(latents.shape[:2] + (1, 1), generator=generator).to(
+                device
+            )
+        timesteps = torch.randint(
+            0, noise_scheduler.config.num_train_timesteps, (len(index),), generator=generator
+        ).to(device)
         noisy = noise_scheduler.add_noise(latents, noise, timesteps)
         ids = cache["ids"][index].clone()
         dropped = (torch.rand(len(index), generator=generator) < s.caption_dropout).to(device)
@@ -394,7 +449,9 @@ class Trainer:
         latest = found[-1]
         stamp = latest / "fingerprint.txt"
         if not stamp.exists() or stamp.read_text().strip() != tag:
-            log.warning("checkpoints in %s belong to other settings or data; starting afresh", self.checkpoints)
+            log.warning(
+                "checkpoints in %s belong to other settings or data; starting afresh", self.checkpoints
+            )
             if self.accelerator.is_main_process:
                 for old in found:
                     shutil.rmtree(old)
@@ -430,14 +487,22 @@ class Trainer:
             csv.writer(handle).writerow([step, f"{loss:.6f}", f"{lr:.3e}", f"{seconds:.1f}"])
 
     def _pipeline(self, components: Components, unet, text_encoder):
-        from diffusers import DPMSolverMultistepScheduler, StableDiffusionInpaintPipeline, StableDiffusionPipeline
+        from diffusers import (
+            DPMSolverMultistepScheduler,
+            StableDiffusionInpaintPipeline,
+            StableDiffusionPipeline,
+        )
 
         kind = StableDiffusionInpaintPipeline if self.inpainting else StableDiffusionPipeline
         pipeline = kind(
-            vae=components.vae, text_encoder=self.accelerator.unwrap_model(text_encoder),
-            tokenizer=components.tokenizer, unet=self.accelerator.unwrap_model(unet),
+            vae=components.vae,
+            text_encoder=self.accelerator.unwrap_model(text_encoder),
+            tokenizer=components.tokenizer,
+            unet=self.accelerator.unwrap_model(unet),
             scheduler=DPMSolverMultistepScheduler.from_config(components.noise_scheduler.config),
-            safety_checker=None, feature_extractor=None, requires_safety_checker=False,
+            safety_checker=None,
+            feature_extractor=None,
+            requires_safety_checker=False,
         )
         pipeline.set_progress_bar_config(disable=True)
         return pipeline
@@ -448,7 +513,9 @@ class Trainer:
         if not self.accelerator.is_main_process:
             return
         s = self.settings
-        prompts = s.validation_prompts or [self.inpaint_prompt if self.inpainting else "a mammogram in CC view"]
+        prompts = s.validation_prompts or [
+            self.inpaint_prompt if self.inpainting else "a mammogram in CC view"
+        ]
         raw_unet = self.accelerator.unwrap_model(unet)
         if ema is not None:
             ema.store(raw_unet.parameters())
@@ -457,8 +524,14 @@ class Trainer:
         text_encoder.eval()
         pipeline = self._pipeline(components, unet, text_encoder)
         generator = torch.Generator().manual_seed(s.seed)
-        arguments = {"num_inference_steps": s.validation_sampling_steps, "guidance_scale": s.validation_guidance,
-                     "generator": generator, "height": resolution, "width": resolution, "output_type": "np"}
+        arguments = {
+            "num_inference_steps": s.validation_sampling_steps,
+            "guidance_scale": s.validation_guidance,
+            "generator": generator,
+            "height": resolution,
+            "width": resolution,
+            "output_type": "np",
+        }
         if self.inpainting:
             images = self._validation_inpaint(pipeline, cache, prompts, arguments)
         else:
@@ -478,13 +551,17 @@ class Trainer:
         images, masks = [], []
         for i in picks:
             decoded = vae.decode(cache["mean"][i : i + 1]).sample[0].clamp(-1, 1)
-            images.append(Image.fromarray(((decoded.permute(1, 2, 0).cpu().numpy() + 1) * 127.5).astype(np.uint8)))
+            images.append(
+                Image.fromarray(((decoded.permute(1, 2, 0).cpu().numpy() + 1) * 127.5).astype(np.uint8))
+            )
             size = images[-1].size
             mask = F.interpolate(cache["mask"][i : i + 1], size=size[::-1])[0, 0].cpu().numpy()
             masks.append(Image.fromarray((mask * 255).astype(np.uint8)))
         return pipeline([prompts[0]] * len(images), image=images, mask_image=masks, **arguments).images
 
-    def _save(self, components, unet, text_encoder, ema, images: int, losses: list[float], seconds: float) -> None:
+    def _save(
+        self, components, unet, text_encoder, ema, images: int, losses: list[float], seconds: float
+    ) -> None:
         raw_unet = self.accelerator.unwrap_model(unet)
         raw_text = self.accelerator.unwrap_model(text_encoder)
         if ema is not None:
@@ -493,7 +570,9 @@ class Trainer:
             raw_unet = merge_lora(raw_unet)
             if self.settings.train_text_encoder:
                 raw_text = merge_lora(raw_text)
-        trained = Components(components.tokenizer, raw_text, components.vae, raw_unet, components.noise_scheduler)
+        trained = Components(
+            components.tokenizer, raw_text, components.vae, raw_unet, components.noise_scheduler
+        )
         if self.output.exists():
             shutil.rmtree(self.output)
         save_pipeline(trained, self.output, inpainting=self.inpainting)
@@ -502,7 +581,9 @@ class Trainer:
     def _model_card(self, images: int, losses: list[float], seconds: float) -> str:
         s = self.settings
         kind = "lesion inpainting (StableDiffusionInpaintPipeline)" if self.inpainting else "text-to-image"
-        settings = "\n".join(f"| {k} | {v} |" for k, v in dataclasses.asdict(s).items() if k != "validation_prompts")
+        settings = "\n".join(
+            f"| {k} | {v} |" for k, v in dataclasses.asdict(s).items() if k != "validation_prompts"
+        )
         return (
             f"---\nlibrary_name: diffusers\ntags: [mammography, stable-diffusion, mam-e]\n---\n\n"
             f"# MAM-E {self.model_name}\n\n"
@@ -538,8 +619,12 @@ def merge_lora(model):
 
 def labelled_grid(images: list | np.ndarray, labels: list[str], title: str = "") -> Image.Image:
     """A row of images with their prompts under them (and a title above)."""
-    tiles = [Image.fromarray((np.clip(np.asarray(img), 0, 1) * 255).astype(np.uint8)) if not isinstance(img, Image.Image)
-             else img for img in images]
+    tiles = [
+        Image.fromarray((np.clip(np.asarray(img), 0, 1) * 255).astype(np.uint8))
+        if not isinstance(img, Image.Image)
+        else img
+        for img in images
+    ]
     width, height = tiles[0].size
     label_height = 28
     grid = Image.new("RGB", (width * len(tiles), height + label_height + 14), "white")
@@ -560,5 +645,8 @@ def labelled_grid(images: list | np.ndarray, labels: list[str], title: str = "")
 
 
 def summarise(result: TrainResult) -> dict:
-    return {**dataclasses.asdict(result), "minutes": round(result.seconds / 60, 2),
-            "final_loss": None if math.isnan(result.final_loss) else round(result.final_loss, 5)}
+    return {
+        **dataclasses.asdict(result),
+        "minutes": round(result.seconds / 60, 2),
+        "final_loss": None if math.isnan(result.final_loss) else round(result.final_loss, 5),
+    }

@@ -26,7 +26,9 @@ def read_image(path: str | Path, resolution: int) -> np.ndarray:
     top = 65535.0 if array.dtype == np.uint16 else 255.0
     grey = array.astype(np.float32) / top
     if grey.shape != (resolution, resolution):
-        grey = np.asarray(Image.fromarray(grey, mode="F").resize((resolution, resolution), Image.Resampling.BILINEAR))
+        grey = np.asarray(
+            Image.fromarray(grey, mode="F").resize((resolution, resolution), Image.Resampling.BILINEAR)
+        )
     return np.repeat(grey[None] * 2.0 - 1.0, 3, axis=0).astype(np.float32)
 
 
@@ -51,7 +53,11 @@ def read_manifests(paths: list[str], column: str = "prompt") -> pd.DataFrame:
 
 
 def load_examples(
-    manifests: list[str], resolution: int, split: str | None = "train", prompt: str | None = None, masks: bool = False
+    manifests: list[str],
+    resolution: int,
+    split: str | None = "train",
+    prompt: str | None = None,
+    masks: bool = False,
 ) -> Examples:
     """Rows of the manifests (of one split) as arrays; `prompt` replaces every caption (inpainting)."""
     frame = read_manifests(manifests)

@@ -2,6 +2,7 @@
 from pathlib import Path
 
 from mame.convert import shard_count
+from mame.prompts import build_prompt
 
 
 wildcard_constraints:
@@ -121,3 +122,72 @@ def data_outputs():
 for _name in config["fusion"]["datasets"]:
     if _name not in config["datasets"]:
         raise ValueError(f"fusion.datasets names {_name!r}, which is not in datasets ({', '.join(DATASETS)})")
+
+
+# --- models ---------------------------------------------------------------------------------------
+
+FINETUNE = list(config["models"]["finetune"])
+INPAINT = list(config["models"]["inpaint"])
+TINY_DIR = "results/models/base/tiny"
+TINY_INPAINT_DIR = "results/models/base/tiny-inpainting"
+
+for _name in set(FINETUNE) & set(INPAINT):
+    raise ValueError(f"models.finetune and models.inpaint both define {_name!r}; model names must be unique")
+for _kind, _models in (("finetune", FINETUNE), ("inpaint", INPAINT)):
+    for _name in _models:
+        for _dataset in config["models"][_kind][_name]["datasets"]:
+            if _dataset not in DATASETS and not (_dataset == "fusion" and _kind == "finetune"):
+                raise ValueError(
+                    f"models.{_kind}.{_name}.datasets names {_dataset!r}; known: {', '.join(DATASETS)}"
+                    + (", fusion" if _kind == "finetune" else "")
+                )
+
+
+def model_manifests(kind, name):
+    table = "healthy.csv" if kind == "finetune" else "lesions.csv"
+    return [f"results/data/{d}/{table}" for d in config["models"][kind][name]["datasets"]]
+
+
+def base_setting(kind):
+    return config["models"]["base" if kind == "finetune" else "inpaint_base"]
+
+
+def base_input(kind):
+    """The tiny base is built by a rule; any other base is resolved (and checked) by the training job."""
+    setting = base_setting(kind)
+    if setting == "tiny":
+        return TINY_DIR if kind == "finetune" else TINY_INPAINT_DIR
+    return []
+
+
+def default_validation_prompts(kind, name):
+    """Prompts that exercise what a model was trained on (its views and its datasets' attribute)."""
+    if kind == "inpaint":
+        return [config["models"]["inpaint"][name]["prompt"]]
+    datasets = config["models"]["finetune"][name]["datasets"]
+    fusion = datasets == ["fusion"] or len(datasets) > 1
+    members = fusion_datasets() if datasets == ["fusion"] else datasets
+    prompts = []
+    for dataset in members:
+        settings = config["datasets"][dataset]
+        vendor = settings["vendor"] if fusion else None
+        words = {"area": ["small", "big"], "density": ["very low", "very high"], "none": [None]}
+        for view, word in zip(["CC", "MLO"], words[settings["prompt_attribute"]] * 2):
+            attribute = {settings["prompt_attribute"]: word} if word else {}
+            prompts.append(build_prompt(view, vendor=vendor, **attribute))
+    return prompts
+
+
+def train_settings(kind, name):
+    """models.train defaults, the model's own overrides, and default validation prompts."""
+    settings = {**config["models"]["train"], **config["models"][kind][name].get("train", {})}
+    settings.setdefault("validation_prompts", default_validation_prompts(kind, name))
+    return canonical(settings)
+
+
+def model_vendors():
+    return sorted({settings["vendor"] for settings in config["datasets"].values()})
+
+
+def model_outputs():
+    return expand("results/models/{model}/pipeline", model=FINETUNE + INPAINT)

@@ -1,0 +1,77 @@
+# Models: the tiny base (demo), fine-tuned text-to-image models, lesion-inpainting models.
+
+
+wildcard_constraints:
+    model=r"[a-z][a-z0-9_]*",
+
+
+rule tiny_base:
+    input:
+        manifests=expand("results/data/{dataset}/{table}.csv", dataset=DATASETS, table=["healthy", "lesions"]),
+    output:
+        base=directory(TINY_DIR),
+        inpainting=directory(TINY_INPAINT_DIR),
+    log:
+        "logs/models/tiny_base.log",
+    params:
+        tiny=canonical(config["models"]["tiny"]),
+        resolution=config["convert"]["size"],
+        vendors=model_vendors(),
+    conda:
+        "../../envs/mame.yaml"
+    threads: config["models"]["resources"]["threads"]
+    resources:
+        mem_mb=config["models"]["resources"]["mem_mb"],
+        runtime=config["models"]["resources"]["runtime"],
+        gpu=0,
+    script:
+        "../scripts/tiny_base.py"
+
+
+rule finetune:
+    input:
+        base=base_input("finetune"),
+        manifests=lambda wildcards: model_manifests("finetune", wildcards.model),
+    output:
+        pipeline=directory("results/models/{model}/pipeline"),
+        log=report(
+            "results/models/{model}/training_log.csv",
+            caption="../report/training_log.rst",
+            category="Training",
+        ),
+        validation=directory("results/models/{model}/validation"),
+    log:
+        "logs/models/{model}.log",
+    params:
+        base=lambda wildcards, input: input.base or base_setting("finetune"),
+        settings=lambda wildcards: train_settings("finetune", wildcards.model),
+        checkpoints=lambda wildcards: f"results/checkpoints/{wildcards.model}",
+        inpainting=False,
+        prompt="",
+        widen_unet=False,
+    conda:
+        "../../envs/mame.yaml"
+    threads: config["models"]["resources"]["threads"]
+    resources:
+        mem_mb=config["models"]["resources"]["mem_mb"],
+        runtime=config["models"]["resources"]["runtime"],
+        gpu=config["models"]["resources"]["gpu"],
+    wildcard_constraints:
+        model="|".join(FINETUNE) or "^$",
+    script:
+        "../scripts/train.py"
+
+
+use rule finetune as train_inpaint with:
+    input:
+        base=base_input("inpaint"),
+        manifests=lambda wildcards: model_manifests("inpaint", wildcards.model),
+    params:
+        base=lambda wildcards, input: input.base or base_setting("inpaint"),
+        settings=lambda wildcards: train_settings("inpaint", wildcards.model),
+        checkpoints=lambda wildcards: f"results/checkpoints/{wildcards.model}",
+        inpainting=True,
+        prompt=lambda wildcards: config["models"]["inpaint"][wildcards.model]["prompt"],
+        widen_unet=config["models"]["widen_unet"],
+    wildcard_constraints:
+        model="|".join(INPAINT) or "^$",
