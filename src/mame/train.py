@@ -238,7 +238,8 @@ class Trainer:
         needed = self.settings.batch_size * self.accelerator.num_processes
         if len(examples.captions) < needed:
             raise ValueError(
-                f"batch_size {self.settings.batch_size} x {self.accelerator.num_processes} process(es) = {needed} "
+                f"batch_size {self.settings.batch_size} x {self.accelerator.num_processes} process(es) = "
+                f"{needed} "
                 f"is larger than the {len(examples.captions)} training images of {', '.join(self.manifests)}"
             )
         return examples
@@ -474,7 +475,7 @@ class Trainer:
     # --- logging, validation, output -----------------------------------------------------------
 
     def _open_log(self, path: Path, resumed_at: int) -> None:
-        """Start the loss log, or keep its rows up to the resumed step (a killed run may have gone further)."""
+        """Start the loss log, or keep its rows up to the resumed step (a killed run may have logged more)."""
         rows = list(csv.reader(path.open())) if resumed_at and path.exists() else []
         kept = [row for row in rows[1:] if row and int(row[0]) <= resumed_at]
         with path.open("w", newline="") as handle:
