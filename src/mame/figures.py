@@ -79,3 +79,30 @@ def image_mask_pairs(lesions: pd.DataFrame) -> plt.Figure:
         )
         _show(axes[1, column], np.asarray(Image.open(row.mask)), "mask")
     return figure
+
+
+def loss_curves(logs: dict[str, pd.DataFrame], window: int = 25) -> plt.Figure:
+    """Training loss per model: raw per-step values faint, a moving average on top."""
+    figure, axis = plt.subplots(figsize=(6.4, 3.2))
+    for name, log in logs.items():
+        line = axis.plot(log["step"], log["loss"], alpha=0.25, linewidth=0.8)[0]
+        smooth = log["loss"].rolling(min(window, len(log)), min_periods=1).mean()
+        axis.plot(log["step"], smooth, color=line.get_color(), label=name, linewidth=1.6)
+    axis.set_xlabel("optimizer step")
+    axis.set_ylabel("epsilon MSE")
+    axis.set_yscale("log")
+    axis.legend(frameon=False)
+    axis.grid(alpha=0.3)
+    return figure
+
+
+def stacked_images(paths: list, width: float = 7.5) -> plt.Figure:
+    """Images (e.g. validation grids over training) stacked top to bottom."""
+    images = [np.asarray(Image.open(p).convert("RGB")) for p in paths]
+    height = sum(i.shape[0] / i.shape[1] for i in images) * width
+    figure, axes = plt.subplots(len(images), 1, figsize=(width, max(1.0, height)), squeeze=False)
+    for axis, image in zip(axes[:, 0], images, strict=True):
+        axis.imshow(image)
+        axis.axis("off")
+    figure.subplots_adjust(hspace=0.02)
+    return figure

@@ -11,6 +11,7 @@ from importlib import metadata
 from pathlib import Path
 
 import jinja2
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -109,6 +110,51 @@ def data_sections(
                 "Healthy training images with their captions, built by the one prompt builder "
                 "(area for Hologic-like data, density for Siemens-like data, as in the study).",
                 figure=figures.to_data_uri(figures.image_prompt_pairs(picked)),
+            )
+        )
+    return sections
+
+
+def training_sections(models: dict[str, tuple[str, str]]) -> list[Section]:
+    """Section 2: loss curves of every model; validation images over training for each one.
+
+    `models`: name -> (training_log.csv, validation folder).
+    """
+    logs = {name: pd.read_csv(log) for name, (log, _) in models.items()}
+    rows = [
+        {
+            "model": name,
+            "steps": int(log["step"].max()),
+            "final loss (mean of last 25)": round(float(log["loss"].tail(25).mean()), 4),
+            "minutes": round(float(log["seconds"].max()) / 60, 1),
+        }
+        for name, log in logs.items()
+        if len(log)
+    ]
+    sections = [
+        Section(
+            "Loss curves",
+            "Epsilon-prediction MSE per optimizer step (faint) and its moving average, for every fine-tuned "
+            "and "
+            "inpainting model; log scale.",
+            figure=figures.to_data_uri(figures.loss_curves(logs)),
+            table_html=_html_table(pd.DataFrame(rows), index=False),
+        )
+    ]
+    for name, (_, folder) in models.items():
+        grids = sorted(Path(folder).glob("step_*.png"))
+        if not grids:
+            continue
+        shown = (
+            grids if len(grids) <= 5 else [grids[i] for i in np.linspace(0, len(grids) - 1, 5).astype(int)]
+        )
+        sections.append(
+            Section(
+                f"Validation images over training: {name}",
+                "The same prompts and the same seed at successive training steps (top to bottom): the "
+                "study's "
+                "'denoising process at epoch ...' figure. Each column's prompt is printed under it.",
+                figure=figures.to_data_uri(figures.stacked_images(shown)),
             )
         )
     return sections

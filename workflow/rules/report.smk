@@ -9,12 +9,15 @@ rule report:
         fusion="results/data/fusion/healthy.csv",
         dataset_table="results/tables/dataset_table.csv",
         rejects="results/tables/rejects_by_reason.csv",
+        training_logs=expand("results/models/{model}/training_log.csv", model=FINETUNE + INPAINT),
+        validation=expand("results/models/{model}/validation", model=FINETUNE + INPAINT),
     output:
         "results/report.html",
     log:
         "logs/report.log",
     params:
         datasets=DATASETS,
+        models=FINETUNE + INPAINT,
         examples=config["report"]["examples"],
         config=canonical(config),
     conda:

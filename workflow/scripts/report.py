@@ -6,7 +6,7 @@ log_to(snakemake.log[0])
 
 import pandas as pd  # noqa: E402
 
-from mame.report import DatasetFiles, data_sections, write_report  # noqa: E402
+from mame.report import DatasetFiles, data_sections, training_sections, write_report  # noqa: E402
 
 datasets = [
     DatasetFiles(name, index, healthy, lesions)
@@ -26,4 +26,12 @@ stages = {
         snakemake.params.examples,
     )
 }
+models = {
+    name: (log, folder)
+    for name, log, folder in zip(
+        snakemake.params.models, snakemake.input.training_logs, snakemake.input.validation, strict=True
+    )
+}
+if models:
+    stages["Training"] = training_sections(models)
 write_report(snakemake.output[0], stages, snakemake.params.config)
