@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import torch
 from PIL import Image
+from scipy.stats import spearmanr
 
 from mame.fidelity import AttributeClassifier
 from mame.prompts import AREA_WORDS, DENSITY_WORDS, build_prompt
@@ -80,11 +81,16 @@ def main() -> None:
     report["generated_images"] = len(frame)
     report["generation_s_per_image"] = round((time.perf_counter() - started) / len(frame), 3)
     report["view_accuracy_generated"] = round(float((frame.view == frame.view_read).mean()), 3)
-    for attribute in ("density", "area"):
+    for attribute, order in (("density", list(DENSITY_WORDS.values())), ("area", list(AREA_WORDS))):
         part = frame[frame.attribute == attribute]
-        report[f"{attribute}_accuracy_generated"] = round(
-            float((part.asked == part.attribute_read).mean()), 3
-        )
+        asked = part.asked.map(order.index).to_numpy()
+        got = part.attribute_read.map(order.index).to_numpy()
+        report[f"{attribute}_accuracy_generated"] = round(float((asked == got).mean()), 3)
+        report[f"{attribute}_within_one_level_generated"] = round(float((abs(asked - got) <= 1).mean()), 3)
+        report[f"{attribute}_spearman_asked_vs_read"] = round(float(spearmanr(asked, got).statistic), 3)
+        if attribute == "density":  # BI-RADS A/B (fatty) vs C/D (dense), the split used in the clinic
+            fatty_dense = float(((asked >= 2) == (got >= 2)).mean())
+            report["density_fatty_vs_dense_accuracy_generated"] = round(fatty_dense, 3)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=1) + "\n")
     print(json.dumps(report, indent=1))

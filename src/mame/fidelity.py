@@ -19,6 +19,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 FEATURE_SIDE = 24
+WORK_SIDE = 64
 HISTOGRAM_BINS = 16
 FEATURE_SETS = {
     "shape": slice(0, FEATURE_SIDE**2),
@@ -37,6 +38,8 @@ def features(image: np.ndarray) -> np.ndarray:
         grey = image.astype(np.float32)
     if grey.ndim == 3:
         grey = grey.mean(axis=-1)
+    # one working resolution, so real (processed) and generated images of other sizes compare alike
+    grey = np.asarray(Image.fromarray(grey, mode="F").resize((WORK_SIDE, WORK_SIDE), Image.Resampling.BOX))
     small = np.asarray(
         Image.fromarray(grey, mode="F").resize((FEATURE_SIDE, FEATURE_SIDE), Image.Resampling.BOX)
     )

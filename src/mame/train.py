@@ -619,15 +619,19 @@ def merge_lora(model):
 
 
 def labelled_grid(images: list | np.ndarray, labels: list[str], title: str = "") -> Image.Image:
-    """A row of images with their prompts under them (and a title above)."""
-    tiles = [
-        Image.fromarray((np.clip(np.asarray(img), 0, 1) * 255).astype(np.uint8))
-        if not isinstance(img, Image.Image)
-        else img
-        for img in images
+    """A row of grey images (mammograms: the VAE's three channels averaged) with their prompts under them."""
+    arrays = [
+        np.asarray(img, dtype=np.float32) / (255.0 if isinstance(img, Image.Image) else 1.0) for img in images
     ]
+    tiles = [
+        Image.fromarray((np.clip(a.mean(axis=-1) if a.ndim == 3 else a, 0, 1) * 255).astype(np.uint8))
+        for a in arrays
+    ]
+    if tiles[0].width < 128:  # small demo images: enlarge so the grid and its labels stay readable
+        factor = -(-128 // tiles[0].width)
+        tiles = [t.resize((t.width * factor, t.height * factor), Image.Resampling.NEAREST) for t in tiles]
     width, height = tiles[0].size
-    label_height = 28
+    label_height = 36
     grid = Image.new("RGB", (width * len(tiles), height + label_height + 14), "white")
     draw = ImageDraw.Draw(grid)
     draw.text((4, 1), title, fill="black")

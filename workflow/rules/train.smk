@@ -15,7 +15,6 @@ rule tiny_base:
         "logs/models/tiny_base.log",
     params:
         tiny=canonical(config["models"]["tiny"]),
-        resolution=config["convert"]["size"],
         vendors=model_vendors(),
     conda:
         "../../envs/mame.yaml"

@@ -12,7 +12,7 @@ from mame.tiny import build_tiny_base  # noqa: E402
 torch.set_num_threads(snakemake.threads)
 tiny = snakemake.params.tiny
 spec = TinySpec(
-    resolution=snakemake.params.resolution,
+    resolution=tiny["resolution"],
     vae_channels=tuple(tiny["vae_channels"]),
     unet_channels=tuple(tiny["unet_channels"]),
     text_hidden=tiny["text_hidden"],
