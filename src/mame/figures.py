@@ -99,6 +99,7 @@ def loss_curves(logs: dict[str, pd.DataFrame], window: int = 25) -> plt.Figure:
 def stacked_images(paths: list, width: float = 7.5) -> plt.Figure:
     """Images (e.g. validation grids over training) stacked top to bottom."""
     images = [np.asarray(Image.open(p).convert("RGB")) for p in paths]
+    width = min(width, max(i.shape[1] for i in images) / 110)  # no enlargement past ~native size
     height = sum(i.shape[0] / i.shape[1] for i in images) * width
     figure, axes = plt.subplots(len(images), 1, figsize=(width, max(1.0, height)), squeeze=False)
     for axis, image in zip(axes[:, 0], images, strict=True):

@@ -18,7 +18,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import math
 import shutil
 import time
 import warnings
@@ -120,7 +119,8 @@ def fingerprint(settings: TrainSettings, base: str, manifests: list[str], inpain
     relevant = {
         k: v
         for k, v in dataclasses.asdict(settings).items()
-        if k not in ("validation_every", "checkpoint_every", "keep_checkpoints", "resume", "steps")
+        if k not in ("checkpoint_every", "keep_checkpoints", "resume", "steps")
+        and not k.startswith("validation")
     }
     digest = hashlib.sha256(json.dumps([relevant, base, inpainting], sort_keys=True, default=str).encode())
     for manifest in manifests:
@@ -647,11 +647,3 @@ def labelled_grid(images: list | np.ndarray, labels: list[str], title: str = "")
         lines.append(line)
         draw.multiline_text((i * width + 2, height + 15), "\n".join(lines[-3:]), fill="black", spacing=0)
     return grid
-
-
-def summarise(result: TrainResult) -> dict:
-    return {
-        **dataclasses.asdict(result),
-        "minutes": round(result.seconds / 60, 2),
-        "final_loss": None if math.isnan(result.final_loss) else round(result.final_loss, 5),
-    }

@@ -172,9 +172,10 @@ def default_validation_prompts(kind, name):
         settings = config["datasets"][dataset]
         vendor = settings["vendor"] if fusion else None
         words = {"area": ["small", "big"], "density": ["very low", "very high"], "none": [None]}
-        for view, word in zip(["CC", "MLO"], words[settings["prompt_attribute"]] * 2):
-            attribute = {settings["prompt_attribute"]: word} if word else {}
-            prompts.append(build_prompt(view, vendor=vendor, **attribute))
+        for view in ("CC", "MLO"):
+            for word in words[settings["prompt_attribute"]]:
+                attribute = {settings["prompt_attribute"]: word} if word else {}
+                prompts.append(build_prompt(view, vendor=vendor, **attribute))
     return prompts
 
 

@@ -18,7 +18,7 @@ rule tiny_base:
         vendors=model_vendors(),
     conda:
         "../../envs/mame.yaml"
-    threads: config["models"]["resources"]["threads"]
+    threads: max(2, config["models"]["resources"]["threads"])
     resources:
         mem_mb=config["models"]["resources"]["mem_mb"],
         runtime=config["models"]["resources"]["runtime"],
