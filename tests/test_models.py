@@ -332,3 +332,48 @@ def test_composite_takes_generated_pixels_only_inside_the_mask():
     mask[1:3, 1:3] = 255
     out = composite(original, generated, mask)
     assert out.sum() == 9 * 4 and out[1, 1] == 9 and out[0, 0] == 0
+
+
+def test_two_processes_train_under_accelerate_launch_on_cpu(tiny, tmp_path):
+    """The multi-GPU path (accelerate launch), exercised with two CPU processes on the gloo backend."""
+    import json
+    import subprocess
+    import sys
+
+    command = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--cpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "-m",
+        "mame.cli",
+        "train",
+        tiny["healthy"],
+        "--base",
+        tiny["base"],
+        "--out",
+        str(tmp_path / "p"),
+        "--checkpoints",
+        str(tmp_path / "c"),
+        "--threads",
+        "1",
+        "--settings",
+        json.dumps({"steps": 4, "batch_size": 2, "validation_every": 0, "checkpoint_every": 2}),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1])["steps"] == 4
+    log = pd.read_csv(tmp_path / "training_log.csv")
+    assert log["step"].tolist() == [1, 2, 3, 4]  # written once, by the main process
+    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["checkpoint-000002"]
+    from diffusers import StableDiffusionPipeline
+
+    assert StableDiffusionPipeline.from_pretrained(tmp_path / "p").unet is not None

@@ -156,6 +156,56 @@ def _cmd_prompt(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_tiny_base(args: argparse.Namespace) -> int:
+    from mame.models import TinySpec
+    from mame.tiny import build_tiny_base
+
+    spec = TinySpec(resolution=args.resolution, seed=args.seed)
+    summary = build_tiny_base(
+        args.manifests, args.out, args.inpainting_out, args.vendors, spec, args.vae_steps
+    )
+    print(json.dumps(summary["vae"]))
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    """One fine-tuning run; under `accelerate launch` every process runs this same command."""
+    import torch
+
+    from mame.models import resolve_model
+    from mame.train import Trainer, TrainSettings
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    text = args.settings.strip()
+    settings = json.loads(text if text.startswith("{") else Path(text).read_text())
+    key = "models.inpaint_base" if args.inpainting else "models.base"
+    trainer = Trainer(
+        base=resolve_model(args.base, key),
+        manifests=args.manifests,
+        output=args.out,
+        checkpoints=args.checkpoints,
+        settings=TrainSettings.from_dict(settings),
+        inpainting=args.inpainting,
+        inpaint_prompt=args.prompt,
+        widen_unet=args.widen_unet,
+        model_name=args.name,
+    )
+    result = trainer.run(stop_after=args.stop_after)
+    if trainer.accelerator.is_main_process:
+        print(
+            json.dumps(
+                {
+                    "steps": result.steps_done,
+                    "stopped_early": result.stopped_early,
+                    "final_loss": round(result.final_loss, 5),
+                    "output": result.output,
+                }
+            )
+        )
+    return 0
+
+
 def _cmd_check_config(args: argparse.Namespace) -> int:
     from mame.config import load_config
 
@@ -252,6 +302,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--vendor")
     p.add_argument("--priority", choices=PRIORITIES, default="area")
     p.set_defaults(func=_cmd_prompt)
+
+    p = sub.add_parser("tiny-base", help="build the demo's tiny SD-architecture base from manifests")
+    p.add_argument("manifests", nargs="+", help="healthy/lesion manifests whose train images teach the VAE")
+    p.add_argument("--out", default="tiny")
+    p.add_argument("--inpainting-out", default="tiny-inpainting")
+    p.add_argument("--vendors", nargs="+", default=["hologic", "siemens"])
+    p.add_argument("--resolution", type=int, default=64)
+    p.add_argument("--vae-steps", type=int, default=400)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_cmd_tiny_base)
+
+    p = sub.add_parser("train", help="fine-tune a model (run under `accelerate launch` for several GPUs)")
+    p.add_argument("manifests", nargs="+", help="healthy (text-to-image) or lesion (inpainting) manifests")
+    p.add_argument("--base", required=True, help="pipeline directory or hub id")
+    p.add_argument("--out", required=True, help="pipeline directory to write")
+    p.add_argument("--checkpoints", required=True, help="folder for resumable checkpoints")
+    p.add_argument("--settings", default="{}", help="training settings as JSON, or a JSON file")
+    p.add_argument("--name", default="model")
+    p.add_argument("--inpainting", action="store_true")
+    p.add_argument("--prompt", default="a mammogram with a lesion", help="inpainting caption")
+    p.add_argument("--widen-unet", action="store_true")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    p.add_argument("--stop-after", type=int, help="end this run after N steps (resume later)")
+    p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("check-config", help="validate a config file against the workflow's schema")
     p.add_argument("config")

@@ -1,4 +1,7 @@
 # Helpers only: input functions and per-dataset settings. No rules here.
+import json
+import shlex
+import sys
 from pathlib import Path
 
 from mame.convert import shard_count
@@ -192,3 +195,28 @@ def model_vendors():
 
 def model_outputs():
     return expand("results/models/{model}/pipeline", model=FINETUNE + INPAINT)
+
+
+def python_command():
+    """The interpreter for shell rules: the rule's conda env under --sdm conda, else Snakemake's own
+    (so a venv works without being activated)."""
+    from snakemake_interface_executor_plugins.settings import DeploymentMethod
+
+    if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method:
+        return "python"
+    return shlex.quote(sys.executable)
+
+
+def train_launcher():
+    """`accelerate launch` over all of a job's GPUs when it has several, a plain process otherwise."""
+    gpus = config["models"]["resources"]["gpu"]
+    if gpus > 1:
+        return f"{python_command()} -m accelerate.commands.launch --multi_gpu --num_processes {gpus} -m mame.cli"
+    return f"{python_command()} -m mame.cli"
+
+
+def inpaint_flags(name):
+    flags = ["--inpainting", "--prompt", shlex.quote(config["models"]["inpaint"][name]["prompt"])]
+    if config["models"]["widen_unet"]:
+        flags.append("--widen-unet")
+    return " ".join(flags)

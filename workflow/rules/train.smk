@@ -42,12 +42,11 @@ rule finetune:
     log:
         "logs/models/{model}.log",
     params:
+        launcher=train_launcher(),
         base=lambda wildcards, input: input.base or base_setting("finetune"),
-        settings=lambda wildcards: train_settings("finetune", wildcards.model),
+        settings=lambda wildcards: json.dumps(train_settings("finetune", wildcards.model), sort_keys=True),
         checkpoints=lambda wildcards: f"results/checkpoints/{wildcards.model}",
-        inpainting=False,
-        prompt="",
-        widen_unet=False,
+        flags="",
     conda:
         "../../envs/mame.yaml"
     threads: config["models"]["resources"]["threads"]
@@ -57,8 +56,10 @@ rule finetune:
         gpu=config["models"]["resources"]["gpu"],
     wildcard_constraints:
         model="|".join(FINETUNE) or "^$",
-    script:
-        "../scripts/train.py"
+    shell:
+        "{params.launcher} train {input.manifests:q} --base {params.base:q} --out {output.pipeline:q}"
+        " --checkpoints {params.checkpoints:q} --settings {params.settings:q} --name {wildcards.model}"
+        " --threads {threads} {params.flags} > {log:q} 2>&1"
 
 
 use rule finetune as train_inpaint with:
@@ -66,11 +67,10 @@ use rule finetune as train_inpaint with:
         base=base_input("inpaint"),
         manifests=lambda wildcards: model_manifests("inpaint", wildcards.model),
     params:
+        launcher=train_launcher(),
         base=lambda wildcards, input: input.base or base_setting("inpaint"),
-        settings=lambda wildcards: train_settings("inpaint", wildcards.model),
+        settings=lambda wildcards: json.dumps(train_settings("inpaint", wildcards.model), sort_keys=True),
         checkpoints=lambda wildcards: f"results/checkpoints/{wildcards.model}",
-        inpainting=True,
-        prompt=lambda wildcards: config["models"]["inpaint"][wildcards.model]["prompt"],
-        widen_unet=config["models"]["widen_unet"],
+        flags=lambda wildcards: inpaint_flags(wildcards.model),
     wildcard_constraints:
         model="|".join(INPAINT) or "^$",
