@@ -71,6 +71,7 @@ class TrainSettings:
     keep_checkpoints: int = 2
     resume: str = "latest"  # "latest" or "none"
     seed: int = 0
+    tensorboard: bool = False  # also log loss and lr to results/models/<model>/tensorboard
 
     def __post_init__(self) -> None:
         checks = {
@@ -119,7 +120,7 @@ def fingerprint(settings: TrainSettings, base: str, manifests: list[str], inpain
     relevant = {
         k: v
         for k, v in dataclasses.asdict(settings).items()
-        if k not in ("checkpoint_every", "keep_checkpoints", "resume", "steps")
+        if k not in ("checkpoint_every", "keep_checkpoints", "resume", "steps", "tensorboard")
         and not k.startswith("validation")
     }
     digest = hashlib.sha256(json.dumps([relevant, base, inpainting], sort_keys=True, default=str).encode())
@@ -164,9 +165,24 @@ class Trainer:
         if precision == "fp16" and not torch.cuda.is_available():
             warnings.warn("mixed_precision fp16 needs a GPU; training in fp32", stacklevel=2)
             precision = "no"
+        trackers = None
+        if settings.tensorboard:
+            try:
+                import tensorboard  # noqa: F401
+
+                trackers = "tensorboard"
+            except ImportError:
+                warnings.warn(
+                    "tensorboard is not installed (pip install tensorboard); CSV log only", stacklevel=2
+                )
         self.accelerator = Accelerator(
-            mixed_precision=precision, gradient_accumulation_steps=settings.gradient_accumulation
+            mixed_precision=precision,
+            gradient_accumulation_steps=settings.gradient_accumulation,
+            log_with=trackers,
+            project_dir=str(self.output.parent),
         )
+        if trackers:
+            self.accelerator.init_trackers("tensorboard")
         torch.manual_seed(settings.seed)
 
     # --- setup ---------------------------------------------------------------------------------
@@ -382,6 +398,8 @@ class Trainer:
                 self._log_row(
                     log_path, step, losses[-1], lr_scheduler.get_last_lr()[0], time.perf_counter() - started
                 )
+            if s.tensorboard:
+                accelerator.log({"loss": losses[-1], "lr": lr_scheduler.get_last_lr()[0]}, step=step)
             if s.validation_every and (step % s.validation_every == 0 or step == s.steps):
                 self._validate(components, unet, text_encoder, ema, cache, step, resolution)
             if s.checkpoint_every and step % s.checkpoint_every == 0 and step < s.steps:
@@ -395,6 +413,7 @@ class Trainer:
         if accelerator.is_main_process:
             self._save(components, unet, text_encoder, ema, count, losses, time.perf_counter() - started)
         accelerator.wait_for_everyone()
+        accelerator.end_training()
         return TrainResult(
             step,
             False,
