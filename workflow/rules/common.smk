@@ -220,3 +220,7 @@ def inpaint_flags(name):
     if config["models"]["widen_unet"]:
         flags.append("--widen-unet")
     return " ".join(flags)
+
+
+# not a param: where the interpreter lives must not make Snakemake think the job changed
+TRAIN_LAUNCHER = train_launcher()

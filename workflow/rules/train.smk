@@ -42,7 +42,6 @@ rule finetune:
     log:
         "logs/models/{model}.log",
     params:
-        launcher=train_launcher(),
         base=lambda wildcards, input: input.base or base_setting("finetune"),
         settings=lambda wildcards: json.dumps(train_settings("finetune", wildcards.model), sort_keys=True),
         checkpoints=lambda wildcards: f"results/checkpoints/{wildcards.model}",
@@ -57,7 +56,7 @@ rule finetune:
     wildcard_constraints:
         model="|".join(FINETUNE) or "^$",
     shell:
-        "{params.launcher} train {input.manifests:q} --base {params.base:q} --out {output.pipeline:q}"
+        "{TRAIN_LAUNCHER} train {input.manifests:q} --base {params.base:q} --out {output.pipeline:q}"
         " --checkpoints {params.checkpoints:q} --settings {params.settings:q} --name {wildcards.model}"
         " --threads {threads} {params.flags} > {log:q} 2>&1"
 
@@ -67,7 +66,6 @@ use rule finetune as train_inpaint with:
         base=base_input("inpaint"),
         manifests=lambda wildcards: model_manifests("inpaint", wildcards.model),
     params:
-        launcher=train_launcher(),
         base=lambda wildcards, input: input.base or base_setting("inpaint"),
         settings=lambda wildcards: json.dumps(train_settings("inpaint", wildcards.model), sort_keys=True),
         checkpoints=lambda wildcards: f"results/checkpoints/{wildcards.model}",
