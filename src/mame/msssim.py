@@ -101,9 +101,7 @@ def ms_ssim(x: np.ndarray, y: np.ndarray, data_range: float = 255.0, scales: int
     return float(torch.prod(torch.stack(values) ** _weights(scales)))
 
 
-def ms_ssim_all_pairs(
-    images, data_range: float = 255.0, scales: int | None = None
-) -> tuple[np.ndarray, int]:
+def ms_ssim_all_pairs(images, data_range: float = 255.0, scales: int | None = None) -> tuple[np.ndarray, int]:
     """MS-SSIM of every pair (i < j) among `images`; returns (n x n symmetric matrix, scales used).
 
     The diagonal is 1. Per scale, each image's local mean and variance are filtered once; a pair

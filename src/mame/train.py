@@ -123,6 +123,8 @@ def fingerprint(settings: TrainSettings, base: str, manifests: list[str], inpain
         if k not in ("checkpoint_every", "keep_checkpoints", "resume", "steps", "tensorboard")
         and not k.startswith("validation")
     }
+    if not settings.lr_schedule.startswith("constant"):
+        relevant["steps"] = settings.steps  # a decaying schedule depends on the total: no extending
     digest = hashlib.sha256(json.dumps([relevant, base, inpainting], sort_keys=True, default=str).encode())
     for manifest in manifests:
         digest.update(Path(manifest).read_bytes())
@@ -487,6 +489,9 @@ class Trainer:
         self.accelerator.save_state(str(path))
         if self.accelerator.is_main_process:
             (path / "fingerprint.txt").write_text(tag + "\n")
+            log_path = self.output.parent / "training_log.csv"
+            if log_path.exists():  # the workflow deletes a failed job's outputs; the checkpoint keeps its log
+                shutil.copy(log_path, path / "training_log.csv")
             for old in sorted(self.checkpoints.glob("checkpoint-*"))[: -self.settings.keep_checkpoints]:
                 shutil.rmtree(old)
         self.accelerator.wait_for_everyone()
@@ -494,8 +499,10 @@ class Trainer:
     # --- logging, validation, output -----------------------------------------------------------
 
     def _open_log(self, path: Path, resumed_at: int) -> None:
-        """Start the loss log, or keep its rows up to the resumed step (a killed run may have logged more)."""
-        rows = list(csv.reader(path.open())) if resumed_at and path.exists() else []
+        """Start the loss log, or continue the resumed checkpoint's copy up to its step."""
+        saved = self.checkpoints / f"checkpoint-{resumed_at:06d}" / "training_log.csv"
+        source = saved if saved.exists() else path
+        rows = list(csv.reader(source.open())) if resumed_at and source.exists() else []
         kept = [row for row in rows[1:] if row and int(row[0]) <= resumed_at]
         with path.open("w", newline="") as handle:
             writer = csv.writer(handle)
