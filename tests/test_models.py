@@ -378,3 +378,20 @@ def test_two_processes_train_under_accelerate_launch_on_cpu(tiny, tmp_path):
     from diffusers import StableDiffusionPipeline
 
     assert StableDiffusionPipeline.from_pretrained(tmp_path / "p").unet is not None
+
+
+def test_sampling_is_deterministic_for_a_seed_and_mirrors_right_breasts(tiny, tmp_path):
+    from mame.sample import generate, load_pipeline, sweep
+
+    pipeline = load_pipeline(tiny["base"])
+    first = generate(pipeline, PROMPTS, [5, 6], guidance=4, steps=3)
+    again = generate(pipeline, PROMPTS, [5, 6], guidance=4, steps=3)
+    other = generate(pipeline, PROMPTS, [7, 6], guidance=4, steps=3)
+    assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+    assert not np.array_equal(first[0], other[0]) and np.array_equal(first[1], other[1])
+    mirrored = generate(pipeline, PROMPTS, [5, 6], guidance=4, steps=3, mirror=[True, False])
+    assert np.array_equal(mirrored[0], first[0][:, ::-1])
+    rows = sweep(
+        pipeline, PROMPTS, [2.0, 6.0], 3, str(tmp_path / "s"), seed=10, steps=2, batch_size=2, model="m"
+    )
+    assert len(rows) == 2 * 2 * 3 and {r["seed"] for r in rows} == {10, 11, 12}

@@ -212,3 +212,37 @@ def test_an_unknown_config_key_is_refused_by_name(tmp_path):
 def test_workflow_lints_clean():
     result = subprocess.run([*SNAKEMAKE, "--lint"], capture_output=True, text=True, check=False, cwd=REPO)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+
+
+def test_the_sweep_records_one_seed_per_image_for_every_prompt_and_scale(run):
+    samples = pd.read_csv(run / "results" / "samples" / "fusion" / "samples.csv", keep_default_na=False)
+    prompts = samples["prompt"].nunique()
+    assert prompts == 8  # 2 vendors x 2 views x 2 attribute extremes
+    assert len(samples) == prompts * 2 * 3
+    assert set(samples["guidance"]) == {3, 7} and sorted(set(samples["seed"])) == [1000, 1001, 1002]
+    assert samples["file"].map(lambda f: (run / f).exists()).all()
+    assert set(samples["vendor"]) == {"hologic", "siemens"}
+
+
+def test_the_msssim_table_holds_the_metrics_files_numbers(run):
+    metrics = pd.read_csv(run / "results" / "metrics" / "fusion" / "msssim.csv", keep_default_na=False)
+    assert {"3", "7", "real"} <= set(metrics["guidance"].astype(str))
+    assert ((metrics["ci_low"] <= metrics["mean"]) & (metrics["mean"] <= metrics["ci_high"])).all()
+    wide = pd.read_csv(run / "results" / "tables" / "msssim.csv", index_col=0)
+    row = metrics[metrics["guidance"].astype(str) == "7"].iloc[0]
+    cell = wide.loc["guidance 7", f"fusion: {row['prompt']}"]
+    assert cell.startswith(f"{row['mean']:.3f} ± {row['sd']:.3f}")
+    html = (run / "results" / "report.html").read_text()
+    assert "MS-SSIM by guidance" in html and f"{row['mean']:.3f} ± {row['sd']:.3f}" in html
+
+
+def test_changing_only_the_guidance_list_reruns_sampling_and_evaluation_not_training(run):
+    config = yaml.safe_load((run / "micro.yaml").read_text())
+    config["sampling"]["guidance"] = [3, 5]
+    (run / "guidance.yaml").write_text(yaml.safe_dump(config))
+    result = snakemake(run, "-n", "results/report.html", config="guidance.yaml")
+    assert result.returncode == 0, result.stderr[-2000:]
+    jobs = _planned_jobs(result.stdout + result.stderr)
+    assert jobs.get("sample_sweep") == 2 and jobs.get("diversity") == 2 and jobs.get("fidelity") == 2
+    assert {"msssim_table", "report"} <= set(jobs)
+    assert not {"finetune", "train_inpaint", "tiny_base", "convert_shard", "index", "phantom"} & set(jobs)

@@ -86,3 +86,55 @@ class AttributeClassifier:
 
     def accuracy(self, images: list[np.ndarray], labels: list[str]) -> float:
         return float(np.mean(np.asarray(self.predict(images)) == np.asarray(labels)))
+
+
+ATTRIBUTES = ("view", "area", "density")
+
+
+def _read_grey(path: str) -> np.ndarray:
+    with Image.open(path) as image:
+        return np.asarray(image.convert("L"))
+
+
+def fidelity_by_guidance(samples, real, seed: int = 0):
+    """Accuracy per (guidance, attribute): how often the real-trained classifier reads what was asked.
+
+    `samples`: sweep rows with file, guidance and the asked view / area / density (empty if not
+    asked); `real`: the model's training manifest rows (image, split, view, area, density).
+    """
+    import pandas as pd
+
+    train = real[real["split"] == "train"] if "split" in real.columns else real
+    rows = []
+    for attribute in ATTRIBUTES:
+        if attribute not in samples.columns:
+            continue
+        asked = samples[samples[attribute].fillna("").astype(str) != ""]
+        if asked.empty:
+            continue
+        known = train[train[attribute].fillna("").astype(str) != ""]
+        if known[attribute].nunique() < 2:
+            continue
+        classifier = AttributeClassifier.fit(
+            attribute,
+            [_read_grey(p) for p in known["image"]],
+            known[attribute].astype(str).tolist(),
+            seed=seed,
+        )
+        predicted = classifier.predict([_read_grey(p) for p in asked["file"]])
+        scored = asked.assign(read=predicted)
+        chance = 1.0 / asked[attribute].nunique()
+        for guidance, group in scored.groupby("guidance", sort=True):
+            rows.append(
+                {
+                    "attribute": attribute,
+                    "guidance": guidance,
+                    "images": len(group),
+                    "accuracy": float((group["read"] == group[attribute].astype(str)).mean()),
+                    "chance": chance,
+                    "real_cv_accuracy": classifier.cv_accuracy,
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["attribute", "guidance", "images", "accuracy", "chance", "real_cv_accuracy"]
+    )

@@ -107,3 +107,65 @@ def stacked_images(paths: list, width: float = 7.5) -> plt.Figure:
         axis.axis("off")
     figure.subplots_adjust(hspace=0.02)
     return figure
+
+
+def guidance_grid(samples: pd.DataFrame, title: str) -> plt.Figure:
+    """First sample of every prompt (rows) at every guidance scale (columns): one seed, changing guidance."""
+    first = samples[samples["seed"] == samples["seed"].min()]
+    prompts = list(dict.fromkeys(first.sort_values("prompt_index")["prompt"]))
+    scales = sorted(first["guidance"].unique())
+    figure, axes = plt.subplots(
+        len(prompts), len(scales), figsize=(1.25 * len(scales) + 2.2, 1.25 * len(prompts)), squeeze=False
+    )
+    for r, prompt in enumerate(prompts):
+        for c, scale in enumerate(scales):
+            row = first[(first["prompt"] == prompt) & (first["guidance"] == scale)].iloc[0]
+            _show(axes[r, c], np.asarray(Image.open(row["file"]).convert("L")))
+            if r == 0:
+                axes[r, c].set_title(f"guidance {scale:g}")
+        axes[r, 0].set_ylabel(
+            "\n".join(textwrap.wrap(prompt.replace("a mammogram", "").strip(), 18)),
+            rotation=0,
+            ha="right",
+            va="center",
+            fontsize=7,
+        )
+    figure.suptitle(title)
+    return figure
+
+
+def fidelity_and_diversity(diversity: pd.DataFrame, fidelity: pd.DataFrame) -> plt.Figure:
+    """Per model: mean MS-SSIM over prompts (left axis, real baseline dashed) and attribute accuracy
+    (right axis) against guidance: the trade-off the study described in words."""
+    models = list(dict.fromkeys(diversity["model"]))
+    figure, axes = plt.subplots(1, len(models), figsize=(3.6 * len(models), 3.0), squeeze=False)
+    for axis, model in zip(axes[0], models, strict=True):
+        part = diversity[diversity["model"] == model]
+        generated = part[part["guidance"].astype(str) != "real"].assign(
+            g=lambda d: d["guidance"].astype(float)
+        )
+        curve = generated.groupby("g")["mean"].mean()
+        axis.plot(curve.index, curve.values, "o-", color="black", label="MS-SSIM (samples)")
+        real = part[part["guidance"].astype(str) == "real"]["mean"]
+        if len(real):
+            axis.axhline(real.mean(), color="black", linestyle="--", linewidth=1, label="MS-SSIM (real)")
+        axis.set_xlabel("guidance scale")
+        axis.set_ylabel("mean pairwise MS-SSIM")
+        axis.set_title(model)
+        twin = axis.twinx()
+        scores = fidelity[fidelity["model"] == model]
+        for attribute, group in scores.groupby("attribute"):
+            twin.plot(
+                group["guidance"].astype(float),
+                group["accuracy"],
+                "s-",
+                alpha=0.8,
+                label=f"{attribute} accuracy",
+            )
+        twin.set_ylim(0, 1.05)
+        twin.set_ylabel("fidelity (classifier accuracy)")
+        handles = axis.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
+        labels = axis.get_legend_handles_labels()[1] + twin.get_legend_handles_labels()[1]
+        axis.legend(handles, labels, fontsize=7, frameon=False, loc="lower left")
+    figure.tight_layout()
+    return figure

@@ -50,3 +50,63 @@ def generate(
     grey = [np.round(np.clip(image.mean(axis=-1), 0, 1) * 255).astype(np.uint8) for image in images]
     flips = mirror or [False] * len(grey)
     return [image[:, ::-1].copy() if flip else image for image, flip in zip(grey, flips, strict=True)]
+
+
+def sweep(
+    pipeline,
+    prompts: list[str],
+    guidance_scales: list[float],
+    images_per_prompt: int,
+    out_dir: str,
+    seed: int = 0,
+    steps: int = 20,
+    negative_prompt: str | None = None,
+    batch_size: int = 16,
+    model: str = "",
+) -> list[dict]:
+    """The guidance-scale sweep: for every prompt and scale, `images_per_prompt` images.
+
+    Image i of every (prompt, scale) uses seed `seed + i`: the same starting noise across scales and
+    prompts, so a column of the sweep grid shows one noise under changing guidance.
+    """
+    from pathlib import Path
+
+    from PIL import Image
+    from tqdm import tqdm
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    jobs = [
+        (p, g, start)
+        for p in range(len(prompts))
+        for g in guidance_scales
+        for start in range(0, images_per_prompt, batch_size)
+    ]
+    for prompt_index, guidance, start in tqdm(jobs, desc=f"sample {model}", unit="batch", disable=None):
+        count = min(batch_size, images_per_prompt - start)
+        seeds = [seed + start + i for i in range(count)]
+        images = generate(
+            pipeline,
+            [prompts[prompt_index]] * count,
+            seeds,
+            guidance=guidance,
+            steps=steps,
+            negative_prompt=negative_prompt,
+        )
+        for i, (image, image_seed) in enumerate(zip(images, seeds, strict=True)):
+            name = f"p{prompt_index:02d}_g{guidance:g}_{start + i:03d}.png"
+            Image.fromarray(image).save(out / name)
+            rows.append(
+                {
+                    "model": model,
+                    "prompt": prompts[prompt_index],
+                    "prompt_index": prompt_index,
+                    "guidance": guidance,
+                    "seed": image_seed,
+                    "steps": steps,
+                    "negative_prompt": negative_prompt or "",
+                    "file": str(out / name),
+                }
+            )
+    return rows

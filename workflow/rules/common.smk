@@ -1,5 +1,6 @@
 # Helpers only: input functions and per-dataset settings. No rules here.
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -163,23 +164,28 @@ def base_input(kind):
     return []
 
 
-def default_validation_prompts(kind, name):
-    """Prompts that exercise what a model was trained on (its views and its datasets' attribute)."""
-    if kind == "inpaint":
-        return [config["models"]["inpaint"][name]["prompt"]]
+def prompt_specs(name):
+    """Conditions a text-to-image model is shown: its views x its datasets' attribute extremes."""
     datasets = config["models"]["finetune"][name]["datasets"]
     fusion = datasets == ["fusion"] or len(datasets) > 1
     members = fusion_datasets() if datasets == ["fusion"] else datasets
-    prompts = []
+    words = {"area": ["small", "big"], "density": ["very low", "very high"], "none": [None]}
+    specs = []
     for dataset in members:
         settings = config["datasets"][dataset]
-        vendor = settings["vendor"] if fusion else None
-        words = {"area": ["small", "big"], "density": ["very low", "very high"], "none": [None]}
         for view in ("CC", "MLO"):
             for word in words[settings["prompt_attribute"]]:
-                attribute = {settings["prompt_attribute"]: word} if word else {}
-                prompts.append(build_prompt(view, vendor=vendor, **attribute))
-    return prompts
+                spec = {"view": view, "vendor": settings["vendor"] if fusion else None}
+                if word:
+                    spec[settings["prompt_attribute"]] = word
+                specs.append(spec)
+    return specs
+
+
+def default_validation_prompts(kind, name):
+    if kind == "inpaint":
+        return [config["models"]["inpaint"][name]["prompt"]]
+    return [build_prompt(**spec) for spec in prompt_specs(name)]
 
 
 def train_settings(kind, name):
@@ -194,7 +200,10 @@ def model_vendors():
 
 
 def model_outputs():
-    return expand("results/models/{model}/pipeline", model=FINETUNE + INPAINT)
+    return [
+        *expand("results/models/{model}/pipeline", model=FINETUNE + INPAINT),
+        *(["results/tables/msssim.csv"] if FINETUNE else []),
+    ]
 
 
 def python_command():
@@ -211,8 +220,8 @@ def train_launcher():
     """`accelerate launch` over all of a job's GPUs when it has several, a plain process otherwise."""
     gpus = config["models"]["resources"]["gpu"]
     if gpus > 1:
-        return f"{python_command()} -m accelerate.commands.launch --multi_gpu --num_processes {gpus} -m mame.cli"
-    return f"{python_command()} -m mame.cli"
+        return f"-m accelerate.commands.launch --multi_gpu --num_processes {gpus} -m mame.cli"
+    return "-m mame.cli"
 
 
 def inpaint_flags(name):
@@ -222,5 +231,6 @@ def inpaint_flags(name):
     return " ".join(flags)
 
 
-# not a param: where the interpreter lives must not make Snakemake think the job changed
-TRAIN_LAUNCHER = train_launcher()
+# Shell rules run Python as $MAME_PYTHON: where the interpreter lives is not a setting of the job,
+# so it stays out of params (moving a venv must not retrain models).
+os.environ.setdefault("MAME_PYTHON", python_command())

@@ -11,6 +11,10 @@ rule report:
         rejects="results/tables/rejects_by_reason.csv",
         training_logs=expand("results/models/{model}/training_log.csv", model=FINETUNE + INPAINT),
         validation=expand("results/models/{model}/validation", model=FINETUNE + INPAINT),
+        samples=expand("results/samples/{model}/samples.csv", model=FINETUNE),
+        diversity=expand("results/metrics/{model}/msssim.csv", model=FINETUNE),
+        fidelity=expand("results/metrics/{model}/fidelity.csv", model=FINETUNE),
+        msssim_table="results/tables/msssim.csv",
     output:
         "results/report.html",
     log:
@@ -18,6 +22,7 @@ rule report:
     params:
         datasets=DATASETS,
         models=FINETUNE + INPAINT,
+        finetuned=FINETUNE,
         examples=config["report"]["examples"],
         config=canonical(config),
     conda:

@@ -42,6 +42,7 @@ rule finetune:
     log:
         "logs/models/{model}.log",
     params:
+        launcher=train_launcher(),
         base=lambda wildcards, input: input.base or base_setting("finetune"),
         settings=lambda wildcards: json.dumps(train_settings("finetune", wildcards.model), sort_keys=True),
         checkpoints=lambda wildcards: f"results/checkpoints/{wildcards.model}",
@@ -56,9 +57,9 @@ rule finetune:
     wildcard_constraints:
         model="|".join(FINETUNE) or "^$",
     shell:
-        "{TRAIN_LAUNCHER} train {input.manifests:q} --base {params.base:q} --out {output.pipeline:q}"
-        " --checkpoints {params.checkpoints:q} --settings {params.settings:q} --name {wildcards.model}"
-        " --threads {threads} {params.flags} > {log:q} 2>&1"
+        '"$MAME_PYTHON" {params.launcher} train {input.manifests:q} --base {params.base:q}'
+        " --out {output.pipeline:q} --checkpoints {params.checkpoints:q} --settings {params.settings:q}"
+        " --name {wildcards.model} --threads {threads} {params.flags} > {log:q} 2>&1"
 
 
 use rule finetune as train_inpaint with:
@@ -66,6 +67,7 @@ use rule finetune as train_inpaint with:
         base=base_input("inpaint"),
         manifests=lambda wildcards: model_manifests("inpaint", wildcards.model),
     params:
+        launcher=train_launcher(),
         base=lambda wildcards, input: input.base or base_setting("inpaint"),
         settings=lambda wildcards: json.dumps(train_settings("inpaint", wildcards.model), sort_keys=True),
         checkpoints=lambda wildcards: f"results/checkpoints/{wildcards.model}",

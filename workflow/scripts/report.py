@@ -6,7 +6,13 @@ log_to(snakemake.log[0])
 
 import pandas as pd  # noqa: E402
 
-from mame.report import DatasetFiles, data_sections, training_sections, write_report  # noqa: E402
+from mame.report import (  # noqa: E402
+    DatasetFiles,
+    data_sections,
+    guidance_sections,
+    training_sections,
+    write_report,
+)
 
 datasets = [
     DatasetFiles(name, index, healthy, lesions)
@@ -34,4 +40,11 @@ models = {
 }
 if models:
     stages["Training"] = training_sections(models)
+if snakemake.params.finetuned:
+    stages["Guidance"] = guidance_sections(
+        dict(zip(snakemake.params.finetuned, snakemake.input.samples, strict=True)),
+        snakemake.input.diversity,
+        snakemake.input.fidelity,
+        pd.read_csv(snakemake.input.msssim_table, index_col=0),
+    )
 write_report(snakemake.output[0], stages, snakemake.params.config)

@@ -1,0 +1,86 @@
+# Sampling and evaluation: guidance sweep, MS-SSIM diversity, condition fidelity.
+
+
+rule sample_sweep:
+    input:
+        pipeline="results/models/{model}/pipeline",
+    output:
+        samples="results/samples/{model}/samples.csv",
+        images=directory("results/samples/{model}/images"),
+    log:
+        "logs/samples/{model}.log",
+    params:
+        specs=lambda wildcards: prompt_specs(wildcards.model),
+        sampling=canonical(config["sampling"]),
+    conda:
+        "../../envs/mame.yaml"
+    threads: config["models"]["resources"]["threads"]
+    resources:
+        mem_mb=config["models"]["resources"]["mem_mb"],
+        runtime=config["models"]["resources"]["runtime"],
+        gpu=min(1, config["models"]["resources"]["gpu"]),
+    wildcard_constraints:
+        model="|".join(FINETUNE) or "^$",
+    script:
+        "../scripts/sample_sweep.py"
+
+
+rule diversity:
+    input:
+        samples="results/samples/{model}/samples.csv",
+        images="results/samples/{model}/images",
+        real=lambda wildcards: model_manifests("finetune", wildcards.model),
+    output:
+        table="results/metrics/{model}/msssim.csv",
+        study="results/metrics/{model}/msssim_study_protocol.csv",
+    log:
+        "logs/metrics/{model}_msssim.log",
+    params:
+        evaluation=canonical(config["evaluation"]),
+    conda:
+        "../../envs/mame.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    wildcard_constraints:
+        model="|".join(FINETUNE) or "^$",
+    script:
+        "../scripts/diversity.py"
+
+
+rule fidelity:
+    input:
+        samples="results/samples/{model}/samples.csv",
+        images="results/samples/{model}/images",
+        real=lambda wildcards: model_manifests("finetune", wildcards.model),
+    output:
+        "results/metrics/{model}/fidelity.csv",
+    log:
+        "logs/metrics/{model}_fidelity.log",
+    conda:
+        "../../envs/mame.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    wildcard_constraints:
+        model="|".join(FINETUNE) or "^$",
+    script:
+        "../scripts/fidelity.py"
+
+
+rule msssim_table:
+    input:
+        expand("results/metrics/{model}/msssim.csv", model=FINETUNE),
+    output:
+        csv=report("results/tables/msssim.csv", caption="../report/msssim.rst", category="Guidance"),
+        markdown="results/tables/msssim.md",
+        latex="results/tables/msssim.tex",
+    log:
+        "logs/tables/msssim.log",
+    conda:
+        "../../envs/mame.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/msssim_table.py"
