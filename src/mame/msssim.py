@@ -115,26 +115,28 @@ def ms_ssim_all_pairs(images, data_range: float = 255.0, scales: int | None = No
     window = gaussian_window()
     c1, c2 = (K1 * data_range) ** 2, (K2 * data_range) ** 2
     pairs = list(itertools.combinations(range(count), 2))
-    log_score = torch.zeros(len(pairs), dtype=torch.float64)
-    weights = _weights(scales)
-    first = torch.tensor([i for i, _ in pairs])
-    second = torch.tensor([j for _, j in pairs])
+    log_score = np.zeros(len(pairs))
+    weights = _weights(scales).tolist()
+    images = [stack[k : k + 1] for k in range(count)]
     for scale in range(scales):
-        mu = _filter(stack, window)
-        var = _filter(stack * stack, window) - mu**2
-        for start in range(0, len(pairs), 64):
-            i, j = first[start : start + 64], second[start : start + 64]
-            cov = _filter(stack[i] * stack[j], window) - mu[i] * mu[j]
+        # one image at a time: batched single-channel convolutions run many times slower on CPUs
+        mu = [_filter(x, window) for x in images]
+        var = [_filter(x * x, window) - m**2 for x, m in zip(images, mu, strict=True)]
+        last = scale == scales - 1
+        for n, (i, j) in enumerate(pairs):
+            cov = _filter(images[i] * images[j], window) - mu[i] * mu[j]
             cs = (2 * cov + c2) / (var[i] + var[j] + c2)
-            if scale == scales - 1:
+            if last:
                 cs = cs * (2 * mu[i] * mu[j] + c1) / (mu[i] ** 2 + mu[j] ** 2 + c1)
-            value = torch.relu(cs.mean(dim=(1, 2, 3)))
-            log_score[start : start + 64] += weights[scale] * torch.log(value.clamp_min(1e-300))
-        stack = _downsample(stack)
+            value = max(float(cs.mean()), 0.0)
+            log_score[n] += weights[scale] * np.log(max(value, 1e-300))
+        images = [_downsample(x) for x in images]
+    first = np.array([i for i, _ in pairs], dtype=int)
+    second = np.array([j for _, j in pairs], dtype=int)
     matrix = np.eye(count)
-    scores = torch.exp(log_score).numpy()
-    matrix[first.numpy(), second.numpy()] = scores
-    matrix[second.numpy(), first.numpy()] = scores
+    scores = np.exp(log_score)
+    matrix[first, second] = scores
+    matrix[second, first] = scores
     return matrix, scales
 
 
