@@ -169,3 +169,28 @@ def fidelity_and_diversity(diversity: pd.DataFrame, fidelity: pd.DataFrame) -> p
         axis.legend(handles, labels, fontsize=7, frameon=False, loc="lower left")
     figure.tight_layout()
     return figure
+
+
+def memorization_histograms(tables: dict[str, pd.DataFrame], threshold: float) -> plt.Figure:
+    """Per model: correlation with the nearest training image, samples vs held-out real images."""
+    figure, axes = plt.subplots(1, len(tables), figsize=(3.4 * len(tables), 2.6), squeeze=False)
+    bins = np.linspace(0, 1, 41)
+    for axis, (model, table) in zip(axes[0], tables.items(), strict=True):
+        for source, colour in (("generated", "tab:blue"), ("held-out real", "tab:orange")):
+            values = table[table["source"] == source]["correlation"]
+            if len(values):
+                axis.hist(
+                    values,
+                    bins=bins,
+                    density=True,
+                    alpha=0.55,
+                    color=colour,
+                    label=f"{source} (n={len(values)})",
+                )
+        axis.axvline(threshold, color="red", linestyle="--", linewidth=1, label=f"flag at {threshold:g}")
+        axis.set_xlabel("correlation with nearest training image")
+        axis.set_ylabel("density")
+        axis.set_title(model)
+        axis.legend(fontsize=7, frameon=False)
+    figure.tight_layout()
+    return figure

@@ -206,6 +206,34 @@ def guidance_sections(
     return sections
 
 
+def privacy_sections(memorization: dict[str, str], threshold: float) -> list[Section]:
+    """Section 6: how close samples come to training images, against held-out real images."""
+    tables = {model: pd.read_csv(path, keep_default_na=False) for model, path in memorization.items()}
+    rows = []
+    for model, table in tables.items():
+        for source, part in table.groupby("source"):
+            rows.append(
+                {
+                    "model": model,
+                    "images": source,
+                    "n": len(part),
+                    "median correlation": round(float(part["correlation"].median()), 3),
+                    "95th percentile": round(float(part["correlation"].quantile(0.95)), 3),
+                    "flagged": int(part["flagged"].astype(str).isin(["True", "true", "1"]).sum()),
+                }
+            )
+    return [
+        Section(
+            "Memorization",
+            "For every sample, the Pearson correlation of a 32 x 32 copy with its nearest training image; "
+            "held-out real images show how close an unseen mammogram comes by chance. Samples above "
+            f"{threshold:g} are flagged as possible copies (metrics/<model>/memorization.csv lists them).",
+            figure=figures.to_data_uri(figures.memorization_histograms(tables, threshold)),
+            table_html=_html_table(pd.DataFrame(rows), index=False),
+        )
+    ]
+
+
 def provenance(config: dict) -> dict:
     versions = {}
     for package in PACKAGES:

@@ -15,6 +15,7 @@ rule report:
         diversity=expand("results/metrics/{model}/msssim.csv", model=FINETUNE),
         fidelity=expand("results/metrics/{model}/fidelity.csv", model=FINETUNE),
         msssim_table="results/tables/msssim.csv",
+        memorization=expand("results/metrics/{model}/memorization.csv", model=FINETUNE),
     output:
         "results/report.html",
     log:
@@ -23,6 +24,7 @@ rule report:
         datasets=DATASETS,
         models=FINETUNE + INPAINT,
         finetuned=FINETUNE,
+        memorization_threshold=config["evaluation"]["memorization_threshold"],
         examples=config["report"]["examples"],
         config=canonical(config),
     conda:

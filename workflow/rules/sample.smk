@@ -68,6 +68,28 @@ rule fidelity:
         "../scripts/fidelity.py"
 
 
+rule memorization:
+    input:
+        samples="results/samples/{model}/samples.csv",
+        images="results/samples/{model}/images",
+        real=lambda wildcards: model_manifests("finetune", wildcards.model),
+    output:
+        "results/metrics/{model}/memorization.csv",
+    log:
+        "logs/metrics/{model}_memorization.log",
+    params:
+        threshold=config["evaluation"]["memorization_threshold"],
+    conda:
+        "../../envs/mame.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    wildcard_constraints:
+        model="|".join(FINETUNE) or "^$",
+    script:
+        "../scripts/memorization.py"
+
+
 rule msssim_table:
     input:
         expand("results/metrics/{model}/msssim.csv", model=FINETUNE),

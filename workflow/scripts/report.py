@@ -10,6 +10,7 @@ from mame.report import (  # noqa: E402
     DatasetFiles,
     data_sections,
     guidance_sections,
+    privacy_sections,
     training_sections,
     write_report,
 )
@@ -46,5 +47,9 @@ if snakemake.params.finetuned:
         snakemake.input.diversity,
         snakemake.input.fidelity,
         pd.read_csv(snakemake.input.msssim_table, index_col=0),
+    )
+    stages["Privacy"] = privacy_sections(
+        dict(zip(snakemake.params.finetuned, snakemake.input.memorization, strict=True)),
+        snakemake.params.memorization_threshold,
     )
 write_report(snakemake.output[0], stages, snakemake.params.config)
