@@ -244,7 +244,7 @@ def test_changing_only_the_guidance_list_reruns_sampling_and_evaluation_not_trai
     assert result.returncode == 0, result.stderr[-2000:]
     jobs = _planned_jobs(result.stdout + result.stderr)
     assert jobs.get("sample_sweep") == 2 and jobs.get("diversity") == 2 and jobs.get("fidelity") == 2
-    assert jobs.get("memorization") == 2
+    assert jobs.get("memorization") == 2 and jobs.get("separability") == 2
     assert {"msssim_table", "report"} <= set(jobs)
     assert not {"finetune", "train_inpaint", "tiny_base", "convert_shard", "index", "phantom"} & set(jobs)
 
@@ -258,3 +258,10 @@ def test_every_sample_gets_its_nearest_training_image(run):
     healthy = pd.read_csv(run / "results" / "data" / "fusion" / "healthy.csv", keep_default_na=False)
     assert set(generated["nearest_training_key"]) <= set(healthy[healthy["split"] == "train"]["key"])
     assert ">Memorization<" in (run / "results" / "report.html").read_text()
+
+
+def test_real_vs_synthetic_auc_is_reported_per_guidance(run):
+    table = pd.read_csv(run / "results" / "metrics" / "fusion" / "separability.csv")
+    assert sorted(table["guidance"]) == [3, 7]
+    assert table["auc"].between(0, 1).all() and (table["ci_low"] <= table["ci_high"]).all()
+    assert ">Real vs synthetic<" in (run / "results" / "report.html").read_text()

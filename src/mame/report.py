@@ -161,7 +161,11 @@ def training_sections(models: dict[str, tuple[str, str]]) -> list[Section]:
 
 
 def guidance_sections(
-    samples: dict[str, str], diversity: list[str], fidelity: list[str], msssim_wide: pd.DataFrame
+    samples: dict[str, str],
+    diversity: list[str],
+    fidelity: list[str],
+    msssim_wide: pd.DataFrame,
+    separability: list[str] | None = None,
 ) -> list[Section]:
     """Section 3: samples over guidance, the MS-SSIM table, fidelity and diversity against guidance."""
     sections = []
@@ -191,6 +195,20 @@ def guidance_sections(
             table_html=_html_table(msssim_wide),
         )
     )
+    if separability:
+        table = pd.concat([pd.read_csv(p, keep_default_na=False) for p in separability], ignore_index=True)
+        sections.append(
+            Section(
+                "Real vs synthetic",
+                "Cross-validated AUC of a logistic regression (the fidelity features) telling each model's "
+                "samples from as many real training images, per guidance scale, with a bootstrap 95 % CI. "
+                "0.5 = this observer cannot tell them apart; 1 = always can.",
+                table_html=_html_table(
+                    table[["model", "guidance", "real", "synthetic", "auc", "ci_low", "ci_high"]].round(3),
+                    index=False,
+                ),
+            )
+        )
     if len(fidelity_frame):
         sections.append(
             Section(

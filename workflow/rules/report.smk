@@ -16,6 +16,7 @@ rule report:
         fidelity=expand("results/metrics/{model}/fidelity.csv", model=FINETUNE),
         msssim_table="results/tables/msssim.csv",
         memorization=expand("results/metrics/{model}/memorization.csv", model=FINETUNE),
+        separability=expand("results/metrics/{model}/separability.csv", model=FINETUNE),
     output:
         "results/report.html",
     log:

@@ -90,6 +90,28 @@ rule memorization:
         "../scripts/memorization.py"
 
 
+rule separability:
+    input:
+        samples="results/samples/{model}/samples.csv",
+        images="results/samples/{model}/images",
+        real=lambda wildcards: model_manifests("finetune", wildcards.model),
+    output:
+        "results/metrics/{model}/separability.csv",
+    log:
+        "logs/metrics/{model}_separability.log",
+    params:
+        bootstrap=config["evaluation"]["bootstrap"],
+    conda:
+        "../../envs/mame.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    wildcard_constraints:
+        model="|".join(FINETUNE) or "^$",
+    script:
+        "../scripts/separability.py"
+
+
 rule msssim_table:
     input:
         expand("results/metrics/{model}/msssim.csv", model=FINETUNE),

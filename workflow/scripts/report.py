@@ -47,6 +47,7 @@ if snakemake.params.finetuned:
         snakemake.input.diversity,
         snakemake.input.fidelity,
         pd.read_csv(snakemake.input.msssim_table, index_col=0),
+        snakemake.input.separability,
     )
     stages["Privacy"] = privacy_sections(
         dict(zip(snakemake.params.finetuned, snakemake.input.memorization, strict=True)),

@@ -1,0 +1,16 @@
+"""Rule separability: cross-validated real-vs-synthetic AUC of one model, per guidance scale."""
+
+from mame.logs import log_to
+
+log_to(snakemake.log[0])
+
+import pandas as pd  # noqa: E402
+
+from mame.separability import separability_by_guidance  # noqa: E402
+
+samples = pd.read_csv(snakemake.input.samples, keep_default_na=False)
+real = pd.concat([pd.read_csv(p, keep_default_na=False) for p in snakemake.input.real], ignore_index=True)
+table = separability_by_guidance(
+    samples, real[real["split"] == "train"], resamples=snakemake.params.bootstrap
+)
+table.assign(model=snakemake.wildcards.model).to_csv(snakemake.output[0], index=False)
