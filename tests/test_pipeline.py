@@ -265,3 +265,16 @@ def test_real_vs_synthetic_auc_is_reported_per_guidance(run):
     assert sorted(table["guidance"]) == [3, 7]
     assert table["auc"].between(0, 1).all() and (table["ci_low"] <= table["ci_high"]).all()
     assert ">Real vs synthetic<" in (run / "results" / "report.html").read_text()
+
+
+def test_concept_extrapolation_asks_each_vendor_for_the_attribute_it_never_saw(run):
+    table = pd.read_csv(
+        run / "results" / "extrapolation" / "fusion" / "extrapolation.csv", keep_default_na=False
+    )
+    hologic = table[table["vendor"] == "hologic"]
+    siemens = table[table["vendor"] == "siemens"]
+    assert set(hologic["attribute"]) == {"density"} and set(siemens["attribute"]) == {"area"}
+    assert set(hologic["density"]) == {"very low", "low", "high", "very high"}
+    assert set(siemens["area"]) == {"small", "medium", "big"}
+    assert table["read"].ne("").all()
+    assert ">Concept extrapolation: fusion<" in (run / "results" / "report.html").read_text()

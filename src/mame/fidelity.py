@@ -96,11 +96,12 @@ def _read_grey(path: str) -> np.ndarray:
         return np.asarray(image.convert("L"))
 
 
-def fidelity_by_guidance(samples, real, seed: int = 0):
-    """Accuracy per (guidance, attribute): how often the real-trained classifier reads what was asked.
+def read_attributes(samples, real, seed: int = 0):
+    """Per sample and asked attribute: what a classifier trained on the real images reads.
 
-    `samples`: sweep rows with file, guidance and the asked view / area / density (empty if not
-    asked); `real`: the model's training manifest rows (image, split, view, area, density).
+    `samples`: rows with file and the asked view / area / density (empty if not asked); `real`:
+    manifest rows (image, split, view, area, density). Returns rows (file, guidance, attribute,
+    asked, read, real_cv_accuracy); attributes with one value only among the real images are skipped.
     """
     import pandas as pd
 
@@ -110,10 +111,8 @@ def fidelity_by_guidance(samples, real, seed: int = 0):
         if attribute not in samples.columns:
             continue
         asked = samples[samples[attribute].fillna("").astype(str) != ""]
-        if asked.empty:
-            continue
         known = train[train[attribute].fillna("").astype(str) != ""]
-        if known[attribute].nunique() < 2:
+        if asked.empty or known[attribute].nunique() < 2:
             continue
         classifier = AttributeClassifier.fit(
             attribute,
@@ -122,19 +121,39 @@ def fidelity_by_guidance(samples, real, seed: int = 0):
             seed=seed,
         )
         predicted = classifier.predict([_read_grey(p) for p in asked["file"]])
-        scored = asked.assign(read=predicted)
-        chance = 1.0 / asked[attribute].nunique()
-        for guidance, group in scored.groupby("guidance", sort=True):
-            rows.append(
+        rows.append(
+            pd.DataFrame(
                 {
+                    "file": asked["file"].tolist(),
+                    "guidance": asked["guidance"].tolist() if "guidance" in asked else [None] * len(asked),
                     "attribute": attribute,
-                    "guidance": guidance,
-                    "images": len(group),
-                    "accuracy": float((group["read"] == group[attribute].astype(str)).mean()),
-                    "chance": chance,
+                    "asked": asked[attribute].astype(str).tolist(),
+                    "read": predicted,
                     "real_cv_accuracy": classifier.cv_accuracy,
                 }
             )
+        )
+    columns = ["file", "guidance", "attribute", "asked", "read", "real_cv_accuracy"]
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
+
+
+def fidelity_by_guidance(samples, real, seed: int = 0):
+    """Accuracy per (guidance, attribute): how often the real-trained classifier reads what was asked."""
+    import pandas as pd
+
+    verdicts = read_attributes(samples, real, seed)
+    rows = []
+    for (attribute, guidance), group in verdicts.groupby(["attribute", "guidance"], sort=True):
+        rows.append(
+            {
+                "attribute": attribute,
+                "guidance": guidance,
+                "images": len(group),
+                "accuracy": float((group["read"] == group["asked"]).mean()),
+                "chance": 1.0 / verdicts[verdicts["attribute"] == attribute]["asked"].nunique(),
+                "real_cv_accuracy": float(group["real_cv_accuracy"].iloc[0]),
+            }
+        )
     return pd.DataFrame(
         rows, columns=["attribute", "guidance", "images", "accuracy", "chance", "real_cv_accuracy"]
     )

@@ -194,3 +194,38 @@ def memorization_histograms(tables: dict[str, pd.DataFrame], threshold: float) -
         axis.legend(fontsize=7, frameon=False)
     figure.tight_layout()
     return figure
+
+
+def extrapolation_grid(table: pd.DataFrame, title: str) -> plt.Figure:
+    """Rows: a vendor asked for an attribute it never saw; columns: its images, each titled with what
+    the real-trained classifier reads (green when it matches the request)."""
+    prompts = list(dict.fromkeys(table.sort_values("prompt_index")["prompt"]))
+    columns = int(table.groupby("prompt").size().max())
+    figure, axes = plt.subplots(
+        len(prompts), columns, figsize=(0.95 * columns + 2.4, 0.95 * len(prompts)), squeeze=False
+    )
+    for r, prompt in enumerate(prompts):
+        rows = table[table["prompt"] == prompt].reset_index(drop=True)
+        for c in range(columns):
+            axis = axes[r, c]
+            axis.axis("off")
+            if c >= len(rows):
+                continue
+            row = rows.iloc[c]
+            _show(axis, np.asarray(Image.open(row["file"]).convert("L")))
+            asked = row["area"] or row["density"]
+            axis.set_title(
+                str(row.get("read", "")), fontsize=6, color="green" if row.get("read") == asked else "red"
+            )
+        axes[r, 0].axis("on")
+        axes[r, 0].set_xticks([])
+        axes[r, 0].set_yticks([])
+        axes[r, 0].set_ylabel(
+            "\n".join(textwrap.wrap(prompt.replace("a ", "", 1), 20)),
+            rotation=0,
+            ha="right",
+            va="center",
+            fontsize=6,
+        )
+    figure.suptitle(title, fontsize=9)
+    return figure

@@ -224,6 +224,33 @@ def guidance_sections(
     return sections
 
 
+def extrapolation_sections(tables: dict[str, str]) -> list[Section]:
+    """Section 4: the fusion model asked for attribute values a vendor's data never captioned."""
+    sections = []
+    for model, path in tables.items():
+        table = pd.read_csv(path, keep_default_na=False)
+        asked = table["area"].where(table["area"] != "", table["density"])
+        agreement = (
+            table.assign(asked=asked, hit=table["read"] == asked)
+            .groupby(["vendor", "attribute"])["hit"]
+            .agg(["size", "mean"])
+            .reset_index()
+            .rename(columns={"size": "images", "mean": "classifier agrees"})
+        )
+        sections.append(
+            Section(
+                f"Concept extrapolation: {model}",
+                "Hologic images were only captioned with breast area and Siemens images only with density; "
+                "the fusion model is asked for the other attribute (the study's concept extrapolation). "
+                "Above each "
+                "image: what a classifier trained on real images reads (green = as asked).",
+                figure=figures.to_data_uri(figures.extrapolation_grid(table, model)),
+                table_html=_html_table(agreement.round(3), index=False),
+            )
+        )
+    return sections
+
+
 def privacy_sections(memorization: dict[str, str], threshold: float) -> list[Section]:
     """Section 6: how close samples come to training images, against held-out real images."""
     tables = {model: pd.read_csv(path, keep_default_na=False) for model, path in memorization.items()}

@@ -234,3 +234,30 @@ def inpaint_flags(name):
 # Shell rules run Python as $MAME_PYTHON: where the interpreter lives is not a setting of the job,
 # so it stays out of params (moving a venv must not retrain models).
 os.environ.setdefault("MAME_PYTHON", python_command())
+
+
+def is_fusion(name):
+    datasets = config["models"]["finetune"][name]["datasets"]
+    return datasets == ["fusion"] or len(datasets) > 1
+
+
+FUSION_MODELS = [name for name in FINETUNE if is_fusion(name)]
+
+
+def extrapolation_specs(name):
+    """Each vendor with the attribute its dataset never captioned: the study's concept extrapolation."""
+    from mame.prompts import AREA_WORDS, DENSITY_WORDS
+
+    datasets = config["models"]["finetune"][name]["datasets"]
+    members = fusion_datasets() if datasets == ["fusion"] else datasets
+    values = {"area": list(AREA_WORDS), "density": list(DENSITY_WORDS.values())}
+    specs = []
+    for dataset in members:
+        settings = config["datasets"][dataset]
+        unseen = {"area": "density", "density": "area"}.get(settings["prompt_attribute"])
+        if unseen is None:
+            continue
+        for view in ("CC", "MLO"):
+            for word in values[unseen]:
+                specs.append({"vendor": settings["vendor"], "view": view, unseen: word})
+    return specs

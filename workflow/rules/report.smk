@@ -17,6 +17,7 @@ rule report:
         msssim_table="results/tables/msssim.csv",
         memorization=expand("results/metrics/{model}/memorization.csv", model=FINETUNE),
         separability=expand("results/metrics/{model}/separability.csv", model=FINETUNE),
+        extrapolation=expand("results/extrapolation/{model}/extrapolation.csv", model=FUSION_MODELS),
     output:
         "results/report.html",
     log:
@@ -25,6 +26,7 @@ rule report:
         datasets=DATASETS,
         models=FINETUNE + INPAINT,
         finetuned=FINETUNE,
+        fusion_models=FUSION_MODELS,
         memorization_threshold=config["evaluation"]["memorization_threshold"],
         examples=config["report"]["examples"],
         config=canonical(config),

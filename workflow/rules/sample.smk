@@ -112,6 +112,33 @@ rule separability:
         "../scripts/separability.py"
 
 
+rule concept_extrapolation:
+    input:
+        pipeline="results/models/{model}/pipeline",
+        real=lambda wildcards: model_manifests("finetune", wildcards.model),
+    output:
+        table="results/extrapolation/{model}/extrapolation.csv",
+        images=directory("results/extrapolation/{model}/images"),
+    log:
+        "logs/extrapolation/{model}.log",
+    params:
+        specs=lambda wildcards: extrapolation_specs(wildcards.model),
+        sampling=canonical(config["sampling"]),
+        images=config["evaluation"]["extrapolation_images"],
+        guidance=config["evaluation"]["extrapolation_guidance"],
+    conda:
+        "../../envs/mame.yaml"
+    threads: config["models"]["resources"]["threads"]
+    resources:
+        mem_mb=config["models"]["resources"]["mem_mb"],
+        runtime=60,
+        gpu=min(1, config["models"]["resources"]["gpu"]),
+    wildcard_constraints:
+        model="|".join(FUSION_MODELS) or "^$",
+    script:
+        "../scripts/extrapolation.py"
+
+
 rule msssim_table:
     input:
         expand("results/metrics/{model}/msssim.csv", model=FINETUNE),

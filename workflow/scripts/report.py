@@ -9,6 +9,7 @@ import pandas as pd  # noqa: E402
 from mame.report import (  # noqa: E402
     DatasetFiles,
     data_sections,
+    extrapolation_sections,
     guidance_sections,
     privacy_sections,
     training_sections,
@@ -49,6 +50,11 @@ if snakemake.params.finetuned:
         pd.read_csv(snakemake.input.msssim_table, index_col=0),
         snakemake.input.separability,
     )
+if snakemake.params.fusion_models:
+    stages["Concept extrapolation"] = extrapolation_sections(
+        dict(zip(snakemake.params.fusion_models, snakemake.input.extrapolation, strict=True))
+    )
+if snakemake.params.finetuned:
     stages["Privacy"] = privacy_sections(
         dict(zip(snakemake.params.finetuned, snakemake.input.memorization, strict=True)),
         snakemake.params.memorization_threshold,
