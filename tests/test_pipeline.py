@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pydicom
 import pytest
@@ -278,3 +279,16 @@ def test_concept_extrapolation_asks_each_vendor_for_the_attribute_it_never_saw(r
     assert set(siemens["area"]) == {"small", "medium", "big"}
     assert table["read"].ne("").all()
     assert ">Concept extrapolation: fusion<" in (run / "results" / "report.html").read_text()
+
+
+def test_inpainting_panels_change_only_the_box(run):
+    table = pd.read_csv(run / "results" / "inpainting" / "lesions" / "inpainting.csv")
+    assert len(table) == 2 and (table["max_change_outside"] == 0).all()
+    for row in table.itertuples():
+        before = np.asarray(Image.open(run / row.before))
+        after = np.asarray(Image.open(run / row.after))
+        mask = np.asarray(Image.open(run / row.mask)) > 127
+        assert np.array_equal(before[~mask], after[~mask])
+        x1, y1, x2, y2 = json.loads(row.box)
+        assert mask[y1:y2, x1:x2].all() and mask.sum() == (x2 - x1) * (y2 - y1)
+    assert ">Lesion inpainting: lesions<" in (run / "results" / "report.html").read_text()

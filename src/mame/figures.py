@@ -229,3 +229,13 @@ def extrapolation_grid(table: pd.DataFrame, title: str) -> plt.Figure:
         )
     figure.suptitle(title, fontsize=9)
     return figure
+
+
+def inpainting_panels(table: pd.DataFrame, title: str) -> plt.Figure:
+    """Rows of before / mask / after for each painted lesion."""
+    figure, axes = plt.subplots(len(table), 3, figsize=(4.2, 1.45 * len(table)), squeeze=False)
+    for r, row in enumerate(table.itertuples(index=False)):
+        for c, kind in enumerate(("before", "mask", "after")):
+            _show(axes[r, c], np.asarray(Image.open(getattr(row, kind)).convert("L")), kind if r == 0 else "")
+    figure.suptitle(title, fontsize=9)
+    return figure

@@ -251,6 +251,27 @@ def extrapolation_sections(tables: dict[str, str]) -> list[Section]:
     return sections
 
 
+def inpainting_sections(tables: dict[str, str]) -> list[Section]:
+    """Section 4 (cont.): lesions painted into held-out healthy images."""
+    sections = []
+    for model, path in tables.items():
+        table = pd.read_csv(path, keep_default_na=False)
+        sections.append(
+            Section(
+                f"Lesion inpainting: {model}",
+                "Held-out healthy images with a box placed inside the breast (area between the 25th and 75th "
+                "percentiles of the training lesion boxes, aspect ratio from their mean ± sd: the study's "
+                "procedure), inpainted with the lesion prompt; the original is kept outside the box "
+                f"(largest change outside: {int(table['max_change_outside'].max())} grey levels).",
+                figure=figures.to_data_uri(figures.inpainting_panels(table, model)),
+                table_html=_html_table(
+                    table[["box", "mean_change_inside", "max_change_outside"]].round(2), index=False
+                ),
+            )
+        )
+    return sections
+
+
 def privacy_sections(memorization: dict[str, str], threshold: float) -> list[Section]:
     """Section 6: how close samples come to training images, against held-out real images."""
     tables = {model: pd.read_csv(path, keep_default_na=False) for model, path in memorization.items()}

@@ -261,3 +261,8 @@ def extrapolation_specs(name):
             for word in values[unseen]:
                 specs.append({"vendor": settings["vendor"], "view": view, unseen: word})
     return specs
+
+
+def inpaint_healthy(name):
+    """Healthy manifests of the datasets an inpainting model learned from: their held-out images."""
+    return [f"results/data/{d}/healthy.csv" for d in config["models"]["inpaint"][name]["datasets"]]

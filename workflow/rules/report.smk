@@ -18,6 +18,7 @@ rule report:
         memorization=expand("results/metrics/{model}/memorization.csv", model=FINETUNE),
         separability=expand("results/metrics/{model}/separability.csv", model=FINETUNE),
         extrapolation=expand("results/extrapolation/{model}/extrapolation.csv", model=FUSION_MODELS),
+        inpainting=expand("results/inpainting/{model}/inpainting.csv", model=INPAINT),
     output:
         "results/report.html",
     log:
@@ -27,6 +28,7 @@ rule report:
         models=FINETUNE + INPAINT,
         finetuned=FINETUNE,
         fusion_models=FUSION_MODELS,
+        inpaint_models=INPAINT,
         memorization_threshold=config["evaluation"]["memorization_threshold"],
         examples=config["report"]["examples"],
         config=canonical(config),

@@ -139,6 +139,33 @@ rule concept_extrapolation:
         "../scripts/extrapolation.py"
 
 
+rule inpaint_panels:
+    input:
+        pipeline="results/models/{model}/pipeline",
+        lesions=lambda wildcards: model_manifests("inpaint", wildcards.model),
+        healthy=lambda wildcards: inpaint_healthy(wildcards.model),
+    output:
+        table="results/inpainting/{model}/inpainting.csv",
+        panels=directory("results/inpainting/{model}/panels"),
+    log:
+        "logs/inpainting/{model}.log",
+    params:
+        panels=config["evaluation"]["inpaint_images"],
+        prompt=lambda wildcards: config["models"]["inpaint"][wildcards.model]["prompt"],
+        sampling=canonical(config["sampling"]),
+    conda:
+        "../../envs/mame.yaml"
+    threads: config["models"]["resources"]["threads"]
+    resources:
+        mem_mb=config["models"]["resources"]["mem_mb"],
+        runtime=60,
+        gpu=min(1, config["models"]["resources"]["gpu"]),
+    wildcard_constraints:
+        model="|".join(INPAINT) or "^$",
+    script:
+        "../scripts/inpaint_panels.py"
+
+
 rule msssim_table:
     input:
         expand("results/metrics/{model}/msssim.csv", model=FINETUNE),

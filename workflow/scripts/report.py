@@ -11,6 +11,7 @@ from mame.report import (  # noqa: E402
     data_sections,
     extrapolation_sections,
     guidance_sections,
+    inpainting_sections,
     privacy_sections,
     training_sections,
     write_report,
@@ -51,8 +52,14 @@ if snakemake.params.finetuned:
         snakemake.input.separability,
     )
 if snakemake.params.fusion_models:
-    stages["Concept extrapolation"] = extrapolation_sections(
+    stages["Concept extrapolation and inpainting"] = extrapolation_sections(
         dict(zip(snakemake.params.fusion_models, snakemake.input.extrapolation, strict=True))
+    )
+if snakemake.params.inpaint_models:
+    stages.setdefault("Concept extrapolation and inpainting", []).extend(
+        inpainting_sections(
+            dict(zip(snakemake.params.inpaint_models, snakemake.input.inpainting, strict=True))
+        )
     )
 if snakemake.params.finetuned:
     stages["Privacy"] = privacy_sections(
