@@ -292,3 +292,12 @@ def test_inpainting_panels_change_only_the_box(run):
         x1, y1, x2, y2 = json.loads(row.box)
         assert mask[y1:y2, x1:x2].all() and mask.sum() == (x2 - x1) * (y2 - y1)
     assert ">Lesion inpainting: lesions<" in (run / "results" / "report.html").read_text()
+
+
+def test_figures_and_evaluation_tables_land_in_results(run):
+    figures = sorted((run / "results" / "figures").glob("*.png"))
+    assert len(figures) >= 8
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in figures)
+    for stem in ("fidelity", "separability", "memorization", "msssim", "dataset_table"):
+        for suffix in (".csv", ".md"):
+            assert (run / "results" / "tables" / f"{stem}{suffix}").stat().st_size > 0, stem + suffix

@@ -202,7 +202,7 @@ def model_vendors():
 def model_outputs():
     return [
         *expand("results/models/{model}/pipeline", model=FINETUNE + INPAINT),
-        *(["results/tables/msssim.csv"] if FINETUNE else []),
+        *(["results/tables/msssim.csv", "results/tables/fidelity.csv"] if FINETUNE else []),
     ]
 
 

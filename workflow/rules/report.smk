@@ -15,12 +15,14 @@ rule report:
         diversity=expand("results/metrics/{model}/msssim.csv", model=FINETUNE),
         fidelity=expand("results/metrics/{model}/fidelity.csv", model=FINETUNE),
         msssim_table="results/tables/msssim.csv",
+        evaluation_tables="results/tables/fidelity.csv",
         memorization=expand("results/metrics/{model}/memorization.csv", model=FINETUNE),
         separability=expand("results/metrics/{model}/separability.csv", model=FINETUNE),
         extrapolation=expand("results/extrapolation/{model}/extrapolation.csv", model=FUSION_MODELS),
         inpainting=expand("results/inpainting/{model}/inpainting.csv", model=INPAINT),
     output:
-        "results/report.html",
+        html="results/report.html",
+        figures=directory("results/figures"),
     log:
         "logs/report.log",
     params:

@@ -182,3 +182,23 @@ rule msssim_table:
         runtime=10,
     script:
         "../scripts/msssim_table.py"
+
+
+rule evaluation_tables:
+    input:
+        fidelity=expand("results/metrics/{model}/fidelity.csv", model=FINETUNE),
+        separability=expand("results/metrics/{model}/separability.csv", model=FINETUNE),
+        memorization=expand("results/metrics/{model}/memorization.csv", model=FINETUNE),
+    output:
+        fidelity=report("results/tables/fidelity.csv", caption="../report/fidelity.rst", category="Guidance"),
+        separability="results/tables/separability.csv",
+        memorization="results/tables/memorization.csv",
+    log:
+        "logs/tables/evaluation.log",
+    conda:
+        "../../envs/mame.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/evaluation_tables.py"

@@ -14,6 +14,7 @@ from mame.report import (  # noqa: E402
     inpainting_sections,
     privacy_sections,
     training_sections,
+    write_figures,
     write_report,
 )
 
@@ -66,4 +67,5 @@ if snakemake.params.finetuned:
         dict(zip(snakemake.params.finetuned, snakemake.input.memorization, strict=True)),
         snakemake.params.memorization_threshold,
     )
-write_report(snakemake.output[0], stages, snakemake.params.config)
+write_report(snakemake.output.html, stages, snakemake.params.config)
+write_figures(stages, snakemake.output.figures)

@@ -1,0 +1,35 @@
+"""Rule evaluation_tables: fidelity, separability and memorization of all models as paper tables."""
+
+from mame.logs import log_to
+
+log_to(snakemake.log[0])
+
+from pathlib import Path  # noqa: E402
+
+import pandas as pd  # noqa: E402
+
+from mame.tables import write_tables  # noqa: E402
+
+
+def combined(paths):
+    return pd.concat([pd.read_csv(p, keep_default_na=False) for p in paths], ignore_index=True)
+
+
+fidelity = combined(snakemake.input.fidelity).round(3).set_index(["model", "attribute", "guidance"])
+write_tables(fidelity, Path(snakemake.output.fidelity).with_suffix(""))
+separability = combined(snakemake.input.separability).round(3).set_index(["model", "guidance"])
+write_tables(separability, Path(snakemake.output.separability).with_suffix(""))
+memorization = combined(snakemake.input.memorization)
+flagged = memorization["flagged"].astype(str).isin(["True", "true", "1"])
+summary = (
+    memorization.assign(flagged=flagged)
+    .groupby(["model", "source"])
+    .agg(
+        images=("correlation", "size"),
+        median=("correlation", "median"),
+        p95=("correlation", lambda c: c.quantile(0.95)),
+        flagged=("flagged", "sum"),
+    )
+    .round(3)
+)
+write_tables(summary, Path(snakemake.output.memorization).with_suffix(""))
