@@ -107,4 +107,4 @@ def wide_table(table: pd.DataFrame) -> pd.DataFrame:
     wide = wide.reset_index(level="order", drop=True)
     wide.index = [f"guidance {g}" if g != "real" else "real vs real" for g in wide.index]
     wide.index.name = "MS-SSIM"
-    return wide
+    return wide.fillna("—")  # no real image of that condition to compare with
