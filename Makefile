@@ -28,6 +28,7 @@ test: lint
 bench: setup
 	$(BIN)/python bench/bench_convert.py
 	$(BIN)/python bench/bench_dryrun.py
+	$(BIN)/python bench/bench_msssim.py
 	test -d results/models/fusion/pipeline && $(BIN)/python bench/bench_fidelity.py || echo "run make demo first for bench_fidelity"
 
 clean:
