@@ -301,3 +301,13 @@ def test_figures_and_evaluation_tables_land_in_results(run):
     for stem in ("fidelity", "separability", "memorization", "msssim", "dataset_table"):
         for suffix in (".csv", ".md"):
             assert (run / "results" / "tables" / f"{stem}{suffix}").stat().st_size > 0, stem + suffix
+
+
+def test_configured_prompts_and_laterality_reach_the_sweep(run):
+    samples = pd.read_csv(run / "results" / "samples" / "hologic" / "samples.csv", keep_default_na=False)
+    assert samples.drop_duplicates("prompt")["prompt"].tolist() == [
+        "a mammogram in CC view with big area",
+        "a mammogram in MLO view with small area",
+    ]
+    assert set(samples[samples["prompt_index"] == 0]["laterality"]) == {"R"}
+    assert set(samples[samples["prompt_index"] == 1]["laterality"]) == {""}

@@ -63,6 +63,7 @@ def sweep(
     negative_prompt: str | None = None,
     batch_size: int = 16,
     model: str = "",
+    mirror: list[bool] | None = None,
 ) -> list[dict]:
     """The guidance-scale sweep: for every prompt and scale, `images_per_prompt` images.
 

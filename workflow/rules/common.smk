@@ -165,7 +165,10 @@ def base_input(kind):
 
 
 def prompt_specs(name):
-    """Conditions a text-to-image model is shown: its views x its datasets' attribute extremes."""
+    """Conditions a text-to-image model is sampled with: `sampling.prompts.<name>` when given, else its
+    views x its datasets' attribute extremes."""
+    if name in config["sampling"]["prompts"]:
+        return config["sampling"]["prompts"][name]
     datasets = config["models"]["finetune"][name]["datasets"]
     fusion = datasets == ["fusion"] or len(datasets) > 1
     members = fusion_datasets() if datasets == ["fusion"] else datasets
@@ -185,7 +188,7 @@ def prompt_specs(name):
 def default_validation_prompts(kind, name):
     if kind == "inpaint":
         return [config["models"]["inpaint"][name]["prompt"]]
-    return [build_prompt(**spec) for spec in prompt_specs(name)]
+    return [prompt_of(spec) for spec in prompt_specs(name)]
 
 
 def train_settings(kind, name):
@@ -266,3 +269,18 @@ def extrapolation_specs(name):
 def inpaint_healthy(name):
     """Healthy manifests of the datasets an inpainting model learned from: their held-out images."""
     return [f"results/data/{d}/healthy.csv" for d in config["models"]["inpaint"][name]["datasets"]]
+
+
+def prompt_of(spec):
+    """The caption of a sampling condition (laterality is applied to the image, not the prompt)."""
+    return build_prompt(**{key: value for key, value in spec.items() if key != "laterality"})
+
+
+for _name in config["sampling"]["prompts"]:
+    if _name not in FINETUNE:
+        raise ValueError(f"sampling.prompts names {_name!r}, which is not in models.finetune ({', '.join(FINETUNE)})")
+
+
+def sampling_settings():
+    """The sweep's settings shared by all models (the per-model prompts travel separately)."""
+    return canonical({key: value for key, value in config["sampling"].items() if key != "prompts"})

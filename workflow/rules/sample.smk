@@ -11,7 +11,7 @@ rule sample_sweep:
         "logs/samples/{model}.log",
     params:
         specs=lambda wildcards: prompt_specs(wildcards.model),
-        sampling=canonical(config["sampling"]),
+        sampling=sampling_settings(),
     conda:
         "../../envs/mame.yaml"
     threads: config["models"]["resources"]["threads"]
@@ -123,7 +123,7 @@ rule concept_extrapolation:
         "logs/extrapolation/{model}.log",
     params:
         specs=lambda wildcards: extrapolation_specs(wildcards.model),
-        sampling=canonical(config["sampling"]),
+        sampling=sampling_settings(),
         images=config["evaluation"]["extrapolation_images"],
         guidance=config["evaluation"]["extrapolation_guidance"],
     conda:
@@ -152,7 +152,7 @@ rule inpaint_panels:
     params:
         panels=config["evaluation"]["inpaint_images"],
         prompt=lambda wildcards: config["models"]["inpaint"][wildcards.model]["prompt"],
-        sampling=canonical(config["sampling"]),
+        sampling=sampling_settings(),
     conda:
         "../../envs/mame.yaml"
     threads: config["models"]["resources"]["threads"]
