@@ -37,6 +37,14 @@ VENDOR_HEADERS = {
     "omi": ("HOLOGIC, Inc.", "Selenia Dimensions"),
 }
 BROKEN_KINDS = ("truncated", "not_dicom", "wrong_modality", "no_laterality")
+NO_FINDING = {
+    "finding_categories": "['No Finding']",
+    "finding_birads": "",
+    "xmin": "",
+    "ymin": "",
+    "xmax": "",
+    "ymax": "",
+}  # VinDr's finding row for an image without findings
 
 
 @dataclass(frozen=True)
@@ -298,18 +306,7 @@ def _write_vindr(root: Path, settings: PhantomSettings, cases: list[Case]) -> di
         breast_rows.append({**common, **extra})
         lesions += bool(anatomy.findings)
         if not anatomy.findings:
-            finding_rows.append(
-                {
-                    **common,
-                    **extra,
-                    "finding_categories": "['No Finding']",
-                    "finding_birads": "",
-                    "xmin": "",
-                    "ymin": "",
-                    "xmax": "",
-                    "ymax": "",
-                }
-            )
+            finding_rows.append({**common, **extra, **NO_FINDING})
         for finding in anatomy.findings:
             x1, y1, x2, y2 = finding.box
             finding_rows.append(
@@ -327,17 +324,7 @@ def _write_vindr(root: Path, settings: PhantomSettings, cases: list[Case]) -> di
     # the table also names a file that was never delivered, and one delivered file is not in it
     ghost = dict(breast_rows[0], image_id=_hex_id(settings.seed, "vindr-ghost"))
     breast_rows.append(ghost)
-    finding_rows.append(
-        {
-            **ghost,
-            "finding_categories": "['No Finding']",
-            "finding_birads": "",
-            "xmin": "",
-            "ymin": "",
-            "xmax": "",
-            "ymax": "",
-        }
-    )
+    finding_rows.append({**ghost, **NO_FINDING})
     stray = breast_rows.pop(1)
     finding_rows = [r for r in finding_rows if r["image_id"] != stray["image_id"]]
     breast_cols = [

@@ -214,8 +214,8 @@ def guidance_sections(
             Section(
                 "Fidelity and diversity against guidance",
                 "Left axis: mean MS-SSIM over prompts (dashed: real images). Right axis: how often "
-                "classifiers "
-                "trained on real images read the view / density / area the prompt asked for. More guidance "
+                "classifiers trained on real images read the view / density / area the prompt asked for. "
+                "More guidance "
                 "trades diversity for fidelity; the study described this trade-off in words only.",
                 figure=figures.to_data_uri(figures.fidelity_and_diversity(diversity_frame, fidelity_frame)),
                 table_html=_html_table(fidelity_frame.round(3), index=False),
@@ -242,8 +242,7 @@ def extrapolation_sections(tables: dict[str, str]) -> list[Section]:
                 f"Concept extrapolation: {model}",
                 "Hologic images were only captioned with breast area and Siemens images only with density; "
                 "the fusion model is asked for the other attribute (the study's concept extrapolation). "
-                "Above each "
-                "image: what a classifier trained on real images reads (green = as asked).",
+                "Above each image: what a classifier trained on real images reads (green = as asked).",
                 figure=figures.to_data_uri(figures.extrapolation_grid(table, model)),
                 table_html=_html_table(agreement.round(3), index=False),
             )
