@@ -28,6 +28,7 @@ localrules:
     fusion_manifest,
     dataset_table,
     report,
+    tables,
 
 
 rule all:
@@ -36,3 +37,11 @@ rule all:
         data_outputs(),
         model_outputs(),
     default_target: True
+
+
+# `snakemake --cores all tables`: the study's tables (and ours) without the report
+rule tables:
+    input:
+        "results/tables/dataset_table.csv",
+        "results/tables/msssim.csv",
+        "results/tables/fidelity.csv",

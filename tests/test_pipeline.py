@@ -165,10 +165,10 @@ def _planned_jobs(output: str) -> dict[str, int]:
             continue
         if in_table:
             parts = line.split()
+            if parts and parts[0] == "total":
+                break
             if len(parts) == 2 and parts[1].isdigit():
                 jobs[parts[0]] = int(parts[1])
-            elif parts and parts[0] == "total":
-                break
     return jobs
 
 
@@ -311,3 +311,29 @@ def test_configured_prompts_and_laterality_reach_the_sweep(run):
     ]
     assert set(samples[samples["prompt_index"] == 0]["laterality"]) == {"R"}
     assert set(samples[samples["prompt_index"] == 1]["laterality"]) == {""}
+
+
+def test_snakemakes_own_report_builds(run, tmp_path):
+    result = snakemake(run, "--report", str(tmp_path / "snakemake-report.zip"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    import zipfile
+
+    names = zipfile.ZipFile(tmp_path / "snakemake-report.zip").namelist()
+    assert any(n.endswith("dataset_table.csv") for n in names) and any(
+        n.endswith("msssim.csv") for n in names
+    )
+
+
+def test_the_tables_target_rebuilds_only_tables(run):
+    (run / "results" / "tables" / "msssim.csv").unlink()
+    result = snakemake(run, "-n", "tables")
+    jobs = _planned_jobs(result.stdout + result.stderr)
+    assert set(jobs) == {"msssim_table", "tables"}, jobs
+    assert snakemake(run, "--cores", "1", "tables").returncode == 0
+
+
+def test_the_report_lists_run_times_and_hardware(run):
+    html = (run / "results" / "report.html").read_text()
+    assert "Run time per stage" in html and "cores" in html
+    for stage in ("phantom", "convert", "models", "samples"):
+        assert f"<td>{stage}</td>" in html, stage

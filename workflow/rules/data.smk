@@ -6,6 +6,8 @@ rule phantom:
         directory("results/phantom/{dataset}"),
     log:
         "logs/phantom/{dataset}.log",
+    benchmark:
+        "benchmarks/phantom/{dataset}.tsv",
     params:
         settings=lambda wildcards: phantom_settings(wildcards.dataset),
     conda:
@@ -25,6 +27,8 @@ checkpoint index:
         rejects="results/work/{dataset}/index_rejects.csv",
     log:
         "logs/index/{dataset}.log",
+    benchmark:
+        "benchmarks/index/{dataset}.tsv",
     params:
         settings=lambda wildcards: index_settings(wildcards.dataset),
         salt=config["privacy"]["salt"],
@@ -47,6 +51,8 @@ rule convert_shard:
         images=directory("results/data/{dataset}/images/{shard}"),
     log:
         "logs/convert/{dataset}/{shard}.log",
+    benchmark:
+        "benchmarks/convert/{dataset}/{shard}.tsv",
     params:
         settings=lambda wildcards: convert_settings(wildcards.dataset),
         shard_size=config["convert"]["shard_size"],
@@ -73,6 +79,8 @@ rule manifest:
         rejects="results/data/{dataset}/rejects.csv",
     log:
         "logs/manifest/{dataset}.log",
+    benchmark:
+        "benchmarks/manifest/{dataset}.tsv",
     params:
         settings=lambda wildcards: manifest_settings(wildcards.dataset),
     conda:
@@ -92,6 +100,8 @@ rule fusion_manifest:
         metadata="results/data/fusion/metadata.jsonl",
     log:
         "logs/manifest/fusion.log",
+    benchmark:
+        "benchmarks/manifest/fusion.tsv",
     params:
         datasets=fusion_datasets(),
         attributes=canonical({name: config["datasets"][name]["prompt_attribute"] for name in fusion_datasets()}),
@@ -116,6 +126,8 @@ rule dataset_table:
         rejects="results/tables/rejects_by_reason.csv",
     log:
         "logs/tables/dataset_table.log",
+    benchmark:
+        "benchmarks/tables/dataset_table.tsv",
     params:
         datasets=DATASETS,
     conda:

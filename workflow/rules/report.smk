@@ -25,6 +25,8 @@ rule report:
         figures=directory("results/figures"),
     log:
         "logs/report.log",
+    benchmark:
+        "benchmarks/report.tsv",
     params:
         datasets=DATASETS,
         models=FINETUNE + INPAINT,
@@ -34,6 +36,7 @@ rule report:
         memorization_threshold=config["evaluation"]["memorization_threshold"],
         examples=config["report"]["examples"],
         config=canonical(config),
+        benchmarks="benchmarks",
     conda:
         "../../envs/mame.yaml"
     resources:

@@ -9,6 +9,8 @@ rule sample_sweep:
         images=directory("results/samples/{model}/images"),
     log:
         "logs/samples/{model}.log",
+    benchmark:
+        "benchmarks/samples/{model}.tsv",
     params:
         specs=lambda wildcards: prompt_specs(wildcards.model),
         sampling=sampling_settings(),
@@ -35,6 +37,8 @@ rule diversity:
         study="results/metrics/{model}/msssim_study_protocol.csv",
     log:
         "logs/metrics/{model}_msssim.log",
+    benchmark:
+        "benchmarks/metrics/{model}_msssim.tsv",
     params:
         evaluation=canonical(config["evaluation"]),
     conda:
@@ -57,6 +61,8 @@ rule fidelity:
         "results/metrics/{model}/fidelity.csv",
     log:
         "logs/metrics/{model}_fidelity.log",
+    benchmark:
+        "benchmarks/metrics/{model}_fidelity.tsv",
     conda:
         "../../envs/mame.yaml"
     resources:
@@ -77,6 +83,8 @@ rule memorization:
         "results/metrics/{model}/memorization.csv",
     log:
         "logs/metrics/{model}_memorization.log",
+    benchmark:
+        "benchmarks/metrics/{model}_memorization.tsv",
     params:
         threshold=config["evaluation"]["memorization_threshold"],
     conda:
@@ -99,6 +107,8 @@ rule separability:
         "results/metrics/{model}/separability.csv",
     log:
         "logs/metrics/{model}_separability.log",
+    benchmark:
+        "benchmarks/metrics/{model}_separability.tsv",
     params:
         bootstrap=config["evaluation"]["bootstrap"],
     conda:
@@ -121,6 +131,8 @@ rule concept_extrapolation:
         images=directory("results/extrapolation/{model}/images"),
     log:
         "logs/extrapolation/{model}.log",
+    benchmark:
+        "benchmarks/extrapolation/{model}.tsv",
     params:
         specs=lambda wildcards: extrapolation_specs(wildcards.model),
         sampling=sampling_settings(),
@@ -149,6 +161,8 @@ rule inpaint_panels:
         panels=directory("results/inpainting/{model}/panels"),
     log:
         "logs/inpainting/{model}.log",
+    benchmark:
+        "benchmarks/inpainting/{model}.tsv",
     params:
         panels=config["evaluation"]["inpaint_images"],
         prompt=lambda wildcards: config["models"]["inpaint"][wildcards.model]["prompt"],
@@ -175,6 +189,8 @@ rule msssim_table:
         latex="results/tables/msssim.tex",
     log:
         "logs/tables/msssim.log",
+    benchmark:
+        "benchmarks/tables/msssim.tsv",
     conda:
         "../../envs/mame.yaml"
     resources:
@@ -195,6 +211,8 @@ rule evaluation_tables:
         memorization="results/tables/memorization.csv",
     log:
         "logs/tables/evaluation.log",
+    benchmark:
+        "benchmarks/tables/evaluation.tsv",
     conda:
         "../../envs/mame.yaml"
     resources:

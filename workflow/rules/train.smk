@@ -13,6 +13,8 @@ rule tiny_base:
         inpainting=directory(TINY_INPAINT_DIR),
     log:
         "logs/models/tiny_base.log",
+    benchmark:
+        "benchmarks/models/tiny_base.tsv",
     params:
         tiny=canonical(config["models"]["tiny"]),
         vendors=model_vendors(),
@@ -41,6 +43,8 @@ rule finetune:
         validation=directory("results/models/{model}/validation"),
     log:
         "logs/models/{model}.log",
+    benchmark:
+        "benchmarks/models/{model}.tsv",
     params:
         launcher=train_launcher(),
         base=lambda wildcards, input: input.base or base_setting("finetune"),

@@ -67,5 +67,5 @@ if snakemake.params.finetuned:
         dict(zip(snakemake.params.finetuned, snakemake.input.memorization, strict=True)),
         snakemake.params.memorization_threshold,
     )
-write_report(snakemake.output.html, stages, snakemake.params.config)
+write_report(snakemake.output.html, stages, snakemake.params.config, snakemake.params.benchmarks)
 write_figures(stages, snakemake.output.figures)
