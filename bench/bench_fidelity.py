@@ -13,19 +13,14 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import torch
-from PIL import Image
 from scipy.stats import spearmanr
 
 from mame.fidelity import AttributeClassifier
 from mame.prompts import AREA_WORDS, DENSITY_WORDS, build_prompt
 from mame.sample import generate, load_pipeline
-
-
-def read(path: str) -> np.ndarray:
-    return np.asarray(Image.open(path).convert("L"))
+from mame.training_data import read_grey
 
 
 def main() -> None:
@@ -46,12 +41,12 @@ def main() -> None:
     for attribute, rows in tasks.items():
         fit_rows = rows[rows.key.isin(train.key)]
         classifiers[attribute] = AttributeClassifier.fit(
-            attribute, [read(p) for p in fit_rows.image], fit_rows[attribute].tolist()
+            attribute, [read_grey(p) for p in fit_rows.image], fit_rows[attribute].tolist()
         )
         held = rows[rows.key.isin(holdout.key)]
         report[f"{attribute}_real_cv_accuracy"] = round(classifiers[attribute].cv_accuracy, 3)
         report[f"{attribute}_real_holdout_accuracy"] = round(
-            classifiers[attribute].accuracy([read(p) for p in held.image], held[attribute].tolist()), 3
+            classifiers[attribute].accuracy([read_grey(p) for p in held.image], held[attribute].tolist()), 3
         )
         report[f"{attribute}_chance"] = round(
             float(fit_rows[attribute].value_counts(normalize=True).max()), 3

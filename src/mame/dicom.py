@@ -52,31 +52,38 @@ class IntensitySettings:
             raise ValueError("intensity mode 'fixed_max' needs a positive fixed_max")
 
 
-def read_header(path: str | os.PathLike) -> Dataset:
-    """Read a DICOM header without pixels; raise Rejection('unreadable') for anything else."""
-    try:
-        return pydicom.dcmread(path, stop_before_pixels=True)
-    except (InvalidDicomError, EOFError, OSError, ValueError, KeyError, TypeError) as err:
-        raise Rejection("unreadable", f"{type(err).__name__}: {err}") from None
+def read_header(path: str | os.PathLike, pixel_extent: bool = False) -> Dataset:
+    """Read a DICOM header without pixel values; raise Rejection('unreadable') for anything else.
 
-
-def check_pixel_data_complete(path: str | os.PathLike) -> None:
-    """Raise Rejection('truncated'/'no_pixel_data') without reading the pixels themselves.
-
-    The header is parsed with large values deferred, which records where Pixel Data starts and how
-    long it claims to be; a file shorter than that end was cut off in transfer.
+    With `pixel_extent` the Pixel Data element is kept as a deferred entry (its position and length,
+    not its bytes) so `check_pixel_data_complete` needs no second parse; a file whose header reads
+    but whose encapsulated pixel items break off is rejected as truncated.
     """
     try:
-        ds = pydicom.dcmread(path, defer_size=1024)
-    except (EOFError, OSError, ValueError, KeyError, TypeError) as err:
-        raise Rejection("truncated", f"{type(err).__name__}: {err}") from None
+        if pixel_extent:
+            return pydicom.dcmread(path, defer_size=1024)
+        return pydicom.dcmread(path, stop_before_pixels=True)
+    except (InvalidDicomError, EOFError, OSError, ValueError, KeyError, TypeError) as err:
+        detail = f"{type(err).__name__}: {err}"
+    if pixel_extent:
+        read_header(path)  # raises 'unreadable' when even the header is broken
+        raise Rejection("truncated", detail)
+    raise Rejection("unreadable", detail)
+
+
+def check_pixel_data_complete(ds: Dataset, path: str | os.PathLike) -> None:
+    """Raise Rejection('truncated'/'no_pixel_data') for a header read with `pixel_extent=True`.
+
+    The deferred Pixel Data element records where the pixels start and how long they claim to be;
+    a file shorter than that end was cut off in transfer.
+    """
     if "PixelData" not in ds:
         raise Rejection("no_pixel_data")
     raw = ds.get_item("PixelData", keep_deferred=True)
     length = getattr(raw, "length", None)
     tell = getattr(raw, "value_tell", None)
     if length is None or tell is None or length == 0xFFFFFFFF:
-        return  # encapsulated: its items were parsed while reading, truncation raised above
+        return  # encapsulated: its items were parsed while reading, truncation raised there
     size = os.path.getsize(path)
     if tell + length > size:
         raise Rejection("truncated", f"pixel data ends at byte {tell + length}, file has {size}")

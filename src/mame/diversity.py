@@ -9,19 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from PIL import Image
 
 from mame.msssim import bootstrap_mean_ci, ms_ssim_all_pairs, pair_values
+from mame.training_data import read_grey
 
 COLUMNS = ["model", "prompt", "guidance", "images", "pairs", "mean", "sd", "ci_low", "ci_high", "scales"]
-
-
-def _grey(path: str, side: int | None = None) -> np.ndarray:
-    with Image.open(path) as image:
-        image = image.convert("L")
-        if side and image.size != (side, side):
-            image = image.resize((side, side), Image.Resampling.BOX)
-        return np.asarray(image, dtype=np.float64)
 
 
 def _row(model: str, prompt: str, guidance, images: list[np.ndarray], resamples: int, seed: int) -> dict:
@@ -53,14 +45,14 @@ def diversity_table(
     rows = []
     side = None
     for (model, prompt, guidance), group in samples.groupby(["model", "prompt", "guidance"], sort=True):
-        images = [_grey(p) for p in group["file"]]
+        images = [read_grey(p) for p in group["file"]]
         side = images[0].shape[0]
         rows.append(_row(model, prompt, guidance, images, resamples, seed))
     for (model, prompt), _ in samples.groupby(["model", "prompt"], sort=True):
         matching = real[real["prompt"] == prompt]
         if len(matching) >= 2:
             picked = matching.sample(min(real_images, len(matching)), random_state=seed)["image"]
-            rows.append(_row(model, prompt, "real", [_grey(p, side) for p in picked], resamples, seed))
+            rows.append(_row(model, prompt, "real", [read_grey(p, side) for p in picked], resamples, seed))
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -77,7 +69,7 @@ def study_protocol(samples: pd.DataFrame, pairs: int = 20, seed: int = 0) -> pd.
         scores = []
         for _ in range(pairs):
             a, b = rng.choice(len(files), 2, replace=False)
-            scores.append(ms_ssim(_grey(files[a]), _grey(files[b])))
+            scores.append(ms_ssim(read_grey(files[a]), read_grey(files[b])))
         rows.append(
             {
                 "model": model,

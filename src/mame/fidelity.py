@@ -18,6 +18,8 @@ from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from mame.training_data import read_grey
+
 FEATURE_SIDE = 24
 WORK_SIDE = 64
 HISTOGRAM_BINS = 16
@@ -91,11 +93,6 @@ class AttributeClassifier:
 ATTRIBUTES = ("view", "area", "density")
 
 
-def _read_grey(path: str) -> np.ndarray:
-    with Image.open(path) as image:
-        return np.asarray(image.convert("L"))
-
-
 def read_attributes(samples, real, seed: int = 0):
     """Per sample and asked attribute: what a classifier trained on the real images reads.
 
@@ -116,11 +113,11 @@ def read_attributes(samples, real, seed: int = 0):
             continue
         classifier = AttributeClassifier.fit(
             attribute,
-            [_read_grey(p) for p in known["image"]],
+            [read_grey(p) for p in known["image"]],
             known[attribute].astype(str).tolist(),
             seed=seed,
         )
-        predicted = classifier.predict([_read_grey(p) for p in asked["file"]])
+        predicted = classifier.predict([read_grey(p) for p in asked["file"]])
         rows.append(
             pd.DataFrame(
                 {

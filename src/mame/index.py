@@ -199,7 +199,7 @@ def inspect(root: Path, candidate: Candidate, filters: IndexFilters) -> dict:
     if candidate.reject:
         raise Rejection(candidate.reject)
     path = root / candidate.relative
-    ds = read_header(path)
+    ds = read_header(path, pixel_extent=True)  # one parse serves the filters and the truncation check
     modality = str(getattr(ds, "Modality", "")).upper()
     if modality != "MG":
         raise Rejection("not_mammogram", f"Modality is {modality or 'missing'}")
@@ -228,7 +228,7 @@ def inspect(root: Path, candidate: Candidate, filters: IndexFilters) -> dict:
     syntax = str(ds.file_meta.get("TransferSyntaxUID", ""))
     if syntax not in DECODABLE_SYNTAXES:
         raise Rejection("unsupported_transfer_syntax", f"transfer syntax {syntax or 'missing'}")
-    check_pixel_data_complete(path)
+    check_pixel_data_complete(ds, path)
     if "VOILUTSequence" in ds:
         voi = "sequence"
     elif "WindowCenter" in ds:

@@ -73,6 +73,7 @@ def inpaint_panels(
     from pathlib import Path
 
     from mame.lesions import BoxDistribution, box_mask, breast_region, place_box
+    from mame.training_data import read_grey
 
     side = pipeline.unet.config.sample_size * pipeline.vae_scale_factor
     with Image.open(healthy[0]) as first:
@@ -83,8 +84,7 @@ def inpaint_panels(
     out.mkdir(parents=True, exist_ok=True)
     rows = []
     for number, path in enumerate(healthy[:count]):
-        with Image.open(path) as image:
-            before = np.asarray(image.convert("L").resize((side, side), Image.Resampling.BOX))
+        before = read_grey(path, side)
         box = place_box(breast_region(before), distribution, rng)
         mask = box_mask(before.shape, box)
         after = inpaint(

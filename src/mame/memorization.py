@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from PIL import Image
+
+from mame.training_data import read_grey
 
 SIDE = 32
 
@@ -19,11 +20,8 @@ def signatures(paths: list[str], side: int = SIDE) -> np.ndarray:
     """(n, side*side) standardised copies: rows with zero variance stay zero."""
     rows = []
     for path in paths:
-        with Image.open(path) as image:
-            small = np.asarray(
-                image.convert("L").resize((side, side), Image.Resampling.BOX), dtype=np.float64
-            )
-        small = small.ravel() - small.mean()
+        small = read_grey(path, side).astype(np.float64).ravel()
+        small -= small.mean()
         norm = np.linalg.norm(small)
         rows.append(small / norm if norm > 0 else small)
     return np.stack(rows) if rows else np.zeros((0, side * side))

@@ -185,26 +185,29 @@ def widen_conv_in(unet, in_channels: int = 9):
     return widened.to(dtype=old.weight.dtype)
 
 
-def save_pipeline(components: Components, directory: str | Path, inpainting: bool = False) -> Path:
-    """Save as a diffusers pipeline directory (safetensors) that from_pretrained loads unaided."""
+def build_pipeline(components: Components, inpainting: bool = False):
+    """A text-to-image or inpainting pipeline over these components, with DPM-Solver multistep."""
     from diffusers import (
         DPMSolverMultistepScheduler,
         StableDiffusionInpaintPipeline,
         StableDiffusionPipeline,
     )
 
-    scheduler = DPMSolverMultistepScheduler.from_config(components.noise_scheduler.config)
     kind = StableDiffusionInpaintPipeline if inpainting else StableDiffusionPipeline
-    pipeline = kind(
+    return kind(
         vae=components.vae,
         text_encoder=components.text_encoder,
         tokenizer=components.tokenizer,
         unet=components.unet,
-        scheduler=scheduler,
+        scheduler=DPMSolverMultistepScheduler.from_config(components.noise_scheduler.config),
         safety_checker=None,
         feature_extractor=None,
         requires_safety_checker=False,
     )
+
+
+def save_pipeline(components: Components, directory: str | Path, inpainting: bool = False) -> Path:
+    """Save as a diffusers pipeline directory (safetensors) that from_pretrained loads unaided."""
     directory = Path(directory)
-    pipeline.save_pretrained(directory, safe_serialization=True)
+    build_pipeline(components, inpainting).save_pretrained(directory, safe_serialization=True)
     return directory

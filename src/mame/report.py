@@ -16,6 +16,7 @@ import pandas as pd
 import yaml
 
 from mame import figures
+from mame.training_data import read_manifests
 
 PACKAGES = (
     "mame",
@@ -76,7 +77,7 @@ def data_sections(
             table_html=_html_table(rejects, index=False) if len(rejects) else "<p>No file was rejected.</p>",
         ),
     ]
-    healthy = pd.concat([pd.read_csv(d.healthy, keep_default_na=False) for d in datasets], ignore_index=True)
+    healthy = read_manifests([d.healthy for d in datasets])
     lesion_parts = []
     for dataset in datasets:
         lesions = pd.read_csv(dataset.lesions, keep_default_na=False)
@@ -180,8 +181,8 @@ def guidance_sections(
                 figure=figures.to_data_uri(figures.guidance_grid(frame, model)),
             )
         )
-    diversity_frame = pd.concat([pd.read_csv(p, keep_default_na=False) for p in diversity], ignore_index=True)
-    fidelity_frame = pd.concat([pd.read_csv(p, keep_default_na=False) for p in fidelity], ignore_index=True)
+    diversity_frame = read_manifests(diversity, column=None)
+    fidelity_frame = read_manifests(fidelity, column=None)
     scales = sorted(set(diversity_frame["scales"]))
     sections.append(
         Section(
@@ -196,7 +197,7 @@ def guidance_sections(
         )
     )
     if separability:
-        table = pd.concat([pd.read_csv(p, keep_default_na=False) for p in separability], ignore_index=True)
+        table = read_manifests(separability, column=None)
         sections.append(
             Section(
                 "Real vs synthetic",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from PIL import Image
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
@@ -17,14 +16,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from mame.fidelity import features
+from mame.training_data import read_grey
 
 
 def _features(paths: list[str]) -> np.ndarray:
-    rows = []
-    for path in paths:
-        with Image.open(path) as image:
-            rows.append(features(np.asarray(image.convert("L"))))
-    return np.stack(rows)
+    return np.stack([features(read_grey(path)) for path in paths])
 
 
 def bootstrap_auc(

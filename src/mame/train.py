@@ -29,7 +29,14 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageDraw
 
-from mame.models import Components, latent_scale, load_components, save_pipeline, widen_conv_in
+from mame.models import (
+    Components,
+    build_pipeline,
+    latent_scale,
+    load_components,
+    save_pipeline,
+    widen_conv_in,
+)
 from mame.training_data import Examples, load_examples
 
 log = logging.getLogger(__name__)
@@ -514,23 +521,12 @@ class Trainer:
             csv.writer(handle).writerow([step, f"{loss:.6f}", f"{lr:.3e}", f"{seconds:.1f}"])
 
     def _pipeline(self, components: Components, unet, text_encoder):
-        from diffusers import (
-            DPMSolverMultistepScheduler,
-            StableDiffusionInpaintPipeline,
-            StableDiffusionPipeline,
-        )
-
-        kind = StableDiffusionInpaintPipeline if self.inpainting else StableDiffusionPipeline
-        pipeline = kind(
-            vae=components.vae,
-            text_encoder=self.accelerator.unwrap_model(text_encoder),
-            tokenizer=components.tokenizer,
+        current = dataclasses.replace(
+            components,
             unet=self.accelerator.unwrap_model(unet),
-            scheduler=DPMSolverMultistepScheduler.from_config(components.noise_scheduler.config),
-            safety_checker=None,
-            feature_extractor=None,
-            requires_safety_checker=False,
+            text_encoder=self.accelerator.unwrap_model(text_encoder),
         )
+        pipeline = build_pipeline(current, self.inpainting)
         pipeline.set_progress_bar_config(disable=True)
         return pipeline
 
@@ -597,9 +593,7 @@ class Trainer:
             raw_unet = merge_lora(raw_unet)
             if self.settings.train_text_encoder:
                 raw_text = merge_lora(raw_text)
-        trained = Components(
-            components.tokenizer, raw_text, components.vae, raw_unet, components.noise_scheduler
-        )
+        trained = dataclasses.replace(components, unet=raw_unet, text_encoder=raw_text)
         if self.output.exists():
             shutil.rmtree(self.output)
         save_pipeline(trained, self.output, inpainting=self.inpainting)

@@ -32,6 +32,15 @@ def read_image(path: str | Path, resolution: int) -> np.ndarray:
     return np.repeat(grey[None] * 2.0 - 1.0, 3, axis=0).astype(np.float32)
 
 
+def read_grey(path: str | Path, side: int | None = None) -> np.ndarray:
+    """Any processed or generated PNG as grey uint8 (HxW), box-resized to side x side if given."""
+    with Image.open(path) as image:
+        grey = image.convert("L")
+        if side and grey.size != (side, side):
+            grey = grey.resize((side, side), Image.Resampling.BOX)
+        return np.asarray(grey)
+
+
 def read_mask(path: str | Path, resolution: int) -> np.ndarray:
     with Image.open(path) as image:
         mask = image.convert("L")
@@ -40,14 +49,15 @@ def read_mask(path: str | Path, resolution: int) -> np.ndarray:
         return (np.asarray(mask)[None] > 127).astype(np.float32)
 
 
-def read_manifests(paths: list[str], column: str = "prompt") -> pd.DataFrame:
+def read_manifests(paths: list[str], column: str | None = "prompt") -> pd.DataFrame:
+    """Concatenate CSV tables (manifests, metrics) read as text; `column` must be present if given."""
     frames = []
     for path in paths:
         if not Path(path).exists():
             raise FileNotFoundError(f"manifest {path} does not exist; run the data stage first")
         frames.append(pd.read_csv(path, keep_default_na=False))
     frame = pd.concat(frames, ignore_index=True)
-    if column not in frame.columns:
+    if column is not None and column not in frame.columns:
         raise ValueError(f"manifest has no {column!r} column: {list(frame.columns)}")
     return frame
 

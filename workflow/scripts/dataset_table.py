@@ -4,10 +4,12 @@ from mame.logs import log_to
 
 log_to(snakemake.log[0])
 
+from pathlib import Path  # noqa: E402
+
 import pandas as pd  # noqa: E402
 
 from mame.manifest import dataset_table  # noqa: E402
-from mame.tables import write_latex, write_markdown  # noqa: E402
+from mame.tables import write_tables  # noqa: E402
 
 names = snakemake.params.datasets
 counts = {
@@ -15,9 +17,7 @@ counts = {
     for name, healthy, lesions in zip(names, snakemake.input.healthy, snakemake.input.lesions, strict=True)
 }
 table = dataset_table(counts)
-table.to_csv(snakemake.output.csv)
-write_markdown(table, snakemake.output.markdown)
-write_latex(table, snakemake.output.latex)
+write_tables(table, Path(snakemake.output.csv).with_suffix(""))
 rejects = pd.concat(
     [
         pd.read_csv(path, keep_default_na=False).assign(dataset=name)

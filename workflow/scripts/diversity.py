@@ -7,10 +7,11 @@ log_to(snakemake.log[0])
 import pandas as pd  # noqa: E402
 
 from mame.diversity import diversity_table, study_protocol  # noqa: E402
+from mame.training_data import read_manifests  # noqa: E402
 
 settings = snakemake.params.evaluation
 samples = pd.read_csv(snakemake.input.samples, keep_default_na=False)
-real = pd.concat([pd.read_csv(p, keep_default_na=False) for p in snakemake.input.real], ignore_index=True)
+real = read_manifests(snakemake.input.real)
 real = real[real["split"] == "train"]
 diversity_table(samples, real, settings["real_images"], settings["bootstrap"]).to_csv(
     snakemake.output.table, index=False

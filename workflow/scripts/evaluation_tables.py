@@ -6,20 +6,20 @@ log_to(snakemake.log[0])
 
 from pathlib import Path  # noqa: E402
 
-import pandas as pd  # noqa: E402
-
 from mame.tables import write_tables  # noqa: E402
+from mame.training_data import read_manifests  # noqa: E402
 
-
-def combined(paths):
-    return pd.concat([pd.read_csv(p, keep_default_na=False) for p in paths], ignore_index=True)
-
-
-fidelity = combined(snakemake.input.fidelity).round(3).set_index(["model", "attribute", "guidance"])
+fidelity = (
+    read_manifests(snakemake.input.fidelity, column=None)
+    .round(3)
+    .set_index(["model", "attribute", "guidance"])
+)
 write_tables(fidelity, Path(snakemake.output.fidelity).with_suffix(""))
-separability = combined(snakemake.input.separability).round(3).set_index(["model", "guidance"])
+separability = (
+    read_manifests(snakemake.input.separability, column=None).round(3).set_index(["model", "guidance"])
+)
 write_tables(separability, Path(snakemake.output.separability).with_suffix(""))
-memorization = combined(snakemake.input.memorization)
+memorization = read_manifests(snakemake.input.memorization, column=None)
 flagged = memorization["flagged"].astype(str).isin(["True", "true", "1"])
 summary = (
     memorization.assign(flagged=flagged)

@@ -11,6 +11,7 @@ import torch  # noqa: E402
 from mame.fidelity import read_attributes  # noqa: E402
 from mame.prompts import build_prompt  # noqa: E402
 from mame.sample import load_pipeline, sweep  # noqa: E402
+from mame.training_data import read_manifests  # noqa: E402
 
 torch.set_num_threads(snakemake.threads)
 specs, settings = snakemake.params.specs, snakemake.params.sampling
@@ -29,6 +30,6 @@ table = pd.DataFrame(rows)
 for attribute in ("vendor", "view", "area", "density"):
     table[attribute] = [specs[i].get(attribute) or "" for i in table["prompt_index"]]
 table["attribute"] = ["density" if specs[i].get("density") else "area" for i in table["prompt_index"]]
-real = pd.concat([pd.read_csv(p, keep_default_na=False) for p in snakemake.input.real], ignore_index=True)
+real = read_manifests(snakemake.input.real)
 verdicts = read_attributes(table.drop(columns=["view"]), real)[["file", "read"]]  # only the unseen attribute
 table.merge(verdicts, on="file", how="left").to_csv(snakemake.output.table, index=False)

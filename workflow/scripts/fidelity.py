@@ -7,9 +7,10 @@ log_to(snakemake.log[0])
 import pandas as pd  # noqa: E402
 
 from mame.fidelity import fidelity_by_guidance  # noqa: E402
+from mame.training_data import read_manifests  # noqa: E402
 
 samples = pd.read_csv(snakemake.input.samples, keep_default_na=False)
-real = pd.concat([pd.read_csv(p, keep_default_na=False) for p in snakemake.input.real], ignore_index=True)
+real = read_manifests(snakemake.input.real)
 fidelity_by_guidance(samples, real).assign(model=snakemake.wildcards.model).to_csv(
     snakemake.output[0], index=False
 )

@@ -7,9 +7,10 @@ log_to(snakemake.log[0])
 import pandas as pd  # noqa: E402
 
 from mame.memorization import memorization_table  # noqa: E402
+from mame.training_data import read_manifests  # noqa: E402
 
 samples = pd.read_csv(snakemake.input.samples, keep_default_na=False)
-real = pd.concat([pd.read_csv(p, keep_default_na=False) for p in snakemake.input.real], ignore_index=True)
+real = read_manifests(snakemake.input.real)
 table = memorization_table(
     samples, real[real["split"] == "train"], real[real["split"] == "holdout"], snakemake.params.threshold
 )

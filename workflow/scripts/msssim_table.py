@@ -4,13 +4,11 @@ from mame.logs import log_to
 
 log_to(snakemake.log[0])
 
-import pandas as pd  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 from mame.diversity import wide_table  # noqa: E402
-from mame.tables import write_latex, write_markdown  # noqa: E402
+from mame.tables import write_tables  # noqa: E402
+from mame.training_data import read_manifests  # noqa: E402
 
-table = pd.concat([pd.read_csv(p, keep_default_na=False) for p in snakemake.input], ignore_index=True)
-wide = wide_table(table)
-wide.to_csv(snakemake.output.csv)
-write_markdown(wide, snakemake.output.markdown)
-write_latex(wide, snakemake.output.latex)
+wide = wide_table(read_manifests(snakemake.input, column=None))
+write_tables(wide, Path(snakemake.output.csv).with_suffix(""))
