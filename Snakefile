@@ -19,6 +19,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/sample.smk"
+include: "workflow/rules/reader_study.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -28,6 +29,7 @@ localrules:
     fusion_manifest,
     dataset_table,
     report,
+    roc,
     tables,
 
 
@@ -45,3 +47,4 @@ rule tables:
         "results/tables/dataset_table.csv",
         "results/tables/msssim.csv",
         "results/tables/fidelity.csv",
+        "results/tables/reader_study.csv",

@@ -55,3 +55,38 @@ def write_dicom(tmp_path):
         return path
 
     return write
+
+
+def chromium_path() -> str | None:
+    """A Chromium for browser tests: $MAME_CHROMIUM, else one on PATH (Debian's `chromium`)."""
+    import shutil
+
+    candidates = [os.environ.get("MAME_CHROMIUM"), "chromium", "chromium-browser", "google-chrome"]
+    return next((shutil.which(c) for c in candidates if c and shutil.which(c)), None)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium driven by Playwright. CI must have it (.ci/run installs it); elsewhere
+    the browser tests are skipped with the reason when it is missing."""
+    executable = chromium_path()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        executable = None
+    if executable is None:
+        if os.environ.get("CI"):
+            pytest.fail("browser tests need chromium and playwright; .ci/run installs both")
+        pytest.skip("no chromium/playwright here (set MAME_CHROMIUM)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=executable,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+            ],
+        )
+        yield launched
+        launched.close()

@@ -15,6 +15,7 @@ import pydicom
 import pytest
 import yaml
 from PIL import Image
+from sklearn.metrics import roc_auc_score
 
 from conftest import REPO
 
@@ -337,3 +338,44 @@ def test_the_report_lists_run_times_and_hardware(run):
     assert "Run time per stage" in html and "cores" in html
     for stage in ("phantom", "convert", "models", "samples"):
         assert f"<td>{stage}</td>" in html, stage
+
+
+def test_reader_study_kit_and_observer_roc(run):
+    key = pd.read_csv(run / "results" / "reader_study" / "key.csv", keep_default_na=False)
+    assert key["truth"].value_counts().to_dict() == {"real": 2, "synthetic": 3}
+    kit = run / "results" / "reader_study" / "kit"
+    assert sorted(p.name for p in (kit / "images").iterdir()) == [f"{c}.png" for c in key["case_id"]]
+    assert not list(kit.rglob("key*"))
+    observer = pd.read_csv(run / "results" / "reader_study" / "ratings" / "observer.csv")
+    truth = key.set_index("case_id").loc[observer["case_id"], "truth"].eq("synthetic").astype(int)
+    readers = pd.read_csv(run / "results" / "reader_study" / "roc.csv")
+    assert readers["kind"].tolist() == ["model"]
+    assert readers["auc"].iloc[0] == pytest.approx(roc_auc_score(truth, observer["rating"]))
+    html = (run / "results" / "report.html").read_text()
+    assert ">Reader study: real or synthetic?<" in html and "(a model, not a radiologist)" in html
+
+
+def test_rating_files_added_to_config_join_the_analysis_and_rerun_only_it(run, tmp_path):
+    workdir = tmp_path / "copy"
+    shutil.copytree(run, workdir, symlinks=True)
+    key = pd.read_csv(workdir / "results" / "reader_study" / "key.csv", keep_default_na=False)
+    rng = np.random.default_rng(0)
+    for name in ("ann", "bob"):  # a web-form style export: text answers, shuffled rows
+        answers = rng.choice(["Definitely real", "Unsure", "Probably synthetic"], len(key))
+        pd.DataFrame({"Case": key["case_id"], "Answer": answers}).sample(frac=1, random_state=1).to_csv(
+            workdir / f"{name}.csv", index=False
+        )
+    config = yaml.safe_load((workdir / "micro.yaml").read_text())
+    config["reader_study"]["ratings"] = [
+        {"file": "ann.csv", "reader": "Ann"},
+        {"file": "bob.csv", "reader": "Bob"},
+    ]
+    (workdir / "readers.yaml").write_text(yaml.safe_dump(config))
+    planned = snakemake(workdir, "-n", "results/report.html", config="readers.yaml")
+    assert set(_planned_jobs(planned.stdout + planned.stderr)) == {"roc", "report"}
+    result = snakemake(workdir, "--cores", "1", "results/report.html", config="readers.yaml")
+    assert result.returncode == 0, result.stderr[-2000:]
+    readers = pd.read_csv(workdir / "results" / "reader_study" / "roc.csv")
+    assert readers.set_index("reader")["kind"].to_dict()["Ann"] == "human" and len(readers) == 3
+    pooled = pd.read_csv(workdir / "results" / "reader_study" / "pooled.csv")
+    assert pooled["reader_names"].iloc[0] == "Ann, Bob"

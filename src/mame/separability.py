@@ -23,6 +23,11 @@ def _features(paths: list[str]) -> np.ndarray:
     return np.stack([features(read_grey(path)) for path in paths])
 
 
+def classifier(seed: int = 0):
+    """The real-vs-synthetic observer: standardised features, strongly regularised logistic regression."""
+    return make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=3000, random_state=seed))
+
+
 def bootstrap_auc(
     labels: np.ndarray, scores: np.ndarray, resamples: int = 1000, seed: int = 0
 ) -> tuple[float, float]:
@@ -48,7 +53,7 @@ def separability(
         )
     x = np.concatenate([_features(real_paths), _features(synthetic_paths)])
     y = np.concatenate([np.zeros(len(real_paths), int), np.ones(len(synthetic_paths), int)])
-    model = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=3000, random_state=seed))
+    model = classifier(seed)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     scores = cross_val_predict(model, x, y, cv=splitter, method="predict_proba")[:, 1]
     low, high = bootstrap_auc(y, scores, resamples, seed)

@@ -205,7 +205,7 @@ def model_vendors():
 def model_outputs():
     return [
         *expand("results/models/{model}/pipeline", model=FINETUNE + INPAINT),
-        *(["results/tables/msssim.csv", "results/tables/fidelity.csv"] if FINETUNE else []),
+        *(["results/tables/msssim.csv", "results/tables/fidelity.csv", "results/tables/reader_study.csv"] if FINETUNE else []),
     ]
 
 
@@ -284,3 +284,32 @@ for _name in config["sampling"]["prompts"]:
 def sampling_settings():
     """The sweep's settings shared by all models (the per-model prompts travel separately)."""
     return canonical({key: value for key, value in config["sampling"].items() if key != "prompts"})
+
+
+# --- reader study ---------------------------------------------------------------------------------
+
+
+def reader_model():
+    """The model whose samples the reader study shows: as configured, else fusion, else the first."""
+    name = config["reader_study"]["model"] or (FUSION_MODELS or FINETUNE or [""])[0]
+    if name not in FINETUNE:
+        raise ValueError(f"reader_study.model is {name!r}; fine-tuned models: {', '.join(FINETUNE) or 'none'}")
+    return name
+
+
+def reader_rating_files():
+    """What the ROC analysis reads: the observer's ratings (when on) and every configured file."""
+    files = ["results/reader_study/ratings/observer.csv"] if config["reader_study"]["observer"] else []
+    return files + [entry["file"] for entry in config["reader_study"]["ratings"]]
+
+
+READER_MODEL = ""
+if FINETUNE:
+    READER_MODEL = reader_model()
+    if not any(float(g) == float(config["reader_study"]["guidance"]) for g in config["sampling"]["guidance"]):
+        raise ValueError(
+            f"reader_study.guidance is {config['reader_study']['guidance']}; it must be one of "
+            f"sampling.guidance {config['sampling']['guidance']}"
+        )
+    if not reader_rating_files():
+        raise ValueError("reader_study: no observer and no rating files; set observer: true or list ratings")

@@ -20,6 +20,10 @@ rule report:
         separability=expand("results/metrics/{model}/separability.csv", model=FINETUNE),
         extrapolation=expand("results/extrapolation/{model}/extrapolation.csv", model=FUSION_MODELS),
         inpainting=expand("results/inpainting/{model}/inpainting.csv", model=INPAINT),
+        reader_study=multiext("results/reader_study/", "roc.csv", "roc_points.csv", "pooled.csv", "power.csv", "key.csv", "warnings.txt")
+        if FINETUNE
+        else [],
+        reader_table="results/tables/reader_study.csv" if FINETUNE else [],
     output:
         html="results/report.html",
         figures=directory("results/figures"),

@@ -12,7 +12,7 @@ rule sample_sweep:
     benchmark:
         "benchmarks/samples/{model}.tsv",
     params:
-        specs=lambda wildcards: prompt_specs(wildcards.model),
+        specs=lambda wildcards: canonical(prompt_specs(wildcards.model)),
         sampling=sampling_settings(),
     conda:
         "../../envs/mame.yaml"

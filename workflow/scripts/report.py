@@ -13,6 +13,7 @@ from mame.report import (  # noqa: E402
     guidance_sections,
     inpainting_sections,
     privacy_sections,
+    reader_study_sections,
     training_sections,
     write_figures,
     write_report,
@@ -61,6 +62,11 @@ if snakemake.params.inpaint_models:
         inpainting_sections(
             dict(zip(snakemake.params.inpaint_models, snakemake.input.inpainting, strict=True))
         )
+    )
+if snakemake.params.finetuned:
+    roc, points, pooled, power, key, warnings = snakemake.input.reader_study
+    stages["Reader study"] = reader_study_sections(
+        roc, points, pooled, power, snakemake.input.reader_table, key, warnings
     )
 if snakemake.params.finetuned:
     stages["Privacy"] = privacy_sections(

@@ -1,0 +1,22 @@
+"""Rule reader_kit: the blinded kit (images + offline page) and its separate key."""
+
+from mame.logs import log_to
+
+log_to(snakemake.log[0])
+
+import pandas as pd  # noqa: E402
+
+from mame.reader_kit import KitSettings, draw_cases, image_side, write_kit  # noqa: E402
+from mame.training_data import read_manifests  # noqa: E402
+
+settings = dict(snakemake.params.settings)
+guidance = settings.pop("guidance")
+settings = KitSettings(**settings)
+real = read_manifests(snakemake.input.real)
+samples = pd.read_csv(snakemake.input.samples, keep_default_na=False)
+key = draw_cases(real, samples, guidance, settings)
+side = settings.size or min(
+    image_side(key.loc[key["truth"] == truth, "source"].iloc[0]) for truth in ("real", "synthetic")
+)
+write_kit(key, side, snakemake.output.kit, settings.title)
+key.to_csv(snakemake.output.key, index=False)

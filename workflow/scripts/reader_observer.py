@@ -1,0 +1,29 @@
+"""Rule reader_observer: the automated observer's ratings of the kit (a model, not a radiologist)."""
+
+from mame.logs import log_to
+
+log_to(snakemake.log[0])
+
+from pathlib import Path  # noqa: E402
+
+import pandas as pd  # noqa: E402
+
+from mame.observer import observer_ratings  # noqa: E402
+from mame.reader_kit import image_side  # noqa: E402
+from mame.training_data import read_manifests  # noqa: E402
+
+key = pd.read_csv(snakemake.input.key, keep_default_na=False)
+side = image_side(next(Path(snakemake.input.kit, "images").glob("*.png")))
+real = read_manifests(snakemake.input.real)
+samples = pd.read_csv(snakemake.input.samples, keep_default_na=False)
+shown = key.loc[key["truth"] == "synthetic", "guidance"].astype(float).iloc[0]
+in_kit = set(key["source"])
+synthetic = samples[(samples["guidance"].astype(float) == shown) & ~samples["file"].isin(in_kit)]
+ratings = observer_ratings(
+    key,
+    side,
+    real.loc[real["split"] == "train", "image"].tolist(),
+    synthetic["file"].tolist(),
+    seed=snakemake.params.seed,
+)
+ratings.to_csv(snakemake.output[0], index=False)
