@@ -28,6 +28,8 @@ test: lint
 bench: setup
 	$(BIN)/python bench/bench_convert.py
 	$(BIN)/python bench/bench_dryrun.py
+	$(BIN)/python bench/bench_dryrun.py --profile profiles/slurm --out bench/results/dryrun_slurm.json
+	$(BIN)/python bench/bench_shard_memory.py --sizes 1 16 64 500
 	$(BIN)/python bench/bench_msssim.py
 	test -d results/models/fusion/pipeline && $(BIN)/python bench/bench_fidelity.py || echo "run make demo first for bench_fidelity"
 

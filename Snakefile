@@ -28,6 +28,8 @@ localrules:
     all,
     fusion_manifest,
     dataset_table,
+    msssim_table,
+    evaluation_tables,
     report,
     roc,
     tables,

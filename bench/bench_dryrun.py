@@ -38,13 +38,11 @@ def write_index(path: Path, dataset: str, rows: int) -> None:
     (path.parent / "index_rejects.csv").write_text("key,stage,reason,detail,source\n")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="bench/results/dryrun.json")
-    args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="mame-dryrun-"))
+def prepare_thesis_workdir(work: Path, rows: dict[str, int] = ROWS) -> Path:
+    """A scratch folder as the thesis config sees it after indexing: roots, label tables, indexes.
+    Returns the config file (config/thesis.yaml with the roots pointed here)."""
     config = yaml.safe_load((REPO / "config" / "thesis.yaml").read_text())
-    for dataset in ROWS:
+    for dataset in rows:
         root = work / "data" / dataset
         root.mkdir(parents=True)
         config["datasets"][dataset]["root"] = str(root)
@@ -52,8 +50,18 @@ def main() -> None:
         (work / "data" / "vindr" / name).write_text("study_id\n")
     (work / "thesis.yaml").write_text(yaml.safe_dump(config))
     time.sleep(1.1)  # indexes strictly newer than their inputs
-    for dataset, rows in ROWS.items():
-        write_index(work / "results" / "work" / dataset / "index.csv", dataset, rows)
+    for dataset, count in rows.items():
+        write_index(work / "results" / "work" / dataset / "index.csv", dataset, count)
+    return work / "thesis.yaml"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="bench/results/dryrun.json")
+    parser.add_argument("--profile", help="also pass --profile (e.g. profiles/slurm)")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="mame-dryrun-"))
+    prepare_thesis_workdir(work)
     command = [
         sys.executable,
         "-m",
@@ -66,6 +74,7 @@ def main() -> None:
         str(work / "thesis.yaml"),
         "-n",
         "results/report.html",
+        *(["--profile", args.profile] if args.profile else []),
     ]
     timings = []
     for _ in range(3):
@@ -85,6 +94,7 @@ def main() -> None:
                 break
     summary = {
         "index_rows": sum(ROWS.values()),
+        "profile": args.profile,
         "dry_run_s": round(min(timings), 2),
         "dry_run_s_all": [round(t, 2) for t in timings],
         "peak_rss_mb": round(peak_mb),

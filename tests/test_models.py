@@ -335,49 +335,47 @@ def test_composite_takes_generated_pixels_only_inside_the_mask():
     assert out.sum() == 9 * 4 and out[1, 1] == 9 and out[0, 0] == 0
 
 
-def test_two_processes_train_under_accelerate_launch_on_cpu(tiny, tmp_path):
-    """The multi-GPU path (accelerate launch), exercised with two CPU processes on the gloo backend."""
+def _launch_two_processes(tiny, tmp_path, steps: int):
     import json
     import subprocess
     import sys
 
-    command = [
-        sys.executable,
-        "-m",
-        "accelerate.commands.launch",
-        "--cpu",
-        "--num_processes",
-        "2",
-        "--num_machines",
-        "1",
-        "--mixed_precision",
-        "no",
-        "--dynamo_backend",
-        "no",
-        "-m",
-        "mame.cli",
-        "train",
-        tiny["healthy"],
-        "--base",
-        tiny["base"],
-        "--out",
-        str(tmp_path / "p"),
-        "--checkpoints",
-        str(tmp_path / "c"),
-        "--threads",
-        "1",
-        "--settings",
-        json.dumps({"steps": 4, "batch_size": 2, "validation_every": 0, "checkpoint_every": 2}),
-    ]
+    command = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2"]
+    command += ["--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "mame.cli"]
+    command += ["train", tiny["healthy"], "--base", tiny["base"], "--out", str(tmp_path / "p")]
+    command += ["--checkpoints", str(tmp_path / "c"), "--threads", "1", "--settings"]
+    command.append(
+        json.dumps({"steps": steps, "batch_size": 2, "validation_every": 0, "checkpoint_every": 2})
+    )
     result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert json.loads(result.stdout.strip().splitlines()[-1])["steps"] == 4
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_two_processes_train_and_resume_under_accelerate_launch_on_cpu(tiny, tmp_path):
+    """The multi-GPU path (accelerate launch), exercised with two CPU processes on the gloo backend:
+    one log and one checkpoint set written by the main process, and a longer rerun resumes."""
+    assert _launch_two_processes(tiny, tmp_path, steps=4)["steps"] == 4
     log = pd.read_csv(tmp_path / "training_log.csv")
     assert log["step"].tolist() == [1, 2, 3, 4]  # written once, by the main process
     assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["checkpoint-000002"]
     from diffusers import StableDiffusionPipeline
 
     assert StableDiffusionPipeline.from_pretrained(tmp_path / "p").unet is not None
+    assert _launch_two_processes(tiny, tmp_path, steps=6)["steps"] == 6
+    resumed = pd.read_csv(tmp_path / "training_log.csv")
+    assert resumed["step"].tolist() == [1, 2, 3, 4, 5, 6]
+    # steps 1-2 come from the checkpoint (same losses and clock), not from training again
+    assert resumed.iloc[:2].equals(log.iloc[:2])
+
+
+def test_processes_draw_disjoint_shards_of_each_batch():
+    from mame.train import batch_indices
+
+    per_process = [[batch_indices(40, 4, step, p, 2, seed=3).tolist() for step in range(5)] for p in range(2)]
+    epoch = [i for process in per_process for batch in process for i in batch]
+    assert len(epoch) == len(set(epoch)) == 40  # one epoch: every image once, across both processes
+    assert batch_indices(40, 4, 2, 1, 2, seed=3).tolist() == per_process[1][2]  # deterministic
 
 
 def test_sampling_is_deterministic_for_a_seed_and_mirrors_right_breasts(tiny, tmp_path):

@@ -303,13 +303,19 @@ def reader_rating_files():
     return files + [entry["file"] for entry in config["reader_study"]["ratings"]]
 
 
+def reader_guidance():
+    """The scale of the kit's samples: as configured (one of the sweep's), else the sweep's middle one."""
+    scales = sorted(config["sampling"]["guidance"])
+    chosen = config["reader_study"]["guidance"]
+    if chosen is None:
+        return scales[(len(scales) - 1) // 2]
+    if not any(float(g) == float(chosen) for g in scales):
+        raise ValueError(f"reader_study.guidance is {chosen}; it must be one of sampling.guidance {scales}")
+    return chosen
+
+
 READER_MODEL = ""
 if FINETUNE:
     READER_MODEL = reader_model()
-    if not any(float(g) == float(config["reader_study"]["guidance"]) for g in config["sampling"]["guidance"]):
-        raise ValueError(
-            f"reader_study.guidance is {config['reader_study']['guidance']}; it must be one of "
-            f"sampling.guidance {config['sampling']['guidance']}"
-        )
     if not reader_rating_files():
         raise ValueError("reader_study: no observer and no rating files; set observer: true or list ratings")

@@ -15,7 +15,10 @@ rule reader_kit:
         "benchmarks/reader_study/kit.tsv"
     params:
         settings=canonical(
-            {k: config["reader_study"][k] for k in ("real", "synthetic", "seed", "size", "guidance")}
+            {
+                **{k: config["reader_study"][k] for k in ("real", "synthetic", "seed", "size")},
+                "guidance": reader_guidance(),
+            }
         ),
     conda:
         "../../envs/mame.yaml"
