@@ -206,6 +206,20 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_gui(args: argparse.Namespace) -> int:
+    from mame.gui import GuiSettings, launch
+
+    settings = GuiSettings(
+        model=args.model,
+        inpaint_model=args.inpaint_model,
+        data=args.data,
+        max_images=args.max_images,
+        max_steps=args.max_steps,
+    )
+    launch(settings, host=args.host, port=args.port, share=args.share)
+    return 0
+
+
 def _cmd_check_config(args: argparse.Namespace) -> int:
     from mame.config import load_config
 
@@ -330,6 +344,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check-config", help="validate a config file against the workflow's schema")
     p.add_argument("config")
     p.set_defaults(func=_cmd_check_config)
+
+    p = sub.add_parser("gui", help="browser app: generate mammograms and paint lesions (Gradio)")
+    p.add_argument("--model", default="results/models/fusion/pipeline", help="text-to-image pipeline dir")
+    p.add_argument(
+        "--inpaint-model", default="results/models/lesions/pipeline", help="inpainting pipeline dir"
+    )
+    p.add_argument(
+        "--data", default="results/data", help="processed data: held-out healthy images to paint on"
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument(
+        "--share", action="store_true", help="also open a public gradio.live link (off by default)"
+    )
+    p.add_argument("--max-images", type=int, default=8, help="images per request at most")
+    p.add_argument("--max-steps", type=int, default=100, help="sampling steps per request at most")
+    p.set_defaults(func=_cmd_gui)
     return parser
 
 

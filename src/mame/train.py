@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageDraw
 
+from mame.conditions import write_conditions
 from mame.models import (
     Components,
     build_pipeline,
@@ -598,6 +599,8 @@ class Trainer:
             shutil.rmtree(self.output)
         save_pipeline(trained, self.output, inpainting=self.inpainting)
         (self.output / "README.md").write_text(self._model_card(images, losses, seconds))
+        if not self.inpainting:
+            write_conditions(self.output, self.manifests)
 
     def _model_card(self, images: int, losses: list[float], seconds: float) -> str:
         s = self.settings
