@@ -2,7 +2,7 @@
 
 The app runs on tiny untrained models built here (the mechanics do not need a trained model); set
 MAME_GUI_MODELS=results/models (after `make demo`) to drive it over the demo's trained models, which
-is how docs/screenshots/ are made. Screenshots of both tabs are saved by the test.
+is how docs/screenshots/ are made; otherwise the screenshots of both tabs go to results/screenshots/.
 """
 
 from __future__ import annotations
@@ -34,7 +34,12 @@ from mame.tiny import build_tiny_base
 from conftest import REPO
 
 pytestmark = pytest.mark.pipeline
-SCREENSHOTS = Path(os.environ.get("MAME_SCREENSHOT_DIR", REPO / "docs" / "screenshots"))
+# README screenshots show trained models: docs/screenshots only then, else results/screenshots (ignored)
+STEPS = 20 if os.environ.get("MAME_GUI_MODELS") else 3  # trained models get a presentable number of steps
+SCREENSHOTS = Path(
+    os.environ.get("MAME_SCREENSHOT_DIR")
+    or REPO / ("docs" if os.environ.get("MAME_GUI_MODELS") else "results") / "screenshots"
+)
 
 
 def _free_port() -> int:
@@ -118,7 +123,7 @@ def test_generate_tab_sets_every_control_and_shows_the_prompt_used(app, browser)
     _choose(page, "priority", "density")
     page.fill("#negative textarea", "blurry")
     _set_number(page, "guidance", 5)
-    _set_number(page, "steps", 3)
+    _set_number(page, "steps", STEPS)
     page.fill("#seed input", "42")
     page.press("#seed input", "Tab")
     _set_number(page, "count", 2)
@@ -140,7 +145,20 @@ def test_generate_tab_sets_every_control_and_shows_the_prompt_used(app, browser)
     models = LoadedModels(settings)
     conditions = {"vendors": {}, "vendor_in_prompt": True}
     unmirrored, prompt, _, _ = run_generate(
-        models, conditions, "siemens", "MLO", "very high", "big", "L", "density", "blurry", 5, 3, 42, False, 2
+        models,
+        conditions,
+        "siemens",
+        "MLO",
+        "very high",
+        "big",
+        "L",
+        "density",
+        "blurry",
+        5,
+        STEPS,
+        42,
+        False,
+        2,
     )
     assert prompt == expected
     assert np.array_equal(saved, unmirrored[1][:, ::-1])
@@ -173,7 +191,7 @@ def test_lesion_tab_paints_a_mask_and_changes_only_inside_it(app, browser):
     for step in range(8):
         page.mouse.move(x - 12 + 3 * step, y - 8 + 2 * step)
     page.mouse.up()
-    _set_number(page, "lesion-steps", 3)
+    _set_number(page, "lesion-steps", STEPS)
     page.click("#inpaint-button")
     page.wait_for_selector("#after img", timeout=120000)
     page.wait_for_selector("#lesion-downloads a", timeout=10000)
