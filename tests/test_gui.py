@@ -91,7 +91,7 @@ def app(tmp_path_factory):
             [manifest], root / "t2i", root / "inpaint", ["hologic", "siemens"], spec, vae_steps=20
         )
         write_conditions(root / "t2i", [manifest])  # as training writes it
-        settings = GuiSettings(str(root / "t2i"), str(root / "inpaint"), str(root / "data"))
+        settings = GuiSettings(str(root / "t2i"), str(root / "inpaint"), str(root / "data"), str(root))
     settings.max_steps, settings.max_images, settings.output = 30, 4, str(root / "out")
     port = _free_port()
     running = launch(settings, port=port, block=False)
@@ -231,3 +231,13 @@ def test_a_dicom_upload_goes_through_the_conversion_chain(write_dicom):
     image = load_background(path, 48)
     assert image.shape == (48, 48) and image.dtype == np.uint8
     assert image[:, :8].mean() > image[:, -8:].mean()  # breast kept on the left, air on the right
+
+
+def test_the_model_list_offers_the_workflows_text_to_image_pipelines(tmp_path):
+    from mame.gui import text_to_image_models
+
+    for name, kind in (("fusion", "StableDiffusionPipeline"), ("lesions", "StableDiffusionInpaintPipeline")):
+        (tmp_path / name / "pipeline").mkdir(parents=True)
+        (tmp_path / name / "pipeline" / "model_index.json").write_text(f'{{"_class_name": "{kind}"}}')
+    settings = GuiSettings(model="elsewhere/model", models_dir=str(tmp_path))
+    assert text_to_image_models(settings) == ["elsewhere/model", str(tmp_path / "fusion" / "pipeline")]

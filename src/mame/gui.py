@@ -39,6 +39,7 @@ class GuiSettings:
     model: str = "results/models/fusion/pipeline"
     inpaint_model: str = "results/models/lesions/pipeline"
     data: str = "results/data"  # processed healthy images to pick lesion backgrounds from
+    models_dir: str = "results/models"  # the workflow's models, offered beside --model
     max_images: int = 8
     max_steps: int = 100
     output: str = ""  # where generated files are written for download (default: a temp folder)
@@ -52,8 +53,11 @@ class LoadedModels:
     _pipelines: dict = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def missing(self, inpainting: bool) -> str | None:
-        path = Path(self.settings.inpaint_model if inpainting else self.settings.model)
+    def path(self, inpainting: bool, model: str | None = None) -> str:
+        return model or (self.settings.inpaint_model if inpainting else self.settings.model)
+
+    def missing(self, inpainting: bool, model: str | None = None) -> str | None:
+        path = Path(self.path(inpainting, model))
         if (path / "model_index.json").exists():
             return None
         kind, flag = ("inpainting", "--inpaint-model") if inpainting else ("text-to-image", "--model")
@@ -62,20 +66,36 @@ class LoadedModels:
             f"or pass {flag} DIR (a diffusers pipeline directory)."
         )
 
-    def get(self, inpainting: bool):
-        problem = self.missing(inpainting)
+    def get(self, inpainting: bool, model: str | None = None):
+        problem = self.missing(inpainting, model)
         if problem:
             raise RequestError(problem)
+        path = self.path(inpainting, model)
         with self._lock:
-            if inpainting not in self._pipelines:
+            if path not in self._pipelines:
                 from mame.sample import load_pipeline
 
-                path = self.settings.inpaint_model if inpainting else self.settings.model
                 pipeline = load_pipeline(path, inpainting=inpainting)
                 pipeline.set_progress_bar_config(disable=False, leave=False)  # Gradio tracks tqdm
-                self._pipelines[inpainting] = pipeline
+                self._pipelines[path] = pipeline
                 log.info("loaded %s", path)
-            return self._pipelines[inpainting]
+            return self._pipelines[path]
+
+
+def text_to_image_models(settings: GuiSettings) -> list[str]:
+    """The model given, then every text-to-image pipeline the workflow trained (results/models/*/pipeline)."""
+    import json
+
+    found = []
+    for index in sorted(Path(settings.models_dir).glob("*/pipeline/model_index.json")):
+        if json.loads(index.read_text()).get("_class_name") == "StableDiffusionPipeline":
+            found.append(str(index.parent))
+    return list(dict.fromkeys([settings.model, *found]))
+
+
+def vendor_choices(conditions: dict | None) -> list[str]:
+    vendors = [v for v in sorted((conditions or {}).get("vendors", {})) if v]
+    return vendors or list(DEFAULT_VENDORS)
 
 
 def _word(value: str | None) -> str | None:
@@ -147,6 +167,7 @@ def run_generate(
     seed: int,
     random_seed: bool,
     images: int,
+    model: str | None = None,
 ) -> tuple[list[np.ndarray], str, list[str], int]:
     """Images, the prompt used, PNG files for download, and the first seed (seeds are seed, seed+1 ...)."""
     from mame.sample import generate
@@ -156,7 +177,7 @@ def run_generate(
     prompt = prompt_for(conditions, view, area, density, vendor, priority)
     first = random.SystemRandom().randrange(2**31 - images) if random_seed else int(seed)
     pictures = generate(
-        models.get(inpainting=False),
+        models.get(inpainting=False, model=model),
         [prompt] * images,
         [first + i for i in range(images)],
         guidance=float(guidance),
@@ -291,28 +312,42 @@ def build_app(settings: GuiSettings):
     import gradio as gr
 
     models = LoadedModels(settings)
-    conditions = None if models.missing(False) else read_conditions(settings.model)
-    vendors = sorted(conditions["vendors"]) if conditions and conditions["vendors"] != {"": {}} else []
-    vendors = [v for v in vendors if v] or list(DEFAULT_VENDORS)
+    choices = text_to_image_models(settings)
+    known: dict[str, dict | None] = {}
+
+    def conditions_of(model: str) -> dict | None:
+        if model not in known:
+            known[model] = None if models.missing(False, model) else read_conditions(model)
+        return known[model]
+
+    vendors = vendor_choices(conditions_of(settings.model))
     backgrounds = healthy_images(settings.data)
     lesion_side = 512 if models.missing(True) else model_side(models, True)
 
     def as_error(function):
-        def wrapped(*args):
+        def wrapped(*args, **kwargs):
             try:
-                return function(*args)
+                return function(*args, **kwargs)
             except RequestError as err:
                 raise gr.Error(str(err)) from None
 
         return wrapped
 
-    def on_generate(*controls, progress=gr.Progress(track_tqdm=True)):  # noqa: B008 - Gradio's progress hook
+    def on_generate(model, *controls, progress=gr.Progress(track_tqdm=True)):  # noqa: B008 - Gradio's hook
         """controls: the Generate tab's inputs, in run_generate's order after (models, conditions)."""
-        return as_error(run_generate)(models, conditions, *controls)
+        return as_error(run_generate)(models, conditions_of(model), *controls, model=model)
 
-    def on_conditions(vendor, view, density, area, priority):
+    def on_conditions(model, vendor, view, density, area, priority):
+        conditions = conditions_of(model)
         prompt = prompt_for(conditions, view, area, density, vendor, priority)
         return prompt, extrapolation_note(conditions, vendor, view, area, density, priority)
+
+    def on_model(model, vendor):
+        vendors = vendor_choices(conditions_of(model))
+        problem = models.missing(False, model)
+        return gr.update(choices=[NONE, *vendors], value=vendor if vendor in vendors else vendors[0]), (
+            f"**{problem}**" if problem else ""
+        )
 
     def on_pick(path):
         if not path:
@@ -360,10 +395,10 @@ def build_app(settings: GuiSettings):
         gr.Markdown("# MAM-E: text-controlled mammogram synthesis and lesion inpainting")
         with gr.Tabs():
             with gr.Tab("Generate", id="generate"):
-                if models.missing(False):
-                    gr.Markdown(f"**{models.missing(False)}**")
+                missing_model = gr.Markdown(f"**{models.missing(False)}**" if models.missing(False) else "")
                 with gr.Row():
                     with gr.Column():
+                        model = gr.Dropdown(choices, value=settings.model, label="Model", elem_id="model")
                         vendor = gr.Dropdown(
                             [NONE, *vendors], value=vendors[0], label="Vendor", elem_id="vendor"
                         )
@@ -417,13 +452,15 @@ def build_app(settings: GuiSettings):
                         downloads = gr.File(
                             label="Download (PNG)", file_count="multiple", elem_id="downloads"
                         )
-                controls = [vendor, view, density, area, priority]
+                controls = [model, vendor, view, density, area, priority]
+                model.change(on_model, [model, vendor], [vendor, missing_model], queue=False)
                 for control in controls:
                     control.change(on_conditions, controls, [prompt_shown, note], queue=False)
                 app.load(on_conditions, controls, [prompt_shown, note], queue=False)
                 go.click(
                     on_generate,
                     [
+                        model,
                         vendor,
                         view,
                         density,
