@@ -262,6 +262,6 @@ def roc_curves(readers: pd.DataFrame, points: pd.DataFrame) -> plt.Figure:
     axis.set_xlim(0, 1)
     axis.set_ylim(0, 1.01)
     axis.set_aspect("equal")
-    axis.legend(loc="lower right", fontsize=7)
+    axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize=7, frameon=False)
     axis.set_title("Real vs synthetic: ROC per reader (dashed: binormal fit)")
     return figure

@@ -437,7 +437,11 @@ def reader_study_sections(
         f"Design: {len(design)} cases ({counts.get('synthetic', 0)} synthetic, "
         f"{counts.get('real', 0)} held-out real), shuffled with neutral ids; the key is kept apart from "
         "the kit (results/reader_study/kit).",
-        f"Readers: {len(humans)} human"
+        (
+            f"Readers: {len(humans)} human"
+            if humans
+            else "Readers: no human reader yet (add their rating files to reader_study.ratings)"
+        )
         + (f"; automated observer (a model, not a radiologist): {', '.join(models)}" if models else ""),
         f"Power: an observer at chance would get AUC 0.5 +- {this_kit['ci_half_width_at_chance']:.3f} "
         "(95 % CI) with this kit; "
@@ -467,7 +471,7 @@ def reader_study_sections(
             "Points: the empirical ROC (AUC = Mann-Whitney, 95 % CI by DeLong); dashed: the binormal "
             "maximum-likelihood fit. The study had one radiologist, 53 images, and no interval (AUC 0.49).",
             figure=figures.to_data_uri(figures.roc_curves(reader_table, pd.read_csv(points))),
-            table_html=_html_table(pd.read_csv(summary), index=False),
+            table_html=_html_table(pd.read_csv(summary, dtype=str, keep_default_na=False), index=False),
             notes=notes,
         )
     ]

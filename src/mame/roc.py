@@ -361,7 +361,10 @@ def analyse(
             },
             *(
                 {
-                    "design": f"{criterion} within +-{margin:g}",
+                    "design": {
+                        "ci": f"95 % CI within 0.5 +- {margin:g}",
+                        "equivalence": f"equivalence test at +- {margin:g}, 80 % power",
+                    }[criterion],
                     **counts,
                     "ci_half_width_at_chance": ci_half_width_at_chance(counts["synthetic"], counts["real"]),
                 }
