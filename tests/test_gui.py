@@ -241,3 +241,10 @@ def test_the_model_list_offers_the_workflows_text_to_image_pipelines(tmp_path):
         (tmp_path / name / "pipeline" / "model_index.json").write_text(f'{{"_class_name": "{kind}"}}')
     settings = GuiSettings(model="elsewhere/model", models_dir=str(tmp_path))
     assert text_to_image_models(settings) == ["elsewhere/model", str(tmp_path / "fusion" / "pipeline")]
+
+
+def test_a_typed_box_is_clipped_to_the_image():
+    from mame.gui import drawn_box
+
+    assert drawn_box((64, 64), 10.4, 20, 8, 100) == (10, 20, 18, 64)
+    assert drawn_box((64, 64), 70, -5, 8, 8) == (64, 0, 64, 3)  # outside: empty, never inverted

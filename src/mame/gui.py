@@ -15,14 +15,17 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
-import pandas as pd
 from PIL import Image
 
 from mame.conditions import extrapolated as extrapolated_attributes
 from mame.conditions import read_conditions
+from mame.lesions import box_mask
+from mame.models import latent_scale
 from mame.prompts import AREA_WORDS, DENSITY_WORDS, LESION_PROMPT, PRIORITIES, build_prompt
+from mame.training_data import read_grey, read_manifests
 
 log = logging.getLogger(__name__)
 
@@ -197,12 +200,12 @@ def run_generate(
 def healthy_images(data: str | Path) -> list[str]:
     """Held-out healthy processed images from the pipeline's manifests (training images would be
     a poor test of a lesion model)."""
-    paths = []
-    for manifest in sorted(Path(data).glob("*/healthy.csv")):
-        if manifest.parent.name == "fusion":
-            continue  # the same images as the datasets' own manifests
-        frame = pd.read_csv(manifest, keep_default_na=False)
-        paths += frame.loc[frame.get("split", "train") == "holdout", "image"].tolist()
+    # fusion/ holds the same images as the datasets' own manifests
+    manifests = [str(m) for m in sorted(Path(data).glob("*/healthy.csv")) if m.parent.name != "fusion"]
+    if not manifests:
+        return []
+    frame = read_manifests(manifests)
+    paths = frame.loc[frame["split"] == "holdout", "image"] if "split" in frame else []
     return sorted(p for p in paths if Path(p).exists())
 
 
@@ -224,8 +227,7 @@ def load_background(path: str | Path, side: int) -> np.ndarray:
             )
             settings = ConvertSettings(size=side, intensity=IntensitySettings(bit_depth=8))
             return convert_image(path, laterality, np.zeros((0, 4)), settings).image
-        with Image.open(path) as image:
-            return np.asarray(image.convert("L").resize((side, side), Image.Resampling.BOX))
+        return read_grey(path, side)
     except RequestError:
         raise
     except Exception as err:  # noqa: BLE001 - any unreadable upload is the user's message, not a crash
@@ -246,14 +248,11 @@ def editor_mask(editor_value: dict | None, shape: tuple[int, int]) -> np.ndarray
     return np.asarray(mask)
 
 
-def box_mask(shape: tuple[int, int], x: float, y: float, width: float, height: float) -> np.ndarray:
-    """255 inside a box given in pixels of the shown image (clipped to it)."""
-    mask = np.zeros(shape, np.uint8)
-    x0, y0 = max(0, int(round(x))), max(0, int(round(y)))
-    x1, y1 = min(shape[1], int(round(x + width))), min(shape[0], int(round(y + height)))
-    if x1 > x0 and y1 > y0:
-        mask[y0:y1, x0:x1] = 255
-    return mask
+def drawn_box(shape: tuple[int, int], x: float, y: float, width: float, height: float) -> tuple[int, ...]:
+    """A box typed in pixels of the shown image as (x1, y1, x2, y2), clipped to the image."""
+    x1, y1 = min(shape[1], max(0, round(x))), min(shape[0], max(0, round(y)))
+    x2, y2 = min(shape[1], round(x + width)), min(shape[0], round(y + height))
+    return x1, y1, max(x1, x2), max(y1, y2)
 
 
 def run_inpaint(
@@ -295,8 +294,8 @@ def model_side(models: LoadedModels, inpainting: bool) -> int:
 
     path = Path(models.settings.inpaint_model if inpainting else models.settings.model)
     unet = json.loads((path / "unet" / "config.json").read_text())
-    vae = json.loads((path / "vae" / "config.json").read_text())
-    return int(unet["sample_size"]) * 2 ** (len(vae["block_out_channels"]) - 1)
+    vae = SimpleNamespace(config=SimpleNamespace(**json.loads((path / "vae" / "config.json").read_text())))
+    return int(unet["sample_size"]) * latent_scale(vae)
 
 
 def _shown(image: np.ndarray, side: int = 256) -> np.ndarray:
@@ -383,7 +382,7 @@ def build_app(settings: GuiSettings):
             raise gr.Error("pick or upload a healthy mammogram first")
         background = np.asarray(background, np.uint8)
         mask = (
-            box_mask(background.shape, x, y, width, height)
+            box_mask(background.shape, drawn_box(background.shape, x, y, width, height))
             if use_box
             else editor_mask(editor, background.shape)
         )

@@ -14,19 +14,14 @@ import logging
 import numpy as np
 import pandas as pd
 
-from mame.fidelity import features
 from mame.ratings import RATING_LABELS
-from mame.reader_kit import presented_image
+from mame.separability import _features as image_features
 from mame.separability import classifier
 
 log = logging.getLogger(__name__)
 
 OBSERVER_NAME = "Automated observer (logistic regression)"
 CUTPOINTS = (0.2, 0.4, 0.6, 0.8)
-
-
-def _features(paths: list[str], side: int) -> np.ndarray:
-    return np.stack([features(presented_image(path, side)) for path in paths])
 
 
 def observer_ratings(
@@ -50,10 +45,10 @@ def observer_ratings(
     rng = np.random.default_rng(seed)
     real_train = sorted(rng.choice(sorted(real_train), count, replace=False))
     synthetic_train = sorted(rng.choice(sorted(synthetic_train), count, replace=False))
-    x = np.concatenate([_features(real_train, side), _features(synthetic_train, side)])
+    x = np.concatenate([image_features(real_train, side), image_features(synthetic_train, side)])
     y = np.concatenate([np.zeros(count, int), np.ones(count, int)])
     model = classifier(seed).fit(x, y)
-    probability = model.predict_proba(_features(key["source"].tolist(), side))[:, 1]
+    probability = model.predict_proba(image_features(key["source"].tolist(), side))[:, 1]
     rating = np.digitize(probability, CUTPOINTS) + 1
     log.info("observer trained on %d real + %d synthetic images; rated %d cases", count, count, len(key))
     return pd.DataFrame(

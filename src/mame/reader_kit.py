@@ -100,11 +100,6 @@ def draw_cases(
     return cases[KEY_COLUMNS]
 
 
-def presented_image(path: str | Path, side: int) -> np.ndarray:
-    """The image as every reader sees it: grey uint8, side x side (box filter)."""
-    return read_grey(path, side)
-
-
 def png_bytes(grey: np.ndarray) -> bytes:
     """8-bit grey PNG without text chunks or timestamps, so the bytes carry only pixels."""
     buffer = io.BytesIO()
@@ -132,7 +127,7 @@ def write_kit(key: pd.DataFrame, side: int, kit_dir: str | Path, title: str = Ki
     (kit_dir / "images").mkdir(parents=True, exist_ok=True)
     cases = []
     for case_id, source in zip(key["case_id"], key["source"], strict=True):
-        data = png_bytes(presented_image(source, side))
+        data = png_bytes(read_grey(source, side))  # as every reader sees it
         (kit_dir / "images" / f"{case_id}.png").write_bytes(data)
         cases.append({"id": case_id, "src": "data:image/png;base64," + base64.b64encode(data).decode()})
     page = _template().render(

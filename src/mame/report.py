@@ -449,7 +449,7 @@ def reader_study_sections(
             f"{row['design']}: {int(row['cases'])} cases" for _, row in power_table.iloc[1:].iterrows()
         ),
     ]
-    pooled_table = pd.read_csv(pooled) if Path(pooled).stat().st_size > 1 else pd.DataFrame()
+    pooled_table = pd.read_csv(pooled)  # header only when fewer than two human readers
     if not pooled_table.empty:
         row = pooled_table.iloc[0]
         notes.append(

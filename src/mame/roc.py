@@ -342,7 +342,7 @@ def analyse(
     model_readers = set(frames[files.index(observer)]["reader"]) if observer in files else set()
     readers, points = reader_table(joined, {name: "model" for name in model_readers}, resamples, seed)
     humans = readers.loc[readers["kind"] == "human", "reader"].tolist()
-    pooled = pd.DataFrame()
+    pooled = pd.DataFrame(columns=["reader_names", *RandomReaderTest.__dataclass_fields__])
     if len(humans) >= 2:
         test = pooled_test(joined, humans)
         pooled = pd.DataFrame([{"reader_names": ", ".join(humans), **test.__dict__}])

@@ -16,11 +16,13 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from mame.fidelity import features
+from mame.roc import bootstrap
 from mame.training_data import read_grey
 
 
-def _features(paths: list[str]) -> np.ndarray:
-    return np.stack([features(read_grey(path)) for path in paths])
+def _features(paths: list[str], side: int | None = None) -> np.ndarray:
+    """Feature rows of images, box-resized to side x side first when given (as a reader sees them)."""
+    return np.stack([features(read_grey(path, side)) for path in paths])
 
 
 def classifier(seed: int = 0):
@@ -31,15 +33,9 @@ def classifier(seed: int = 0):
 def bootstrap_auc(
     labels: np.ndarray, scores: np.ndarray, resamples: int = 1000, seed: int = 0
 ) -> tuple[float, float]:
-    """95 % CI of the AUC, resampling real and synthetic images separately (stratified)."""
-    rng = np.random.default_rng(seed)
-    positive, negative = np.flatnonzero(labels == 1), np.flatnonzero(labels == 0)
-    values = []
-    for _ in range(resamples):
-        pick = np.concatenate([rng.choice(positive, len(positive)), rng.choice(negative, len(negative))])
-        values.append(roc_auc_score(labels[pick], scores[pick]))
-    low, high = np.percentile(values, [2.5, 97.5])
-    return float(low), float(high)
+    """95 % CI of the AUC, resampling real and synthetic images separately (mame.roc.bootstrap)."""
+    interval = bootstrap(scores[labels == 1], scores[labels == 0], resamples, seed)
+    return interval.low, interval.high
 
 
 def separability(
