@@ -14,6 +14,11 @@ $(BIN)/snakemake: pyproject.toml
 
 setup: $(BIN)/snakemake
 
+# the benchmarks' reference packages (torchmetrics, pytorch-msssim) on top of the dev set-up
+$(VENV)/.bench: $(BIN)/snakemake
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $@
+
 demo: setup
 	$(BIN)/snakemake --cores $(CORES) results/report.html
 
@@ -25,7 +30,7 @@ lint: setup
 test: lint
 	$(BIN)/python -m pytest -q
 
-bench: setup
+bench: $(VENV)/.bench
 	$(BIN)/python bench/bench_convert.py
 	$(BIN)/python bench/bench_dryrun.py
 	$(BIN)/python bench/bench_dryrun.py --profile profiles/slurm --out bench/results/dryrun_slurm.json

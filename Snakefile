@@ -1,6 +1,8 @@
 # MAM-E pipeline: raw mammography DICOMs -> processed images and manifests -> report.
 # The demo runs with `snakemake --cores all results/report.html`; see README.md.
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
+
+from mame.config import check_config
 
 min_version("9.0")
 
@@ -12,7 +14,8 @@ if not workflow.overwrite_configfiles:
     configfile: "config/config.yaml"
 
 
-validate(config, "workflow/schemas/config.schema.yaml")
+# the schema (defaults filled in) and every cross-key check, the same gate as `mame check-config`
+check_config(config)
 
 
 include: "workflow/rules/common.smk"

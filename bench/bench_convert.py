@@ -1,7 +1,7 @@
 """Per-image conversion speed at the real detector size (3328 x 2560), one core.
 
 Compares, on the same files in one run:
-  ours   - mame.convert: the whole intensity chain as one lookup table, breast crop, PIL resize, PNG
+  ours   - mame.data.convert: the whole intensity chain as one lookup table, breast crop, PIL resize, PNG
   naive  - pydicom apply_modality_lut + apply_voi_lut, float maths, the same crop, scikit-image
            anti-aliased resize, PNG
   decode - reading and decoding the pixels only (the floor for JPEG 2000 files)
@@ -32,9 +32,9 @@ from skimage.transform import resize  # noqa: E402
 
 warnings.filterwarnings("ignore", message="Applying a VOI LUT on a float input")
 
-from mame.convert import ConvertSettings, convert_image, save_png  # noqa: E402
-from mame.geometry import plan_geometry  # noqa: E402
-from mame.phantom import PhantomSettings, write_phantom  # noqa: E402
+from mame.data.convert import ConvertSettings, convert_image, save_png  # noqa: E402
+from mame.data.geometry import plan_geometry  # noqa: E402
+from mame.phantom.generate import PhantomSettings, write_phantom  # noqa: E402
 
 STUDY_IMAGES = 56_026
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from mame.index import INDEX_COLUMNS
+from mame.data.index import INDEX_COLUMNS
 
 REPO = Path(__file__).resolve().parents[1]
 ROWS = {"omi": 40_551, "vindr": 15_475}

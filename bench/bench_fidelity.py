@@ -1,6 +1,6 @@
 """Do the demo's samples follow their prompts? Condition fidelity of the fusion model.
 
-Trains one classifier per attribute on the real processed demo images (mame.fidelity), then
+Trains one classifier per attribute on the real processed demo images (mame.evaluation.fidelity), then
 generates images for every vendor x view x attribute-value prompt from the fine-tuned fusion
 model and reports how often the classifier reads the attribute the prompt asked for.
 Run after the demo pipeline: python bench/bench_fidelity.py [--guidance 7] [--per-prompt 8]
@@ -17,10 +17,10 @@ import pandas as pd
 import torch
 from scipy.stats import spearmanr
 
-from mame.fidelity import AttributeClassifier
-from mame.prompts import AREA_WORDS, DENSITY_WORDS, build_prompt
-from mame.sample import generate, load_pipeline
-from mame.training_data import read_grey
+from mame.evaluation.fidelity import AttributeClassifier
+from mame.io import read_grey
+from mame.prompts import AREA_WORDS, DENSITY_WORDS, VIEWS, build_prompt
+from mame.sampling.sweep import generate, load_pipeline
 
 
 def main() -> None:
@@ -52,8 +52,8 @@ def main() -> None:
             float(fit_rows[attribute].value_counts(normalize=True).max()), 3
         )
     pipeline = load_pipeline(args.model)
-    jobs = [("hologic", view, "area", word) for view in ("CC", "MLO") for word in AREA_WORDS]
-    jobs += [("siemens", view, "density", word) for view in ("CC", "MLO") for word in DENSITY_WORDS.values()]
+    jobs = [("hologic", view, "area", word) for view in VIEWS for word in AREA_WORDS]
+    jobs += [("siemens", view, "density", word) for view in VIEWS for word in DENSITY_WORDS.values()]
     rows, started = [], time.perf_counter()
     for number, (vendor, view, attribute, word) in enumerate(jobs):
         prompt = build_prompt(view, vendor=vendor, **{attribute: word})

@@ -1,6 +1,6 @@
 """All-pairs MS-SSIM: 50 images of 512 x 512, all 1,225 pairs, side by side in one run.
 
-  ours         - mame.msssim.ms_ssim_all_pairs (per-image means/variances filtered once per scale)
+  ours         - mame.evaluation.msssim.ms_ssim_all_pairs (per-image means/variances filtered once per scale)
   pytorch-msssim - its ms_ssim, one pair per call (the original definition, float64)
   torchmetrics - MultiScaleStructuralSimilarityIndexMeasure, one pair per call, data_range=255
 The score columns show that ours equals pytorch-msssim and how far torchmetrics reads above it.
@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mame.msssim import ms_ssim_all_pairs, pair_values
+from mame.evaluation.msssim import ms_ssim_all_pairs, pair_values
 
 
 def phantom_like(count: int, side: int, seed: int = 0) -> list[np.ndarray]:

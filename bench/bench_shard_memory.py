@@ -36,8 +36,8 @@ def prepare(work: Path, files: int, largest: int, jpeg2000: bool) -> None:
     """Phantom DICOMs at the real size, indexed, the rows repeated to the largest shard."""
     import pandas as pd
 
-    from mame.index import IndexFilters, build_index
-    from mame.phantom import PhantomSettings, write_phantom
+    from mame.data.index import IndexFilters, build_index
+    from mame.phantom.generate import PhantomSettings, write_phantom
 
     phantom = PhantomSettings(
         layout="omi",

@@ -10,9 +10,13 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from PIL import Image  # noqa: E402
 from pydicom.dataset import Dataset, FileMetaDataset  # noqa: E402
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid  # noqa: E402
+
+from mame.models.components import TinySpec  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -90,3 +94,152 @@ def browser():
         )
         yield launched
         launched.close()
+
+
+# --- a tiny Stable Diffusion model (models, training, sampling tests) ---------------------------------
+
+SPEC = TinySpec(
+    resolution=32, vae_channels=(8, 8, 16, 16), unet_channels=(16, 32), text_hidden=32, text_heads=2
+)
+PROMPTS = ["a mammogram in CC view with big area", "a mammogram in MLO view with small area"]
+
+
+def write_tiny_data(root) -> tuple[str, str]:
+    """16 tiny images in two looks, their captions, and lesion masks."""
+    rng = np.random.default_rng(0)
+    rows, lesion_rows = [], []
+    (root / "img").mkdir()
+    for i in range(16):
+        image = np.zeros((32, 32), np.uint8)
+        if i % 2:
+            image[:, :20] = 180  # "CC": a wide block on the left
+        else:
+            image[:18, :12] = 220  # "MLO": a tall corner block
+        image = np.clip(image + rng.integers(0, 20, image.shape), 0, 255).astype(np.uint8)
+        mask = np.zeros((32, 32), np.uint8)
+        mask[8:16, 4:12] = 255
+        Image.fromarray(image).save(root / "img" / f"{i}.png")
+        Image.fromarray(mask).save(root / "img" / f"{i}_mask.png")
+        rows.append({"image": str(root / "img" / f"{i}.png"), "prompt": PROMPTS[i % 2], "split": "train"})
+        lesion_rows.append({**rows[-1], "mask": str(root / "img" / f"{i}_mask.png")})
+    pd.DataFrame(rows).to_csv(root / "healthy.csv", index=False)
+    pd.DataFrame(lesion_rows).to_csv(root / "lesions.csv", index=False)
+    return str(root / "healthy.csv"), str(root / "lesions.csv")
+
+
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory):
+    """A tiny SD-architecture base (text-to-image and inpainting) built once for the session."""
+    from mame.models.tiny import build_tiny_base
+
+    root = tmp_path_factory.mktemp("models")
+    healthy, lesions = write_tiny_data(root)
+    build_tiny_base(
+        [healthy],
+        root / "base",
+        root / "base-inpaint",
+        ["hologic"],
+        SPEC,
+        vae_steps=30,
+        vae_batch_size=8,
+        vae_crop=32,
+    )
+    return {
+        "root": root,
+        "healthy": healthy,
+        "lesions": lesions,
+        "base": str(root / "base"),
+        "inpaint": str(root / "base-inpaint"),
+    }
+
+
+def train_settings(**changes):
+    """Fast training settings for the tiny model; `changes` override them."""
+    from mame.training.settings import TrainSettings
+
+    values = {
+        "steps": 6,
+        "batch_size": 4,
+        "lr": 1e-3,
+        "warmup_steps": 0,
+        "validation_every": 0,
+        "checkpoint_every": 0,
+        "caption_dropout": 0.2,
+        "validation_prompts": PROMPTS[:1],
+    }
+    return TrainSettings(**{**values, **changes})
+
+
+# --- phantom data, converted (data and phantom tests) ----------------------------------------------
+
+SMALL_PHANTOM = {"images": 12, "rows": 160, "cols": 128}
+
+
+@pytest.fixture(scope="session")
+def phantoms(tmp_path_factory):
+    """Small phantom datasets in both layouts (vindr, omi) under one root."""
+    from mame.phantom.generate import PhantomSettings, write_phantom
+
+    root = tmp_path_factory.mktemp("phantom")
+    for layout, seed in (("vindr", 3), ("omi", 4)):
+        write_phantom(root / layout, PhantomSettings(layout=layout, seed=seed, **SMALL_PHANTOM))
+    return root
+
+
+@pytest.fixture(scope="session")
+def converted(tmp_path_factory):
+    """A VinDr-like phantom indexed and converted at 64 px: (root, index, converted table, rejects)."""
+    from mame.data.convert import ConvertSettings, convert_shard
+    from mame.data.index import IndexFilters, build_index
+    from mame.phantom.generate import PhantomSettings, write_phantom
+
+    root = tmp_path_factory.mktemp("convert")
+    write_phantom(
+        root / "raw", PhantomSettings(layout="vindr", images=16, rows=160, cols=128, seed=5, lesion_share=0.5)
+    )
+    index, _ = build_index("vindr", "vindr", root / "raw", "siemens", "salt", IndexFilters())
+    table, rejects = convert_shard(index, root / "images", ConvertSettings(size=64))
+    return root, index, table, rejects
+
+
+# --- a reader-study pool (kit and observer tests) --------------------------------------------------
+
+
+def write_noise_png(path, value: int, side: int, mode: str = "L") -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(value)
+    pixels = np.clip(rng.normal(value, 20, (side, side)), 0, 255).astype(np.uint8)
+    Image.fromarray(pixels).convert(mode).save(path)
+    return str(path)
+
+
+@pytest.fixture
+def study(tmp_path):
+    """Held-out real images (96 px, RGB as the study stored them) and samples (48 px) at two guidances."""
+    real = pd.DataFrame(
+        {
+            "image": [
+                write_noise_png(tmp_path / "real" / f"r{i:02d}.png", 60 + i, 96, "RGB") for i in range(12)
+            ],
+            "prompt": "a mammogram in CC view",
+            "split": ["holdout"] * 8 + ["train"] * 4,
+        }
+    )
+    samples = pd.DataFrame(
+        {
+            "file": [
+                write_noise_png(tmp_path / "gen" / f"p00_g{g}_{i:03d}.png", 150 + i, 48)
+                for g in (4, 7)
+                for i in range(8)
+            ],
+            "guidance": [g for g in (4, 7) for _ in range(8)],
+            "model": "fusion",
+            "prompt": "a mammogram in CC view",
+        }
+    )
+    return real, samples
+
+
+def read_ratings_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Observer or kit ratings as a form export reads them (an `answer` column holding the label)."""
+    return frame.assign(answer=frame["label"])[["reader", "case_id", "rating", "answer"]]

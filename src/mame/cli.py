@@ -13,15 +13,14 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from mame.rejections import Rejection
+from mame.data.rejections import Rejection
 
 log = logging.getLogger("mame")
 
 
 def _cmd_phantom(args: argparse.Namespace) -> int:
-    from mame.phantom import PhantomSettings, write_phantom
+    from mame.phantom.generate import PhantomSettings, write_phantom
 
     settings = PhantomSettings(
         layout=args.layout,
@@ -39,7 +38,7 @@ def _cmd_phantom(args: argparse.Namespace) -> int:
 
 
 def _cmd_index(args: argparse.Namespace) -> int:
-    from mame.index import IndexFilters, build_index
+    from mame.data.index import IndexFilters, build_index
 
     filters = IndexFilters(
         views=tuple(v.upper() for v in args.views),
@@ -63,7 +62,7 @@ def _cmd_index(args: argparse.Namespace) -> int:
 
 
 def _convert_settings(args: argparse.Namespace):
-    from mame.convert import ConvertSettings
+    from mame.data.convert import ConvertSettings
 
     return ConvertSettings.from_dict(
         {
@@ -78,8 +77,8 @@ def _convert_settings(args: argparse.Namespace):
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
-    from mame.convert import convert_image, save_png
-    from mame.dicom import read_header
+    from mame.data.convert import convert_image, save_png
+    from mame.data.dicom import read_header
 
     settings = _convert_settings(args)
     try:
@@ -110,11 +109,11 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 
 
 def _cmd_convert_shard(args: argparse.Namespace) -> int:
-    from mame.convert import convert_shard, shard_slice
+    from mame.data.convert import convert_index_shard
 
-    index = pd.read_csv(args.index, dtype=str, keep_default_na=False)
-    rows = shard_slice(index, args.shard, args.shard_size)
-    converted, rejects = convert_shard(rows, args.images, _convert_settings(args))
+    converted, rejects = convert_index_shard(
+        args.index, args.shard, args.shard_size, args.images, _convert_settings(args)
+    )
     converted.to_csv(args.out, index=False)
     rejects.to_csv(args.rejects, index=False)
     print(f"{len(converted)} converted, {len(rejects)} rejected -> {args.out}")
@@ -122,21 +121,20 @@ def _cmd_convert_shard(args: argparse.Namespace) -> int:
 
 
 def _cmd_manifest(args: argparse.Namespace) -> int:
-    from mame.manifest import ManifestSettings, build_manifests, write_metadata_jsonl
+    from mame.data.manifest import ManifestSettings, build_manifests, read_converted, write_metadata_jsonl
 
-    converted = pd.concat(
-        [pd.read_csv(p, dtype={"density": str, "split": str}, keep_default_na=False) for p in args.converted],
-        ignore_index=True,
-    )
-    settings = ManifestSettings(
-        vendor=args.vendor,
-        prompt_attribute=args.prompt_attribute,
-        area_thresholds=tuple(args.area_thresholds),
-        lesion_categories=tuple(args.lesion_categories),
+    settings = ManifestSettings.from_dict(
+        {
+            "vendor": args.vendor,
+            "prompt_attribute": args.prompt_attribute,
+            "area_thresholds": args.area_thresholds,
+            "lesion_categories": args.lesion_categories,
+            "holdout_fraction": args.holdout_fraction,
+        }
     )
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    healthy, lesions, excluded = build_manifests(converted, settings, out / "masks")
+    healthy, lesions, excluded = build_manifests(read_converted(args.converted), settings, out / "masks")
     healthy.to_csv(out / "healthy.csv", index=False)
     lesions.to_csv(out / "lesions.csv", index=False)
     excluded.to_csv(out / "excluded.csv", index=False)
@@ -157,8 +155,8 @@ def _cmd_prompt(args: argparse.Namespace) -> int:
 
 
 def _cmd_tiny_base(args: argparse.Namespace) -> int:
-    from mame.models import TinySpec
-    from mame.tiny import build_tiny_base
+    from mame.models.components import TinySpec
+    from mame.models.tiny import build_tiny_base
 
     spec = TinySpec(resolution=args.resolution, seed=args.seed)
     summary = build_tiny_base(
@@ -172,8 +170,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     """One fine-tuning run; under `accelerate launch` every process runs this same command."""
     import torch
 
-    from mame.models import resolve_model
-    from mame.train import Trainer, TrainSettings
+    from mame.models.components import resolve_model
+    from mame.training.trainer import Trainer, TrainSettings
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -207,7 +205,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_gui(args: argparse.Namespace) -> int:
-    from mame.gui import GuiSettings, launch
+    from mame.gui.app import GuiSettings, launch
 
     settings = GuiSettings(
         model=args.model,
@@ -229,7 +227,7 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from mame.prompts import AREA_WORDS, DENSITY_WORDS, PRIORITIES
+    from mame.prompts import AREA_WORDS, DENSITY_WORDS, PRIORITIES, VIEWS
 
     parser = argparse.ArgumentParser(prog="mame", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
@@ -257,7 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--vendor", required=True, help="vendor word for prompts, e.g. hologic")
     p.add_argument("--table", help="CSV of paths and labels (adapter table)")
     p.add_argument("--name", help="dataset name (default: the folder name)")
-    p.add_argument("--views", nargs="+", default=["CC", "MLO"])
+    p.add_argument("--views", nargs="+", default=list(VIEWS))
     p.add_argument("--manufacturers", nargs="*", default=[])
     p.add_argument("--keep-implants", action="store_true")
     p.add_argument("--salt", default="mame-demo-salt", help="secret for pseudonymous keys")
@@ -306,11 +304,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prompt-attribute", choices=["area", "density", "none"], default="area")
     p.add_argument("--area-thresholds", type=float, nargs=2, default=[0.4, 0.6])
     p.add_argument("--lesion-categories", nargs="+", default=["Mass", "Suspicious Calcification"])
+    p.add_argument(
+        "--holdout-fraction",
+        type=float,
+        default=0.1,
+        help="share of patients held out (manifest.holdout_fraction)",
+    )
     p.add_argument("--out-dir", default="manifest")
     p.set_defaults(func=_cmd_manifest)
 
     p = sub.add_parser("prompt", help="print the caption the prompt builder makes")
-    p.add_argument("--view", choices=["CC", "MLO"], required=True)
+    p.add_argument("--view", choices=VIEWS, required=True)
     p.add_argument("--area", choices=AREA_WORDS)
     p.add_argument("--density", choices=list(DENSITY_WORDS.values()))
     p.add_argument("--vendor")
@@ -341,7 +345,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stop-after", type=int, help="end this run after N steps (resume later)")
     p.set_defaults(func=_cmd_train)
 
-    p = sub.add_parser("check-config", help="validate a config file against the workflow's schema")
+    p = sub.add_parser(
+        "check-config", help="validate a config file as the workflow does (schema and cross-checks)"
+    )
     p.add_argument("config")
     p.set_defaults(func=_cmd_check_config)
 

@@ -1,24 +1,120 @@
-"""Config validation outside Snakemake, with the schema and the validator the workflow uses."""
+"""The one config validator: the JSON schema (types, allowed values, defaults) and every check that spans
+keys (datasets named by models, fusion members, the reader study's model and scale ...).
+
+The Snakefile and `mame check-config` both call `check_config`, so a config the command accepts is a
+config the workflow runs. The schema ships inside the package: an installed `mame` validates without
+the repository.
+"""
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 import yaml
 
-SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+
+class ConfigError(ValueError):
+    """A config the workflow cannot run; the message names the key and the allowed values."""
 
 
-def load_config(path: str | Path, schema: str | Path = SCHEMA) -> dict:
-    """Read a YAML config, fill defaults and validate; raise ValueError naming the bad key."""
+def schema_path() -> Path:
+    """The config schema shipped with the package (workflow/schemas/ links to the same file)."""
+    return Path(str(resources.files("mame") / "schemas" / "config.schema.yaml"))
+
+
+def validate_schema(config: dict) -> dict:
+    """Check `config` against the schema and fill its defaults in place."""
     from snakemake.exceptions import WorkflowError
     from snakemake.utils import validate
 
-    if not Path(schema).exists():
-        raise FileNotFoundError(f"config schema not found at {schema}; run from a clone of the repository")
-    config = yaml.safe_load(Path(path).read_text()) or {}
     try:
-        validate(config, str(schema), set_default=True)
+        validate(config, str(schema_path()), set_default=True)
     except WorkflowError as err:
-        raise ValueError(" ".join(str(err).split())[:500]) from None
+        raise ConfigError(" ".join(str(err).split())[:500]) from None
     return config
+
+
+def fusion_datasets(config: dict) -> list[str]:
+    """The datasets the fusion manifest joins: as configured, else all of them."""
+    return list(config["fusion"]["datasets"] or config["datasets"])
+
+
+def is_fusion(config: dict, name: str) -> bool:
+    """A text-to-image model trained on several vendors (their captions carry the vendor word)."""
+    datasets = config["models"]["finetune"][name]["datasets"]
+    return datasets == ["fusion"] or len(datasets) > 1
+
+
+def reader_model(config: dict) -> str:
+    """The model whose samples the reader study shows: as configured, else the first fusion model,
+    else the first fine-tuned model ('' when there is none)."""
+    finetune = list(config["models"]["finetune"])
+    fusion = [name for name in finetune if is_fusion(config, name)]
+    return config["reader_study"]["model"] or (fusion or finetune or [""])[0]
+
+
+def reader_guidance(config: dict) -> float:
+    """The scale of the kit's samples: as configured (one of the sweep's), else the sweep's middle one."""
+    scales = sorted(config["sampling"]["guidance"])
+    chosen = config["reader_study"]["guidance"]
+    return scales[(len(scales) - 1) // 2] if chosen is None else chosen
+
+
+def cross_check(config: dict) -> None:
+    """Every rule that spans keys; raise ConfigError naming the key and what it may be."""
+    datasets = list(config["datasets"])
+    for name in config["fusion"]["datasets"]:
+        if name not in datasets:
+            raise ConfigError(
+                f"fusion.datasets names {name!r}, which is not in datasets ({', '.join(datasets)})"
+            )
+    if config["convert"]["intensity"] == "fixed_max":
+        for name, settings in config["datasets"].items():
+            if "fixed_max" not in settings:
+                raise ConfigError(
+                    f"datasets.{name}.fixed_max is required when convert.intensity is fixed_max"
+                )
+    models = config["models"]
+    finetune, inpaint = list(models["finetune"]), list(models["inpaint"])
+    for name in sorted(set(finetune) & set(inpaint)):
+        raise ConfigError(
+            f"models.finetune and models.inpaint both define {name!r}; model names must be unique"
+        )
+    for kind, names in (("finetune", finetune), ("inpaint", inpaint)):
+        for name in names:
+            for dataset in models[kind][name]["datasets"]:
+                if dataset not in datasets and not (dataset == "fusion" and kind == "finetune"):
+                    known = ", ".join(datasets) + (", fusion" if kind == "finetune" else "")
+                    raise ConfigError(f"models.{kind}.{name}.datasets names {dataset!r}; known: {known}")
+    for name in config["sampling"]["prompts"]:
+        if name not in finetune:
+            raise ConfigError(
+                f"sampling.prompts names {name!r}, which is not in models.finetune ({', '.join(finetune)})"
+            )
+    if not finetune:
+        return
+    study = config["reader_study"]
+    model = reader_model(config)
+    if model not in finetune:
+        raise ConfigError(f"reader_study.model is {model!r}; fine-tuned models: {', '.join(finetune)}")
+    scales = sorted(config["sampling"]["guidance"])
+    if study["guidance"] is not None and not any(float(g) == float(study["guidance"]) for g in scales):
+        raise ConfigError(
+            f"reader_study.guidance is {study['guidance']}; it must be one of sampling.guidance {scales}"
+        )
+    if not study["observer"] and not study["ratings"]:
+        raise ConfigError("reader_study: no observer and no rating files; set observer: true or list ratings")
+
+
+def check_config(config: dict) -> dict:
+    """Schema (with defaults filled in place) and every cross-check: the workflow's and the CLI's gate."""
+    validate_schema(config)
+    cross_check(config)
+    return config
+
+
+def load_config(path: str | Path) -> dict:
+    """Read a YAML config and `check_config` it."""
+    config = yaml.safe_load(Path(path).read_text()) or {}
+    return check_config(config)

@@ -8,8 +8,10 @@ time: training captions never hold both), `priority` decides the order or drops 
 
 from __future__ import annotations
 
+VIEWS = ("CC", "MLO")  # the study's views; the index may keep more (index.views)
 AREA_WORDS = ("small", "medium", "big")
 DENSITY_WORDS = {"A": "very low", "B": "low", "C": "high", "D": "very high"}
+ATTRIBUTE_WORDS = {"area": AREA_WORDS, "density": tuple(DENSITY_WORDS.values())}
 PRIORITIES = ("area", "density", "only area", "only density")
 LESION_PROMPT = "a mammogram with a lesion"
 
@@ -68,3 +70,9 @@ def build_prompt(
     if parts:
         prompt += " with " + " and ".join(parts)
     return prompt
+
+
+def extremes(attribute: str) -> tuple[str, str]:
+    """The two ends of an attribute's scale ("small"/"big", "very low"/"very high"): what a sweep asks for."""
+    words = ATTRIBUTE_WORDS[attribute]
+    return words[0], words[-1]

@@ -94,7 +94,7 @@ rule manifest:
 
 rule fusion_manifest:
     input:
-        healthy=expand("results/data/{dataset}/healthy.csv", dataset=fusion_datasets()),
+        healthy=expand("results/data/{dataset}/healthy.csv", dataset=fusion_datasets(config)),
     output:
         healthy="results/data/fusion/healthy.csv",
         metadata="results/data/fusion/metadata.jsonl",
@@ -103,8 +103,8 @@ rule fusion_manifest:
     benchmark:
         "benchmarks/manifest/fusion.tsv",
     params:
-        datasets=fusion_datasets(),
-        attributes=canonical({name: config["datasets"][name]["prompt_attribute"] for name in fusion_datasets()}),
+        datasets=fusion_datasets(config),
+        attributes=canonical({name: config["datasets"][name]["prompt_attribute"] for name in fusion_datasets(config)}),
     conda:
         "../../envs/mame.yaml"
     resources:

@@ -17,7 +17,7 @@ rule reader_kit:
         settings=canonical(
             {
                 **{k: config["reader_study"][k] for k in ("real", "synthetic", "seed", "size")},
-                "guidance": reader_guidance(),
+                "guidance": READER_GUIDANCE,
             }
         ),
     conda:

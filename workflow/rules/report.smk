@@ -16,6 +16,7 @@ rule report:
         fidelity=expand("results/metrics/{model}/fidelity.csv", model=FINETUNE),
         msssim_table="results/tables/msssim.csv",
         evaluation_tables="results/tables/fidelity.csv",
+        memorization_table="results/tables/memorization.csv",
         memorization=expand("results/metrics/{model}/memorization.csv", model=FINETUNE),
         separability=expand("results/metrics/{model}/separability.csv", model=FINETUNE),
         extrapolation=expand("results/extrapolation/{model}/extrapolation.csv", model=FUSION_MODELS),

@@ -12,7 +12,7 @@ rule sample_sweep:
     benchmark:
         "benchmarks/samples/{model}.tsv",
     params:
-        specs=lambda wildcards: canonical(prompt_specs(wildcards.model)),
+        specs=lambda wildcards: canonical(prompt_specs(config, wildcards.model)),
         sampling=sampling_settings(),
     conda:
         "../../envs/mame.yaml"
@@ -134,7 +134,7 @@ rule concept_extrapolation:
     benchmark:
         "benchmarks/extrapolation/{model}.tsv",
     params:
-        specs=lambda wildcards: extrapolation_specs(wildcards.model),
+        specs=lambda wildcards: extrapolation_specs(config, wildcards.model),
         sampling=sampling_settings(),
         images=config["evaluation"]["extrapolation_images"],
         guidance=config["evaluation"]["extrapolation_guidance"],

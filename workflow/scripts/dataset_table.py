@@ -8,8 +8,8 @@ from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
 
-from mame.manifest import dataset_table  # noqa: E402
-from mame.tables import write_tables  # noqa: E402
+from mame.data.manifest import dataset_table  # noqa: E402
+from mame.io import write_tables  # noqa: E402
 
 names = snakemake.params.datasets
 counts = {

@@ -6,8 +6,8 @@ log_to(snakemake.log[0])
 
 import pandas as pd  # noqa: E402
 
-from mame.diversity import diversity_table, study_protocol  # noqa: E402
-from mame.training_data import read_manifests  # noqa: E402
+from mame.evaluation.diversity import diversity_table, study_protocol  # noqa: E402
+from mame.io import read_manifests  # noqa: E402
 
 settings = snakemake.params.evaluation
 samples = pd.read_csv(snakemake.input.samples, keep_default_na=False)

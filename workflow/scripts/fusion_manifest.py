@@ -6,7 +6,7 @@ log_to(snakemake.log[0])
 
 import pandas as pd  # noqa: E402
 
-from mame.manifest import fusion_manifest, write_metadata_jsonl  # noqa: E402
+from mame.data.manifest import fusion_manifest, write_metadata_jsonl  # noqa: E402
 
 healthy = {
     name: pd.read_csv(path, keep_default_na=False)

@@ -4,7 +4,7 @@ from mame.logs import log_to
 
 log_to(snakemake.log[0])
 
-from mame.index import build_index, filters_from_settings  # noqa: E402
+from mame.data.index import build_index, filters_from_settings  # noqa: E402
 
 settings = snakemake.params.settings
 index, rejects = build_index(

@@ -9,8 +9,8 @@ import logging  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
-from mame.inpaint import inpaint_panels  # noqa: E402
-from mame.sample import load_pipeline  # noqa: E402
+from mame.sampling.inpaint import inpaint_panels  # noqa: E402
+from mame.sampling.sweep import load_pipeline  # noqa: E402
 
 torch.set_num_threads(snakemake.threads)
 lesions = pd.concat(

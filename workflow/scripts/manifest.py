@@ -6,24 +6,17 @@ log_to(snakemake.log[0])
 
 import pandas as pd  # noqa: E402
 
-from mame.manifest import ManifestSettings, build_manifests, write_metadata_jsonl  # noqa: E402
+from mame.data.manifest import (  # noqa: E402
+    ManifestSettings,
+    build_manifests,
+    read_converted,
+    write_metadata_jsonl,
+)
 
-settings = snakemake.params.settings
-manifest_settings = ManifestSettings(
-    vendor=settings["vendor"],
-    prompt_attribute=settings["prompt_attribute"],
-    area_thresholds=tuple(settings["area_thresholds"]),
-    lesion_categories=tuple(settings["lesion_categories"]),
-    holdout_fraction=settings["holdout_fraction"],
+converted = read_converted(snakemake.input.shards)
+healthy, lesions, excluded = build_manifests(
+    converted, ManifestSettings.from_dict(snakemake.params.settings), snakemake.output.masks
 )
-converted = pd.concat(
-    [
-        pd.read_csv(path, dtype={"density": str, "split": str}, keep_default_na=False)
-        for path in snakemake.input.shards
-    ],
-    ignore_index=True,
-)
-healthy, lesions, excluded = build_manifests(converted, manifest_settings, snakemake.output.masks)
 converted.drop(columns=["findings"]).to_csv(snakemake.output.images, index=False)
 healthy.to_csv(snakemake.output.healthy, index=False)
 lesions.to_csv(snakemake.output.lesions, index=False)

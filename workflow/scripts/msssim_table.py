@@ -6,9 +6,8 @@ log_to(snakemake.log[0])
 
 from pathlib import Path  # noqa: E402
 
-from mame.diversity import wide_table  # noqa: E402
-from mame.tables import write_tables  # noqa: E402
-from mame.training_data import read_manifests  # noqa: E402
+from mame.evaluation.diversity import wide_table  # noqa: E402
+from mame.io import read_manifests, write_tables  # noqa: E402
 
 wide = wide_table(read_manifests(snakemake.input, column=None))
 write_tables(wide, Path(snakemake.output.csv).with_suffix(""))

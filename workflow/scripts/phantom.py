@@ -4,6 +4,6 @@ from mame.logs import log_to
 
 log_to(snakemake.log[0])
 
-from mame.phantom import PhantomSettings, write_phantom  # noqa: E402
+from mame.phantom.generate import PhantomSettings, write_phantom  # noqa: E402
 
 write_phantom(snakemake.output[0], PhantomSettings(**snakemake.params.settings))

@@ -6,8 +6,8 @@ log_to(snakemake.log[0])
 
 import pandas as pd  # noqa: E402
 
-from mame.reader_kit import KitSettings, draw_cases, image_side, write_kit  # noqa: E402
-from mame.training_data import read_manifests  # noqa: E402
+from mame.io import read_manifests  # noqa: E402
+from mame.reader_study.kit import KitSettings, draw_cases, image_side, write_kit  # noqa: E402
 
 settings = dict(snakemake.params.settings)
 guidance = settings.pop("guidance")

@@ -8,9 +8,9 @@ from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
 
-from mame.observer import observer_ratings  # noqa: E402
-from mame.reader_kit import image_side  # noqa: E402
-from mame.training_data import read_manifests  # noqa: E402
+from mame.io import read_manifests  # noqa: E402
+from mame.reader_study.kit import image_side  # noqa: E402
+from mame.reader_study.observer import observer_ratings  # noqa: E402
 
 key = pd.read_csv(snakemake.input.key, keep_default_na=False)
 side = image_side(next(Path(snakemake.input.kit, "images").glob("*.png")))

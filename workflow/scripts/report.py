@@ -6,7 +6,9 @@ log_to(snakemake.log[0])
 
 import pandas as pd  # noqa: E402
 
-from mame.report import (  # noqa: E402
+from mame.report.provenance import provenance  # noqa: E402
+from mame.report.render import write_figures, write_report  # noqa: E402
+from mame.report.sections import (  # noqa: E402
     DatasetFiles,
     data_sections,
     extrapolation_sections,
@@ -15,8 +17,6 @@ from mame.report import (  # noqa: E402
     privacy_sections,
     reader_study_sections,
     training_sections,
-    write_figures,
-    write_report,
 )
 
 datasets = [
@@ -71,7 +71,8 @@ if snakemake.params.finetuned:
 if snakemake.params.finetuned:
     stages["Privacy"] = privacy_sections(
         dict(zip(snakemake.params.finetuned, snakemake.input.memorization, strict=True)),
+        pd.read_csv(snakemake.input.memorization_table, index_col=[0, 1]),
         snakemake.params.memorization_threshold,
     )
-write_report(snakemake.output.html, stages, snakemake.params.config, snakemake.params.benchmarks)
+write_report(snakemake.output.html, stages, provenance(snakemake.params.config, snakemake.params.benchmarks))
 write_figures(stages, snakemake.output.figures)

@@ -9,8 +9,8 @@ from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
 
-from mame.roc import analyse  # noqa: E402
-from mame.tables import write_tables  # noqa: E402
+from mame.io import write_tables  # noqa: E402
+from mame.reader_study.roc import analyse  # noqa: E402
 
 key = pd.read_csv(snakemake.input.key, keep_default_na=False)
 files = list(snakemake.input.ratings)

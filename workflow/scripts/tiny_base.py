@@ -6,8 +6,8 @@ log_to(snakemake.log[0])
 
 import torch  # noqa: E402
 
-from mame.models import TinySpec  # noqa: E402
-from mame.tiny import build_tiny_base  # noqa: E402
+from mame.models.components import TinySpec  # noqa: E402
+from mame.models.tiny import build_tiny_base  # noqa: E402
 
 torch.set_num_threads(snakemake.threads)
 tiny = snakemake.params.tiny

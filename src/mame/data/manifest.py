@@ -1,0 +1,202 @@
+"""Training manifests: image-prompt pairs for healthy images, image-mask pairs for lesions.
+
+A dataset's prompts carry one attribute (the study: area for OMI-H, density for VinDr); the
+fusion manifest joins datasets and inserts each image's vendor word. Every caption comes from
+`mame.prompts.build_prompt`, the builder that sampling and the GUI use too.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from mame.prompts import LESION_PROMPT, area_word, build_prompt, density_word
+
+log = logging.getLogger(__name__)
+
+PROMPT_ATTRIBUTES = ("area", "density", "none")
+HEALTHY_COLUMNS = [
+    "key",
+    "patient",
+    "image",
+    "prompt",
+    "vendor",
+    "view",
+    "laterality",
+    "area_fraction",
+    "area",
+    "density",
+    "split",
+]
+LESION_COLUMNS = [
+    "key",
+    "patient",
+    "image",
+    "mask",
+    "prompt",
+    "vendor",
+    "view",
+    "laterality",
+    "categories",
+    "boxes",
+    "split",
+]
+
+
+@dataclass(frozen=True)
+class ManifestSettings:
+    vendor: str
+    prompt_attribute: str = "area"  # which attribute this dataset's captions carry
+    area_thresholds: tuple[float, float] = (0.4, 0.6)
+    lesion_categories: tuple[str, ...] = ("Mass", "Suspicious Calcification")
+    holdout_fraction: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.prompt_attribute not in PROMPT_ATTRIBUTES:
+            raise ValueError(
+                f"prompt_attribute {self.prompt_attribute!r} unknown; expected one of {PROMPT_ATTRIBUTES}"
+            )
+
+    @classmethod
+    def from_dict(cls, settings: dict) -> ManifestSettings:
+        """From the workflow's params or the CLI's options (lists become tuples)."""
+        return cls(
+            vendor=settings["vendor"],
+            prompt_attribute=settings["prompt_attribute"],
+            area_thresholds=tuple(settings["area_thresholds"]),
+            lesion_categories=tuple(settings["lesion_categories"]),
+            holdout_fraction=settings["holdout_fraction"],
+        )
+
+
+def read_converted(paths: list[str | Path]) -> pd.DataFrame:
+    """The converted shards' tables as one frame (density letters and splits stay text)."""
+    frames = [pd.read_csv(p, dtype={"density": str, "split": str}, keep_default_na=False) for p in paths]
+    return pd.concat(frames, ignore_index=True)
+
+
+def assign_split(patient: str, holdout_fraction: float) -> str:
+    """Patient-level split from the (already salted) patient key: no patient in both sets."""
+    return "holdout" if int(patient[:8], 16) / 0xFFFFFFFF < holdout_fraction else "train"
+
+
+def caption(row: pd.Series, attribute: str, vendor: str | None = None) -> str:
+    """The training caption of one healthy image (never both area and density)."""
+    area = row["area"] if attribute == "area" else None
+    density = row["density_word"] if attribute == "density" else None
+    return build_prompt(row["view"], area=area, density=density, vendor=vendor)
+
+
+def draw_mask(shape: tuple[int, int], boxes: list[list[float]]) -> np.ndarray:
+    """255 inside every box (edges rounded outwards, so a lesion is never shaved), 0 elsewhere."""
+    mask = np.zeros(shape, dtype=np.uint8)
+    height, width = shape
+    for x1, y1, x2, y2 in boxes:
+        left, top = max(0, int(np.floor(x1))), max(0, int(np.floor(y1)))
+        right, bottom = min(width, int(np.ceil(x2))), min(height, int(np.ceil(y2)))
+        mask[top:bottom, left:right] = 255
+    return mask
+
+
+def build_manifests(
+    converted: pd.DataFrame, settings: ManifestSettings, mask_dir: str | Path
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Return (healthy, lesions, excluded); writes one mask PNG per lesion image into `mask_dir`."""
+    mask_dir = Path(mask_dir)
+    mask_dir.mkdir(parents=True, exist_ok=True)
+    frame = converted.copy()
+    frame["density"] = frame["density"].fillna("").astype(str)
+    frame["split"] = [
+        "holdout" if str(split).lower() == "test" else assign_split(patient, settings.holdout_fraction)
+        for split, patient in zip(frame["split"].fillna(""), frame["patient"], strict=True)
+    ]
+    frame["area"] = [area_word(a, settings.area_thresholds) for a in frame["area_fraction"]]
+    frame["density_word"] = [density_word(d) if d else "" for d in frame["density"]]
+    findings = [json.loads(f) for f in frame["findings"]]
+    healthy_rows, lesion_rows, excluded = [], [], []
+    for (_, row), found in zip(frame.iterrows(), findings, strict=True):
+        if not found:
+            if settings.prompt_attribute == "density" and not row["density"]:
+                excluded.append(
+                    {"key": row["key"], "stage": "manifest", "reason": "missing_density", "detail": ""}
+                )
+                continue
+            healthy_rows.append({**row, "prompt": caption(row, settings.prompt_attribute)})
+            continue
+        selected = [f for f in found if f["category"] in settings.lesion_categories]
+        if not selected:
+            categories = sorted({f["category"] for f in found})
+            excluded.append(
+                {
+                    "key": row["key"],
+                    "stage": "manifest",
+                    "reason": "category_not_selected",
+                    "detail": ", ".join(categories),
+                }
+            )
+            continue
+        boxes = [f["box"] for f in selected if f["box"][2] > f["box"][0] and f["box"][3] > f["box"][1]]
+        if not boxes:
+            excluded.append(
+                {"key": row["key"], "stage": "manifest", "reason": "lesion_outside_crop", "detail": ""}
+            )
+            continue
+        with Image.open(row["image"]) as image:
+            shape = (image.height, image.width)
+        mask_path = mask_dir / f"{row['key']}.png"
+        Image.fromarray(draw_mask(shape, boxes)).save(mask_path, format="PNG")
+        lesion_rows.append(
+            {
+                **row,
+                "mask": mask_path.as_posix(),
+                "prompt": LESION_PROMPT,
+                "categories": ";".join(sorted({f["category"] for f in selected})),
+                "boxes": json.dumps(boxes),
+            }
+        )
+    healthy = pd.DataFrame(healthy_rows).reindex(columns=HEALTHY_COLUMNS)
+    healthy["density"] = [density_word(d) if d else "" for d in healthy["density"].fillna("")]
+    lesions = pd.DataFrame(lesion_rows).reindex(columns=LESION_COLUMNS)
+    log.info("manifest: %d healthy, %d with lesion, %d excluded", len(healthy), len(lesions), len(excluded))
+    return healthy, lesions, pd.DataFrame(excluded, columns=["key", "stage", "reason", "detail"])
+
+
+def fusion_manifest(healthy_by_dataset: dict[str, pd.DataFrame], attributes: dict[str, str]) -> pd.DataFrame:
+    """Join datasets' healthy manifests; each caption gains its vendor word ("a hologic mammogram ...")."""
+    parts = []
+    for name, healthy in healthy_by_dataset.items():
+        part = healthy.copy()
+        part["dataset"] = name
+        part["density_word"] = part["density"].fillna("")
+        part["prompt"] = [caption(row, attributes[name], vendor=row["vendor"]) for _, row in part.iterrows()]
+        parts.append(part.drop(columns="density_word"))
+    return (
+        pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=HEALTHY_COLUMNS + ["dataset"])
+    )
+
+
+def write_metadata_jsonl(healthy: pd.DataFrame, path: str | Path) -> None:
+    """diffusers' imagefolder captions: one {"file_name", "text"} per line, paths relative to the file."""
+    path = Path(path)
+    base = path.parent
+    with path.open("w") as handle:
+        for row in healthy.itertuples(index=False):
+            name = os.path.relpath(row.image, base)
+            handle.write(json.dumps({"file_name": Path(name).as_posix(), "text": row.prompt}) + "\n")
+
+
+def dataset_table(counts: dict[str, tuple[int, int]]) -> pd.DataFrame:
+    """The study's table: healthy / with lesion / total per dataset, plus a combined column."""
+    table = pd.DataFrame(
+        {name: [healthy, lesion, healthy + lesion] for name, (healthy, lesion) in counts.items()},
+        index=pd.Index(["Healthy", "With lesion", "Total"], name="images"),
+    )
+    table["Combined"] = table.sum(axis=1)
+    return table

@@ -1,0 +1,1 @@
+"""Evaluation stage: diversity (MS-SSIM), condition fidelity, real-vs-synthetic separability, memorization."""

@@ -1,0 +1,1 @@
+"""GUI: mammogram generation and lesion drawing (Gradio) over the pipeline's models."""

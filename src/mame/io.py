@@ -1,0 +1,81 @@
+"""Reading and writing the files stages hand each other: grey images, CSV tables, and the tables a user
+pastes into a paper (Markdown and LaTeX next to every CSV)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+
+def _cells(table: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
+    """Header and rows as text; every index level becomes a leading column."""
+    names = [str(name or "") for name in table.index.names]
+    header = names + [str(c) for c in table.columns]
+    rows = []
+    for index, row in zip(table.index, table.itertuples(index=False), strict=True):
+        keys = list(index) if isinstance(index, tuple) else [index]
+        rows.append([str(k) for k in keys] + [f"{v:,}" if isinstance(v, int) else str(v) for v in row])
+    return header, rows
+
+
+def to_markdown(table: pd.DataFrame) -> str:
+    header, rows = _cells(table)
+    keys = table.index.nlevels
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join(["---"] * keys + ["---:"] * (len(header) - keys)) + "|",
+    ]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def to_latex(table: pd.DataFrame) -> str:
+    header, rows = _cells(table)
+    escape = str.maketrans({"&": r"\&", "%": r"\%", "_": r"\_", "#": r"\#"})
+    keys = table.index.nlevels
+    lines = [r"\begin{tabular}{" + "l" * keys + "r" * (len(header) - keys) + "}", r"\hline"]
+    lines.append(" & ".join(h.translate(escape) for h in header) + r" \\ \hline")
+    lines += [" & ".join(c.translate(escape).replace(",", "{,}") for c in row) + r" \\" for row in rows]
+    lines += [r"\hline", r"\end{tabular}"]
+    return "\n".join(lines) + "\n"
+
+
+def write_markdown(table: pd.DataFrame, path: str | Path) -> None:
+    Path(path).write_text(to_markdown(table))
+
+
+def write_latex(table: pd.DataFrame, path: str | Path) -> None:
+    Path(path).write_text(to_latex(table))
+
+
+def write_tables(table: pd.DataFrame, stem: str | Path) -> None:
+    """`stem`.csv, `stem`.md and `stem`.tex of one table (its index is the first column)."""
+    stem = Path(stem)
+    table.to_csv(stem.with_suffix(".csv"))
+    write_markdown(table, stem.with_suffix(".md"))
+    write_latex(table, stem.with_suffix(".tex"))
+
+
+def read_grey(path: str | Path, side: int | None = None) -> np.ndarray:
+    """Any processed or generated PNG as grey uint8 (HxW), box-resized to side x side if given."""
+    with Image.open(path) as image:
+        grey = image.convert("L")
+        if side and grey.size != (side, side):
+            grey = grey.resize((side, side), Image.Resampling.BOX)
+        return np.asarray(grey)
+
+
+def read_manifests(paths: list[str], column: str | None = "prompt") -> pd.DataFrame:
+    """Concatenate CSV tables (manifests, metrics) read as text; `column` must be present if given."""
+    frames = []
+    for path in paths:
+        if not Path(path).exists():
+            raise FileNotFoundError(f"manifest {path} does not exist; run the data stage first")
+        frames.append(pd.read_csv(path, keep_default_na=False))
+    frame = pd.concat(frames, ignore_index=True)
+    if column is not None and column not in frame.columns:
+        raise ValueError(f"manifest has no {column!r} column: {list(frame.columns)}")
+    return frame

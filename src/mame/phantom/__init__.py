@@ -1,0 +1,2 @@
+"""Phantom stage: synthetic mammography DICOMs in the real datasets' layouts, so the demo runs the
+real adapters."""

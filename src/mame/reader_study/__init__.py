@@ -1,0 +1,1 @@
+"""Reader study: the blinded real-vs-synthetic kit, readers' ratings, the automated observer, ROC analysis."""

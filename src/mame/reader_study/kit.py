@@ -1,0 +1,158 @@
+"""Blinded reader-study kit: real and synthetic cases, shuffled, neutral ids, a separate key.
+
+The study showed one radiologist 53 images and took the truth from the question order. Here the
+cases are drawn with a seed, shuffled, and renamed `case-001` ... in shown order, so nothing a
+reader gets (name, order, size, format, metadata) depends on the truth. Every image is written
+at one size, as 8-bit grey PNG with no text chunks; real images are box-reduced to the generated
+images' resolution, because a sharper real image would give the answer away. The key (case id
+-> truth, source, model, prompt) is written apart from the kit.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from mame.io import read_grey
+from mame.reader_study.ratings import RATING_LABELS
+
+log = logging.getLogger(__name__)
+
+TRUTHS = ("real", "synthetic")
+KEY_COLUMNS = ["case_id", "truth", "source", "model", "guidance", "prompt"]
+
+
+@dataclass(frozen=True)
+class KitSettings:
+    real: int = 28  # the study's design: 28 real, 25 synthetic
+    synthetic: int = 25
+    seed: int = 0
+    size: int = 0  # 0: the smaller of the real and generated sizes
+    title: str = "Mammogram reader study"
+
+
+def image_side(path: str | Path) -> int:
+    with Image.open(path) as image:
+        return min(image.size)
+
+
+def _draw(frame: pd.DataFrame, count: int, what: str, rng: np.random.Generator) -> pd.DataFrame:
+    if count > len(frame):
+        raise ValueError(
+            f"reader_study asks for {count} {what} images but only {len(frame)} are available; "
+            f"lower reader_study.{'real' if what.startswith('held') else 'synthetic'}"
+        )
+    return frame.iloc[np.sort(rng.choice(len(frame), count, replace=False))]
+
+
+def draw_cases(
+    real: pd.DataFrame, samples: pd.DataFrame, guidance: float, settings: KitSettings
+) -> pd.DataFrame:
+    """The key: real held-out images and samples at one guidance, shuffled, with neutral case ids.
+
+    `real` needs columns image, prompt, split; `samples` the sweep's samples.csv columns.
+    """
+    rng = np.random.default_rng(settings.seed)
+    held_out = real[real["split"] == "holdout"].sort_values("image")
+    at_guidance = samples[np.isclose(samples["guidance"].astype(float), float(guidance))].sort_values("file")
+    if at_guidance.empty:
+        raise ValueError(
+            f"no samples at guidance {guidance}; the sweep has {sorted(set(samples['guidance']))}"
+        )
+    real_cases = _draw(held_out, settings.real, "held-out real", rng)
+    synthetic_cases = _draw(at_guidance, settings.synthetic, "synthetic", rng)
+    cases = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "truth": "real",
+                    "source": real_cases["image"].to_numpy(),
+                    "model": "",
+                    "guidance": np.nan,
+                    "prompt": real_cases["prompt"].to_numpy(),
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "truth": "synthetic",
+                    "source": synthetic_cases["file"].to_numpy(),
+                    "model": synthetic_cases["model"].to_numpy(),
+                    "guidance": synthetic_cases["guidance"].astype(float).to_numpy(),
+                    "prompt": synthetic_cases["prompt"].to_numpy(),
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    cases = cases.iloc[rng.permutation(len(cases))].reset_index(drop=True)
+    width = max(3, len(str(len(cases))))
+    cases.insert(0, "case_id", [f"case-{i + 1:0{width}d}" for i in range(len(cases))])
+    return cases[KEY_COLUMNS]
+
+
+def png_bytes(grey: np.ndarray) -> bytes:
+    """8-bit grey PNG without text chunks or timestamps, so the bytes carry only pixels."""
+    buffer = io.BytesIO()
+    Image.fromarray(grey, mode="L").save(buffer, format="PNG", optimize=False, compress_level=9)
+    return buffer.getvalue()
+
+
+def kit_id(key: pd.DataFrame) -> str:
+    """A short id of the case list: the page keeps progress per kit, so two kits never mix."""
+    text = "\n".join(key["case_id"] + "," + key["source"])
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _template() -> jinja2.Template:
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("mame.reader_study", "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+    )
+    return environment.get_template("reader_kit.html")
+
+
+def write_kit(key: pd.DataFrame, side: int, kit_dir: str | Path, title: str = KitSettings.title) -> Path:
+    """Write kit_dir/images/<case>.png, kit_dir/index.html (images embedded; works offline from
+    one file) and kit_dir/README.txt. Returns the page's path."""
+    kit_dir = Path(kit_dir)
+    (kit_dir / "images").mkdir(parents=True, exist_ok=True)
+    cases = []
+    for case_id, source in zip(key["case_id"], key["source"], strict=True):
+        data = png_bytes(read_grey(source, side))  # as every reader sees it
+        (kit_dir / "images" / f"{case_id}.png").write_bytes(data)
+        cases.append({"id": case_id, "src": "data:image/png;base64," + base64.b64encode(data).decode()})
+    page = _template().render(
+        title=title,
+        kit_id=kit_id(key),
+        cases_json=json.dumps(cases),
+        labels_json=json.dumps(list(RATING_LABELS)),
+        labels=RATING_LABELS,
+        count=len(cases),
+        side=side,
+    )
+    index = kit_dir / "index.html"
+    index.write_text(page, encoding="utf-8")
+    (kit_dir / "README.txt").write_text(
+        f"{title}\n\nOpen index.html in a web browser (it works offline). It shows {len(cases)} mammograms\n"
+        "one at a time; rate each from 'Definitely real' to 'Definitely synthetic'. Progress is kept in\n"
+        "this browser. When done, press 'Export ratings' and send the CSV file back.\n"
+        "The images are also in images/ should the page not open.\n",
+        encoding="utf-8",
+    )
+    log.info("reader kit: %d cases (%s), %d px, in %s", len(cases), _counts(key), side, kit_dir)
+    return index
+
+
+def _counts(key: pd.DataFrame) -> str:
+    counts = key["truth"].value_counts()
+    return ", ".join(f"{counts.get(truth, 0)} {truth}" for truth in TRUTHS)

@@ -1,0 +1,405 @@
+"""ROC analysis of a real-vs-synthetic reader study (synthetic = positive).
+
+Per reader: the empirical ROC, its AUC (the Mann-Whitney statistic, ties counted 1/2), DeLong's
+standard error and 95 % CI, a stratified bootstrap CI, and the binormal maximum-likelihood fit
+(Dorfman-Alf) for ordinal ratings. Several readers: the Obuchowski-Rockette random-reader test of
+mean AUC = 0.5 with DeLong covariances and Hillis' degrees of freedom. Planning: how many cases
+it takes to show an AUC within a margin of 0.5.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+
+def _placements(positive: np.ndarray, negative: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """DeLong's structural components: each positive's share of negatives it outranks, and each
+    negative's share of positives that outrank it (ties 1/2)."""
+    positive, negative = np.asarray(positive, float), np.asarray(negative, float)
+    if positive.size == 0 or negative.size == 0:
+        raise ValueError(f"need positives and negatives, got {positive.size} and {negative.size}")
+    psi = (positive[:, None] > negative[None, :]) + 0.5 * (positive[:, None] == negative[None, :])
+    return psi.mean(axis=1), psi.mean(axis=0)
+
+
+def auc(positive: np.ndarray, negative: np.ndarray) -> float:
+    """Area under the empirical ROC = P(positive rated higher) + 1/2 P(tie)."""
+    v10, _ = _placements(positive, negative)
+    return float(v10.mean())
+
+
+def delong_covariance(positives: list[np.ndarray], negatives: list[np.ndarray]) -> np.ndarray:
+    """Covariance of the AUCs of several readers who rated the same cases (DeLong 1988).
+
+    positives[k] / negatives[k]: reader k's ratings of the synthetic / real cases, in one case order.
+    """
+    v10 = np.stack([_placements(p, n)[0] for p, n in zip(positives, negatives, strict=True)])
+    v01 = np.stack([_placements(p, n)[1] for p, n in zip(positives, negatives, strict=True)])
+    m, n = v10.shape[1], v01.shape[1]
+    if m < 2 or n < 2:
+        raise ValueError(f"DeLong needs at least 2 synthetic and 2 real cases, got {m} and {n}")
+    return np.atleast_2d(np.cov(v10, ddof=1)) / m + np.atleast_2d(np.cov(v01, ddof=1)) / n
+
+
+@dataclass(frozen=True)
+class Interval:
+    estimate: float
+    se: float
+    low: float
+    high: float
+
+
+def delong(positive: np.ndarray, negative: np.ndarray, level: float = 0.95) -> Interval:
+    """AUC with DeLong's SE and the Wald interval, clipped to [0, 1]."""
+    value = auc(positive, negative)
+    se = math.sqrt(max(0.0, float(delong_covariance([positive], [negative])[0, 0])))
+    half = stats.norm.ppf(0.5 + level / 2) * se
+    return Interval(value, se, max(0.0, value - half), min(1.0, value + half))
+
+
+def bootstrap(
+    positive: np.ndarray, negative: np.ndarray, resamples: int = 2000, seed: int = 0, level: float = 0.95
+) -> Interval:
+    """Percentile interval, resampling synthetic and real cases separately (the design is fixed)."""
+    positive, negative = np.asarray(positive, float), np.asarray(negative, float)
+    rng = np.random.default_rng(seed)
+    values = np.empty(resamples)
+    for i in range(resamples):
+        values[i] = auc(rng.choice(positive, positive.size), rng.choice(negative, negative.size))
+    low, high = np.quantile(values, [0.5 - level / 2, 0.5 + level / 2])
+    return Interval(auc(positive, negative), float(values.std(ddof=1)), float(low), float(high))
+
+
+def empirical_roc(positive: np.ndarray, negative: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Operating points (FPF, TPF) at every threshold 'rating >= t', from (0, 0) to (1, 1)."""
+    positive, negative = np.asarray(positive, float), np.asarray(negative, float)
+    thresholds = np.unique(np.concatenate([positive, negative]))[::-1]
+    fpf = [0.0] + [float((negative >= t).mean()) for t in thresholds]
+    tpf = [0.0] + [float((positive >= t).mean()) for t in thresholds]
+    return np.array(fpf), np.array(tpf)
+
+
+@dataclass(frozen=True)
+class Binormal:
+    """TPF = Phi(a + b * Phi^-1(FPF)); Az = Phi(a / sqrt(1 + b^2)). NaN when the fit is undefined."""
+
+    a: float
+    b: float
+    az: float
+    az_se: float
+    thresholds: tuple[float, ...]
+    note: str = ""
+
+    def tpf(self, fpf: np.ndarray) -> np.ndarray:
+        return stats.norm.cdf(self.a + self.b * stats.norm.ppf(np.clip(fpf, 1e-9, 1 - 1e-9)))
+
+
+def _unpack(theta: np.ndarray) -> tuple[float, float, np.ndarray]:
+    a, b = theta[0], math.exp(theta[1])
+    thresholds = theta[2] + np.concatenate([[0.0], np.cumsum(np.exp(theta[3:]))])
+    return a, b, thresholds
+
+
+def _binormal_nll(theta: np.ndarray, neg_counts: np.ndarray, pos_counts: np.ndarray) -> float:
+    a, b, z = _unpack(theta)
+    edges = np.concatenate([[-np.inf], z, [np.inf]])
+    p0 = np.diff(stats.norm.cdf(edges))
+    p1 = np.diff(stats.norm.cdf(b * edges - a))
+    return -float(
+        neg_counts @ np.log(np.clip(p0, 1e-300, None)) + pos_counts @ np.log(np.clip(p1, 1e-300, None))
+    )
+
+
+def _hessian(function, x: np.ndarray, step: float = 1e-4) -> np.ndarray:
+    size = x.size
+    hessian = np.empty((size, size))
+    for i in range(size):
+        for j in range(i, size):
+            shift_i, shift_j = np.eye(size)[i] * step, np.eye(size)[j] * step
+            value = (
+                function(x + shift_i + shift_j)
+                - function(x + shift_i - shift_j)
+                - function(x - shift_i + shift_j)
+                + function(x - shift_i - shift_j)
+            ) / (4 * step * step)
+            hessian[i, j] = hessian[j, i] = value
+    return hessian
+
+
+def fit_binormal(positive: np.ndarray, negative: np.ndarray) -> Binormal:
+    """Maximum-likelihood binormal fit of ordinal ratings (Dorfman & Alf 1969).
+
+    Categories nobody used carry no threshold (it is not identified), so ratings are first
+    mapped to the ranks of the values that occur. Degenerate data (one category, or perfect
+    separation, where the likelihood has no maximum) give NaN with a note, never a number.
+    """
+    positive, negative = np.asarray(positive, float), np.asarray(negative, float)
+    values = np.unique(np.concatenate([positive, negative]))
+    nan = Binormal(math.nan, math.nan, math.nan, math.nan, ())
+    if values.size < 2:
+        return Binormal(**{**nan.__dict__, "note": "all ratings in one category"})
+    if positive.min() > negative.max() or negative.min() > positive.max():
+        return Binormal(**{**nan.__dict__, "note": "perfect separation: no finite ML estimate"})
+    pos_counts = np.array([(positive == v).sum() for v in values], float)
+    neg_counts = np.array([(negative == v).sum() for v in values], float)
+    cumulative = np.clip(np.cumsum(neg_counts)[:-1] / neg_counts.sum(), 0.02, 0.98)
+    z0 = np.maximum.accumulate(stats.norm.ppf(cumulative) + np.arange(cumulative.size) * 1e-3)
+    start = np.concatenate([[1.0, 0.0, z0[0]], np.log(np.maximum(np.diff(z0), 0.05))])
+    result = optimize.minimize(
+        _binormal_nll, start, args=(neg_counts, pos_counts), method="BFGS", options={"gtol": 1e-7}
+    )
+    theta = result.x
+    a, b, z = _unpack(theta)
+    az = float(stats.norm.cdf(a / math.sqrt(1 + b * b)))
+    az_se, note = math.nan, "" if result.success else f"optimizer: {result.message}"
+    try:
+        covariance = np.linalg.inv(_hessian(lambda t: _binormal_nll(t, neg_counts, pos_counts), theta))
+        # delta method for Az over (a, log b)
+        scale = math.sqrt(1 + b * b)
+        density = stats.norm.pdf(a / scale)
+        gradient = np.zeros_like(theta)
+        gradient[0] = density / scale
+        gradient[1] = density * (-a * b * b / scale**3)
+        variance = float(gradient @ covariance @ gradient)
+        az_se = math.sqrt(variance) if variance >= 0 else math.nan
+    except np.linalg.LinAlgError:
+        note = note or "information matrix singular: no SE"
+    return Binormal(float(a), float(b), az, az_se, tuple(float(t) for t in z), note)
+
+
+@dataclass(frozen=True)
+class RandomReaderTest:
+    """Obuchowski-Rockette test of mean AUC = null over readers treated as random (Hillis df)."""
+
+    readers: int
+    cases: int
+    mean_auc: float
+    se: float
+    df: float
+    t: float
+    p: float
+    low: float
+    high: float
+    reader_variance: float  # MS_R: between-reader mean square of the AUCs
+    covariance: float  # Cov2: mean DeLong covariance of two readers' AUCs
+
+
+def random_reader_test(aucs: np.ndarray, covariance: np.ndarray, cases: int, null: float = 0.5):
+    """One modality, r readers, AUC covariance from the same cases (e.g. DeLong's).
+
+    Var(mean AUC) = MS_R / r + max(Cov2, 0); df = (MS_R + r max(Cov2, 0))^2 / (MS_R^2 / (r - 1)).
+    """
+    aucs = np.asarray(aucs, float)
+    readers = aucs.size
+    if readers < 2:
+        raise ValueError("the random-reader test needs at least 2 readers")
+    mean = float(aucs.mean())
+    ms_r = float(aucs.var(ddof=1))
+    off_diagonal = covariance[~np.eye(readers, dtype=bool)]
+    cov2 = max(0.0, float(off_diagonal.mean()))
+    variance = ms_r / readers + cov2
+    df = math.inf if ms_r == 0 else (ms_r + readers * cov2) ** 2 / (ms_r**2 / (readers - 1))
+    se = math.sqrt(variance)
+    t = (mean - null) / se if se > 0 else math.nan
+    distribution = stats.norm if math.isinf(df) else stats.t(df)
+    p = float(2 * distribution.sf(abs(t))) if se > 0 else math.nan
+    half = float(distribution.ppf(0.975)) * se
+    return RandomReaderTest(readers, cases, mean, se, df, t, p, mean - half, mean + half, ms_r, cov2)
+
+
+def null_auc_variance(synthetic: int, real: int) -> float:
+    """Variance of the AUC of an observer who cannot tell (AUC = 0.5), continuous ratings
+    (Mann-Whitney null); ordinal ties make it smaller, so this is the conservative bound."""
+    return (synthetic + real + 1) / (12 * synthetic * real)
+
+
+def cases_needed(margin: float = 0.1, synthetic_share: float = 0.5, alpha: float = 0.05, power: float = 0.8):
+    """Total cases so that an observer at chance is shown to be within +-margin of 0.5.
+
+    'ci': the 95 % CI half-width is at most `margin`; 'equivalence': two one-sided tests at
+    `alpha` reject both bounds with probability `power`.
+    """
+    needs = {
+        "ci": stats.norm.ppf(0.975),
+        "equivalence": stats.norm.ppf(1 - alpha) + stats.norm.ppf(0.5 + power / 2),
+    }
+    found = {}
+    for criterion, z in needs.items():
+        total = 4
+        while True:
+            synthetic = max(1, round(total * synthetic_share))
+            real = max(1, total - synthetic)
+            if z * math.sqrt(null_auc_variance(synthetic, real)) <= margin:
+                found[criterion] = {"cases": total, "synthetic": synthetic, "real": real}
+                break
+            total += 1
+    return found
+
+
+def ci_half_width_at_chance(synthetic: int, real: int) -> float:
+    return float(stats.norm.ppf(0.975) * math.sqrt(null_auc_variance(synthetic, real)))
+
+
+def _p_vs_chance(wald: Interval) -> float:
+    """Two-sided DeLong z-test of AUC = 0.5; a zero SE (perfect or no separation) decides it outright."""
+    if wald.se == 0:
+        return 1.0 if wald.estimate == 0.5 else 0.0
+    return float(2 * stats.norm.sf(abs(wald.estimate - 0.5) / wald.se))
+
+
+def reader_table(joined: pd.DataFrame, kinds: dict[str, str], resamples: int = 2000, seed: int = 0):
+    """One row per reader: design, AUC with DeLong and bootstrap CIs, test of AUC = 0.5, binormal fit.
+
+    `joined`: rows (reader, case_id, rating, synthetic) from ratings.join_to_key.
+    """
+    rows, points = [], []
+    for reader, group in joined.groupby("reader", sort=False):
+        positive = group.loc[group["synthetic"] == 1, "rating"].to_numpy(float)
+        negative = group.loc[group["synthetic"] == 0, "rating"].to_numpy(float)
+        wald = delong(positive, negative)
+        boot = bootstrap(positive, negative, resamples, seed)
+        fit = fit_binormal(positive, negative)
+        rows.append(
+            {
+                "reader": reader,
+                "kind": kinds.get(reader, "human"),
+                "cases": len(group),
+                "synthetic": positive.size,
+                "real": negative.size,
+                "auc": wald.estimate,
+                "se": wald.se,
+                "ci_low": wald.low,
+                "ci_high": wald.high,
+                "bootstrap_low": boot.low,
+                "bootstrap_high": boot.high,
+                "p_vs_chance": _p_vs_chance(wald),
+                "binormal_a": fit.a,
+                "binormal_b": fit.b,
+                "az": fit.az,
+                "az_se": fit.az_se,
+                "binormal_note": fit.note,
+            }
+        )
+        fpf, tpf = empirical_roc(positive, negative)
+        points.append(pd.DataFrame({"reader": reader, "fpf": fpf, "tpf": tpf}))
+    return pd.DataFrame(rows), pd.concat(points, ignore_index=True)
+
+
+def pooled_test(joined: pd.DataFrame, readers: list[str]) -> RandomReaderTest:
+    """Random-reader test over `readers`, on the cases every one of them rated."""
+    subset = joined[joined["reader"].isin(readers)]
+    common = set.intersection(*(set(g["case_id"]) for _, g in subset.groupby("reader")))
+    subset = subset[subset["case_id"].isin(common)].sort_values(["reader", "case_id"])
+    positives, negatives, aucs = [], [], []
+    for reader in readers:
+        group = subset[subset["reader"] == reader]
+        positives.append(group.loc[group["synthetic"] == 1, "rating"].to_numpy(float))
+        negatives.append(group.loc[group["synthetic"] == 0, "rating"].to_numpy(float))
+        aucs.append(auc(positives[-1], negatives[-1]))
+    return random_reader_test(np.array(aucs), delong_covariance(positives, negatives), len(common))
+
+
+@dataclass
+class Analysis:
+    readers: pd.DataFrame  # one row per reader (reader_table)
+    points: pd.DataFrame  # empirical ROC points per reader
+    pooled: pd.DataFrame  # the random-reader test over human readers (empty below 2)
+    power: pd.DataFrame  # this design at chance, and the cases a +-margin result needs
+    summary: pd.DataFrame  # the paper's table, indexed by reader
+    warnings: list[str]
+
+
+def _interval(estimate: float, low: float, high: float) -> str:
+    if math.isnan(estimate):
+        return "-"
+    return f"{estimate:.3f} [{low:.3f}, {high:.3f}]"
+
+
+def analyse(
+    key: pd.DataFrame,
+    files: list[str],
+    names: list[str | None],
+    observer: str | None = None,
+    margin: float = 0.1,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> Analysis:
+    """Every rating file joined to the key by case id, and the whole analysis of the study.
+
+    names[i] names the reader of files[i] when that file has none; `observer` is the file written by
+    the automated observer (its reader is a model, and stays out of the random-reader test).
+    """
+    from mame.reader_study.ratings import join_to_key, read_ratings
+
+    frames = [read_ratings(path, name) for path, name in zip(files, names, strict=True)]
+    ratings = pd.concat(frames, ignore_index=True)
+    joined, warnings = join_to_key(ratings, key)
+    model_readers = set(frames[files.index(observer)]["reader"]) if observer in files else set()
+    readers, points = reader_table(joined, {name: "model" for name in model_readers}, resamples, seed)
+    humans = readers.loc[readers["kind"] == "human", "reader"].tolist()
+    pooled = pd.DataFrame(columns=["reader_names", *RandomReaderTest.__dataclass_fields__])
+    if len(humans) >= 2:
+        test = pooled_test(joined, humans)
+        pooled = pd.DataFrame([{"reader_names": ", ".join(humans), **test.__dict__}])
+    elif humans:
+        warnings.append("one human reader: the random-reader test needs at least two")
+    synthetic, real = int((key["truth"] == "synthetic").sum()), int((key["truth"] == "real").sum())
+    needed = cases_needed(margin, synthetic / (synthetic + real))
+    power = pd.DataFrame(
+        [
+            {
+                "design": "this kit",
+                "cases": synthetic + real,
+                "synthetic": synthetic,
+                "real": real,
+                "ci_half_width_at_chance": ci_half_width_at_chance(synthetic, real),
+            },
+            *(
+                {
+                    "design": {
+                        "ci": f"95 % CI within 0.5 +- {margin:g}",
+                        "equivalence": f"equivalence test at +- {margin:g}, 80 % power",
+                    }[criterion],
+                    **counts,
+                    "ci_half_width_at_chance": ci_half_width_at_chance(counts["synthetic"], counts["real"]),
+                }
+                for criterion, counts in needed.items()
+            ),
+        ]
+    )
+    summary = pd.DataFrame(
+        {
+            "reader": readers["reader"],
+            "kind": readers["kind"],
+            "cases (synthetic/real)": [
+                f"{c} ({s}/{r})"
+                for c, s, r in zip(readers["cases"], readers["synthetic"], readers["real"], strict=True)
+            ],
+            "AUC [DeLong 95% CI]": [
+                _interval(*v) for v in zip(readers["auc"], readers["ci_low"], readers["ci_high"], strict=True)
+            ],
+            "bootstrap 95% CI": [
+                f"[{low:.3f}, {high:.3f}]"
+                for low, high in zip(readers["bootstrap_low"], readers["bootstrap_high"], strict=True)
+            ],
+            "p (AUC = 0.5)": readers["p_vs_chance"].map(lambda p: f"{p:.3f}"),
+            "binormal Az": readers["az"].map(lambda az: "-" if math.isnan(az) else f"{az:.3f}"),
+        }
+    )
+    if not pooled.empty:
+        row = pooled.iloc[0]
+        summary.loc[len(summary)] = {
+            "reader": f"mean of {int(row['readers'])} readers (OR)",
+            "kind": "human",
+            "cases (synthetic/real)": str(int(row["cases"])),
+            "AUC [DeLong 95% CI]": _interval(row["mean_auc"], row["low"], row["high"]),
+            "bootstrap 95% CI": "-",
+            "p (AUC = 0.5)": f"{row['p']:.3f}",
+            "binormal Az": "-",
+        }
+    return Analysis(readers, points, pooled, power, summary.set_index("reader"), warnings)

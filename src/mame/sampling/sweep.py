@@ -1,0 +1,116 @@
+"""Sampling from a fine-tuned model: one seed per image, DPM-Solver multistep, grey output, the
+guidance-scale sweep."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+def load_pipeline(path: str, inpainting: bool = False, device: str | None = None):
+    """A diffusers pipeline with the DPM-Solver multistep scheduler, on GPU (fp16) when there is one."""
+    from diffusers import DPMSolverMultistepScheduler, StableDiffusionInpaintPipeline, StableDiffusionPipeline
+
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    dtype = torch.float16 if device == "cuda" else torch.float32
+    kind = StableDiffusionInpaintPipeline if inpainting else StableDiffusionPipeline
+    pipeline = kind.from_pretrained(
+        path, dtype=dtype, safety_checker=None, feature_extractor=None, requires_safety_checker=False
+    )
+    pipeline.scheduler = DPMSolverMultistepScheduler.from_config(pipeline.scheduler.config)
+    pipeline.set_progress_bar_config(disable=True)
+    return pipeline.to(device)
+
+
+@torch.no_grad()
+def generate(
+    pipeline,
+    prompts: list[str],
+    seeds: list[int],
+    guidance: float = 7.0,
+    steps: int = 20,
+    negative_prompt: str | None = None,
+    resolution: int | None = None,
+    mirror: list[bool] | None = None,
+) -> list[np.ndarray]:
+    """One grey uint8 image per (prompt, seed); `mirror[i]` flips image i (laterality R)."""
+    if len(prompts) != len(seeds):
+        raise ValueError(f"{len(prompts)} prompts but {len(seeds)} seeds")
+    size = resolution or pipeline.unet.config.sample_size * pipeline.vae_scale_factor
+    generators = [torch.Generator().manual_seed(int(seed)) for seed in seeds]
+    images = pipeline(
+        prompts,
+        negative_prompt=[negative_prompt] * len(prompts) if negative_prompt else None,
+        num_inference_steps=steps,
+        guidance_scale=guidance,
+        generator=generators,
+        height=size,
+        width=size,
+        output_type="np",
+    ).images
+    grey = [np.round(np.clip(image.mean(axis=-1), 0, 1) * 255).astype(np.uint8) for image in images]
+    flips = mirror or [False] * len(grey)
+    return [image[:, ::-1].copy() if flip else image for image, flip in zip(grey, flips, strict=True)]
+
+
+def sweep(
+    pipeline,
+    prompts: list[str],
+    guidance_scales: list[float],
+    images_per_prompt: int,
+    out_dir: str,
+    seed: int = 0,
+    steps: int = 20,
+    negative_prompt: str | None = None,
+    batch_size: int = 16,
+    model: str = "",
+    mirror: list[bool] | None = None,
+) -> list[dict]:
+    """The guidance-scale sweep: for every prompt and scale, `images_per_prompt` images;
+    `mirror[p]` flips every image of prompt p (laterality R).
+
+    Image i of every (prompt, scale) uses seed `seed + i`: the same starting noise across scales and
+    prompts, so a column of the sweep grid shows one noise under changing guidance.
+    """
+    from pathlib import Path
+
+    from PIL import Image
+    from tqdm import tqdm
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    jobs = [
+        (p, g, start)
+        for p in range(len(prompts))
+        for g in guidance_scales
+        for start in range(0, images_per_prompt, batch_size)
+    ]
+    for prompt_index, guidance, start in tqdm(jobs, desc=f"sample {model}", unit="batch", disable=None):
+        count = min(batch_size, images_per_prompt - start)
+        seeds = [seed + start + i for i in range(count)]
+        images = generate(
+            pipeline,
+            [prompts[prompt_index]] * count,
+            seeds,
+            guidance=guidance,
+            steps=steps,
+            negative_prompt=negative_prompt,
+            mirror=[bool(mirror and mirror[prompt_index])] * count,
+        )
+        for i, (image, image_seed) in enumerate(zip(images, seeds, strict=True)):
+            name = f"p{prompt_index:02d}_g{guidance:g}_{start + i:03d}.png"
+            Image.fromarray(image).save(out / name)
+            rows.append(
+                {
+                    "model": model,
+                    "prompt": prompts[prompt_index],
+                    "prompt_index": prompt_index,
+                    "guidance": guidance,
+                    "seed": image_seed,
+                    "steps": steps,
+                    "negative_prompt": negative_prompt or "",
+                    "file": str(out / name),
+                }
+            )
+    return rows

@@ -1,0 +1,43 @@
+"""The model card (README.md) written beside a trained pipeline, as diffusers' training examples do."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+
+from mame.training.settings import TrainSettings
+
+
+def model_card(
+    name: str,
+    base: str,
+    manifests: list[str],
+    settings: TrainSettings,
+    inpainting: bool,
+    images: int,
+    losses: list[float],
+    seconds: float,
+) -> str:
+    """Markdown with the hub's metadata header: what was trained from what, on what, and every setting."""
+    kind = "lesion inpainting (StableDiffusionInpaintPipeline)" if inpainting else "text-to-image"
+    rows = "\n".join(
+        f"| {k} | {v} |" for k, v in dataclasses.asdict(settings).items() if k != "validation_prompts"
+    )
+    return (
+        f"---\nlibrary_name: diffusers\ntags: [mammography, stable-diffusion, mam-e]\n---\n\n"
+        f"# MAM-E {name}\n\n"
+        f"A {kind} model fine-tuned by the MAM-E pipeline: UNet"
+        f"{' and CLIP text encoder' if settings.train_text_encoder else ''} trained, VAE frozen"
+        f"{f', LoRA rank {settings.lora_rank} merged into the weights' if settings.lora_rank else ''}.\n\n"
+        f"- base: `{base}`\n- training images: {images} (manifests: {', '.join(manifests)})\n"
+        f"- steps: {settings.steps}, final loss {losses[-1] if losses else float('nan'):.4f}, "
+        f"{seconds / 60:.1f} min in this run\n- date: {dt.date.today().isoformat()}\n\n"
+        "Load with `StableDiffusionPipeline.from_pretrained(path)` (or the inpainting pipeline).\n\n"
+        f"| setting | value |\n|---|---|\n{rows}\n"
+    )
+
+
+def save_model_card(output: str | Path, **card) -> None:
+    """Write `output`/README.md (the arguments of `model_card`)."""
+    (Path(output) / "README.md").write_text(model_card(**card))

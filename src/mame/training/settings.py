@@ -1,0 +1,70 @@
+"""Every knob of a fine-tuning run, checked when it is made."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+LR_SCHEDULES = ("constant", "constant_with_warmup", "linear", "cosine", "cosine_with_restarts", "polynomial")
+MIXED_PRECISION = ("no", "fp16", "bf16")
+
+
+@dataclass
+class TrainSettings:
+    """Every knob of a fine-tuning run; config/config.yaml documents each (models.train)."""
+
+    steps: int = 1000
+    batch_size: int = 8
+    gradient_accumulation: int = 1
+    lr: float = 1e-4
+    text_encoder_lr: float | None = None  # None: same as lr
+    lr_schedule: str = "constant_with_warmup"
+    warmup_steps: int = 0
+    weight_decay: float = 1e-2
+    max_grad_norm: float = 1.0
+    mixed_precision: str = "no"
+    adam_8bit: bool = False
+    gradient_checkpointing: bool = False
+    xformers: bool = False
+    train_text_encoder: bool = True
+    caption_dropout: float = 0.1
+    ema: bool = False
+    ema_decay: float = 0.999
+    snr_gamma: float | None = None
+    offset_noise: float = 0.0
+    lora_rank: int = 0  # 0: full fine-tuning
+    resolution: int | None = None  # None: the base UNet's sample size x the VAE factor
+    validation_every: int = 250
+    validation_prompts: list[str] = field(default_factory=list)
+    validation_guidance: float = 7.0
+    validation_sampling_steps: int = 20
+    checkpoint_every: int = 500
+    keep_checkpoints: int = 2
+    resume: str = "latest"  # "latest" or "none"
+    seed: int = 0
+    tensorboard: bool = False  # also log loss and lr to results/models/<model>/tensorboard
+
+    def __post_init__(self) -> None:
+        checks = {
+            "steps": self.steps >= 1,
+            "batch_size": self.batch_size >= 1,
+            "gradient_accumulation": self.gradient_accumulation >= 1,
+            "lr": self.lr > 0,
+            "lr_schedule": self.lr_schedule in LR_SCHEDULES,
+            "mixed_precision": self.mixed_precision in MIXED_PRECISION,
+            "caption_dropout": 0 <= self.caption_dropout < 1,
+            "resume": self.resume in ("latest", "none"),
+            "lora_rank": self.lora_rank >= 0,
+        }
+        bad = [name for name, ok in checks.items() if not ok]
+        if bad:
+            values = ", ".join(f"{name}={getattr(self, name)!r}" for name in bad)
+            raise ValueError(f"bad training setting(s): {values}")
+
+    @classmethod
+    def from_dict(cls, values: dict) -> TrainSettings:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown training setting(s) {unknown}; known: {sorted(known)}")
+        return cls(**values)

@@ -1,0 +1,539 @@
+"""Fine-tuning, as the study did it: UNet + CLIP text encoder trained, VAE frozen, epsilon MSE.
+
+One loop for the demo's tiny model on a CPU and for SD 1.5 on one or several GPUs (accelerate).
+`Trainer.run` reads as its named steps: `prepare` (components, data with VAE latents cached once since
+the VAE is frozen, optimizer and schedule, resume), then per step `train_step` (noise, timesteps,
+caption dropout, loss, accumulation, clipping, EMA), `validate` (grids from a fixed seed) and
+`checkpoint`, and `finish` (a diffusers pipeline directory with its model card). A subclass changes
+one step without copying the loop.
+
+Randomness is drawn from generators seeded by (seed, micro-step, process), never from a global
+stream, so a run killed and resumed from a checkpoint ends with the same weights as a run that
+was never interrupted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import shutil
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from mame.models.components import (
+    Components,
+    build_pipeline,
+    latent_scale,
+    load_components,
+    save_pipeline,
+    widen_conv_in,
+)
+from mame.models.conditions import write_conditions
+from mame.training.checkpoints import checkpoint_path, fingerprint, resume, save_checkpoint
+from mame.training.examples import Examples, load_examples
+from mame.training.lora import inject_lora, merge_lora
+from mame.training.model_card import save_model_card
+from mame.training.settings import TrainSettings
+from mame.training.training_log import append_row, open_log
+from mame.training.validation import labelled_grid
+
+log = logging.getLogger(__name__)
+
+__all__ = ["TrainResult", "TrainSettings", "Trainer", "batch_indices", "fingerprint", "step_generator"]
+
+
+def step_generator(seed: int, micro_step: int, process: int, stream: int = 0) -> torch.Generator:
+    """Randomness of one micro-step: independent of history, so resuming reproduces it."""
+    return torch.Generator().manual_seed((seed * 1_000_003 + micro_step) * 64 + process * 4 + stream)
+
+
+def batch_indices(
+    count: int, batch: int, micro_step: int, process: int, processes: int, seed: int
+) -> torch.Tensor:
+    """This process's share of the micro-batch: a per-epoch permutation, sharded across processes."""
+    per_epoch = count // (batch * processes)
+    epoch, position = divmod(micro_step, per_epoch)
+    order = torch.randperm(count, generator=torch.Generator().manual_seed(seed * 7919 + epoch))
+    start = (position * processes + process) * batch
+    return order[start : start + batch]
+
+
+@dataclass
+class TrainResult:
+    steps_done: int
+    stopped_early: bool
+    final_loss: float
+    seconds: float
+    images: int
+    output: str
+
+
+@dataclass
+class TrainState:
+    """What the steps of one run share: the prepared models, data and optimizer, and the progress."""
+
+    components: Components
+    unet: torch.nn.Module
+    text_encoder: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    lr_scheduler: object
+    ema: object
+    cache: dict[str, torch.Tensor]
+    resolution: int
+    count: int
+    tag: str
+    log_path: Path
+    progress: object
+    step: int = 0
+    done_here: int = 0
+    started: float = field(default_factory=time.perf_counter)
+    losses: list[float] = field(default_factory=list)
+
+
+class Trainer:
+    """One fine-tuning run. `run()` trains; see the module docstring for the order of things."""
+
+    def __init__(
+        self,
+        base: str,
+        manifests: list[str],
+        output: str | Path,
+        checkpoints: str | Path,
+        settings: TrainSettings,
+        inpainting: bool = False,
+        inpaint_prompt: str = "a mammogram with a lesion",
+        widen_unet: bool = False,
+        model_name: str = "model",
+    ) -> None:
+        from accelerate import Accelerator
+
+        self.settings = settings
+        self.base, self.manifests = base, list(manifests)
+        self.output, self.checkpoints = Path(output), Path(checkpoints)
+        self.inpainting, self.inpaint_prompt, self.widen_unet = inpainting, inpaint_prompt, widen_unet
+        self.model_name = model_name
+        precision = settings.mixed_precision
+        if precision == "fp16" and not torch.cuda.is_available():
+            warnings.warn("mixed_precision fp16 needs a GPU; training in fp32", stacklevel=2)
+            precision = "no"
+        trackers = None
+        if settings.tensorboard:
+            try:
+                import tensorboard  # noqa: F401
+
+                trackers = "tensorboard"
+            except ImportError:
+                warnings.warn(
+                    "tensorboard is not installed (pip install tensorboard); CSV log only", stacklevel=2
+                )
+        self.accelerator = Accelerator(
+            mixed_precision=precision,
+            gradient_accumulation_steps=settings.gradient_accumulation,
+            log_with=trackers,
+            project_dir=str(self.output.parent),
+        )
+        if trackers:
+            self.accelerator.init_trackers("tensorboard")
+        torch.manual_seed(settings.seed)
+
+    # --- prepare ------------------------------------------------------------------------------
+
+    def _components(self) -> Components:
+        components = load_components(self.base)
+        unet = components.unet
+        if self.inpainting and unet.config.in_channels == 4:
+            if not self.widen_unet:
+                raise ValueError(
+                    f"{self.base} has a 4-channel (text-to-image) UNet; use an inpainting checkpoint "
+                    "or set widen_unet: true to add zero-initialised mask and masked-image channels"
+                )
+            components.unet = widen_conv_in(unet, 9)
+        if not self.inpainting and components.unet.config.in_channels != 4:
+            raise ValueError(
+                f"{self.base} has a {unet.config.in_channels}-channel UNet; text-to-image needs 4"
+            )
+        components.vae.requires_grad_(False)
+        components.vae.eval()
+        components.text_encoder.requires_grad_(
+            self.settings.train_text_encoder and not self.settings.lora_rank
+        )
+        components.unet.requires_grad_(not self.settings.lora_rank)
+        if self.settings.lora_rank:
+            inject_lora(
+                components.unet,
+                components.text_encoder,
+                self.settings.lora_rank,
+                self.settings.train_text_encoder,
+            )
+        if self.settings.gradient_checkpointing:
+            components.unet.enable_gradient_checkpointing()
+            if self.settings.train_text_encoder:
+                components.text_encoder.gradient_checkpointing_enable()
+        if self.settings.xformers:
+            try:
+                components.unet.enable_xformers_memory_efficient_attention()
+            except Exception as err:  # noqa: BLE001 - missing package or no GPU: SDPA stays
+                warnings.warn(f"xformers unavailable ({err}); using PyTorch SDPA attention", stacklevel=2)
+        return components
+
+    def _resolution(self, components: Components) -> int:
+        if self.settings.resolution:
+            return self.settings.resolution
+        return int(components.unet.config.sample_size) * latent_scale(components.vae)
+
+    def _examples(self, resolution: int) -> Examples:
+        prompt = self.inpaint_prompt if self.inpainting else None
+        examples = load_examples(
+            self.manifests, resolution, split="train", prompt=prompt, masks=self.inpainting
+        )
+        needed = self.settings.batch_size * self.accelerator.num_processes
+        if len(examples.captions) < needed:
+            raise ValueError(
+                f"batch_size {self.settings.batch_size} x {self.accelerator.num_processes} process(es) = "
+                f"{needed} "
+                f"is larger than the {len(examples.captions)} training images of {', '.join(self.manifests)}"
+            )
+        return examples
+
+    @torch.no_grad()
+    def _cache(self, components: Components, examples: Examples) -> dict[str, torch.Tensor]:
+        """Encode every image once: the VAE is frozen, so its posterior never changes."""
+        vae = components.vae
+        means, stds, masked = [], [], []
+        for start in range(0, len(examples.images), 32):
+            batch = torch.from_numpy(examples.images[start : start + 32])
+            posterior = vae.encode(batch).latent_dist
+            means.append(posterior.mean)
+            stds.append(posterior.std)
+            if examples.masks is not None:
+                keep = torch.from_numpy(examples.masks[start : start + 32]) < 0.5
+                masked.append(vae.encode(batch * keep).latent_dist.mean * vae.config.scaling_factor)
+        cache = {"mean": torch.cat(means), "std": torch.cat(stds)}
+        if examples.masks is not None:
+            size = cache["mean"].shape[-2:]  # the latent size the VAE produced, whatever its depth
+            cache["mask"] = F.interpolate(torch.from_numpy(examples.masks), size=size)
+            cache["masked"] = torch.cat(masked)
+        tokenizer = components.tokenizer
+        cache["ids"] = tokenizer(
+            examples.captions,
+            padding="max_length",
+            max_length=tokenizer.model_max_length,
+            truncation=True,
+            return_tensors="pt",
+        ).input_ids
+        cache["empty"] = tokenizer(
+            [""], padding="max_length", max_length=tokenizer.model_max_length, return_tensors="pt"
+        ).input_ids[0]
+        return cache
+
+    def _optimizer(self, components: Components) -> torch.optim.Optimizer:
+        s = self.settings
+        groups = [{"params": [p for p in components.unet.parameters() if p.requires_grad], "lr": s.lr}]
+        text_params = [p for p in components.text_encoder.parameters() if p.requires_grad]
+        if text_params:
+            groups.append({"params": text_params, "lr": s.text_encoder_lr or s.lr})
+        if s.adam_8bit:
+            if torch.cuda.is_available():
+                try:
+                    import bitsandbytes
+
+                    return bitsandbytes.optim.AdamW8bit(groups, weight_decay=s.weight_decay)
+                except ImportError:
+                    warnings.warn(
+                        "adam_8bit needs bitsandbytes (pip install bitsandbytes); using AdamW", stacklevel=2
+                    )
+            else:
+                warnings.warn(
+                    "adam_8bit runs on GPUs only (slower than AdamW on a CPU); using AdamW", stacklevel=2
+                )
+        return torch.optim.AdamW(groups, weight_decay=s.weight_decay)
+
+    # --- the run ------------------------------------------------------------------------------
+
+    def run(self, stop_after: int | None = None) -> TrainResult:
+        """Train to `settings.steps`; `stop_after` ends this run early (as a time limit would)."""
+        s = self.settings
+        state = self.prepare()
+        while state.step < s.steps:
+            self.train_step(state)
+            if s.validation_every and (state.step % s.validation_every == 0 or state.step == s.steps):
+                self.validate(state)
+            if s.checkpoint_every and state.step % s.checkpoint_every == 0 and state.step < s.steps:
+                self.checkpoint(state)
+            if stop_after is not None and state.done_here >= stop_after and state.step < s.steps:
+                self.checkpoint(state)
+                state.progress.close()
+                elapsed = time.perf_counter() - state.started
+                return TrainResult(state.step, True, state.losses[-1], elapsed, state.count, "")
+        return self.finish(state)
+
+    def prepare(self) -> TrainState:
+        """Components, cached data, optimizer and schedule on the accelerator; resume when a checkpoint
+        of these settings and data exists; open the loss log."""
+        from diffusers.optimization import get_scheduler
+        from diffusers.training_utils import EMAModel
+        from tqdm import tqdm
+
+        s, accelerator = self.settings, self.accelerator
+        components = self._components()
+        resolution = self._resolution(components)
+        examples = self._examples(resolution)
+        cache = self._cache(components, examples)
+        optimizer = self._optimizer(components)
+        processes = accelerator.num_processes
+        lr_scheduler = get_scheduler(
+            s.lr_schedule,
+            optimizer,
+            num_warmup_steps=s.warmup_steps * processes,
+            num_training_steps=s.steps * processes,
+        )
+        ema = None
+        if s.ema:
+            ema = EMAModel(components.unet.parameters(), decay=s.ema_decay)
+            accelerator.register_for_checkpointing(ema)
+        unet, text_encoder, optimizer, lr_scheduler = accelerator.prepare(
+            components.unet, components.text_encoder, optimizer, lr_scheduler
+        )
+        components.vae.to(accelerator.device)
+        cache = {k: v.to(accelerator.device) for k, v in cache.items()}
+        tag = fingerprint(s, self.base, self.manifests, self.inpainting)
+        step = resume(accelerator, self.checkpoints, tag) if s.resume != "none" else 0
+        log_path = self.output.parent / "training_log.csv"
+        if accelerator.is_main_process:
+            self.output.parent.mkdir(parents=True, exist_ok=True)
+            saved = checkpoint_path(self.checkpoints, step) / "training_log.csv"
+            open_log(log_path, resumed_at=step, saved=saved)
+        progress = tqdm(
+            total=s.steps,
+            initial=step,
+            desc=f"train {self.model_name}",
+            unit="step",
+            disable=not accelerator.is_main_process,
+            mininterval=5,
+        )
+        unet.train()
+        text_encoder.train(s.train_text_encoder)
+        return TrainState(
+            components=components,
+            unet=unet,
+            text_encoder=text_encoder,
+            optimizer=optimizer,
+            lr_scheduler=lr_scheduler,
+            ema=ema,
+            cache=cache,
+            resolution=resolution,
+            count=len(examples.captions),
+            tag=tag,
+            log_path=log_path,
+            progress=progress,
+            step=step,
+        )
+
+    def train_step(self, state: TrainState) -> float:
+        """One optimizer step (its accumulated micro-steps); logs it and returns its mean loss."""
+        s, accelerator = self.settings, self.accelerator
+        unet, text_encoder = state.unet, state.text_encoder
+        step_losses = []
+        for micro in range(s.gradient_accumulation):
+            micro_step = state.step * s.gradient_accumulation + micro
+            process = accelerator.process_index
+            index = batch_indices(
+                state.count, s.batch_size, micro_step, process, accelerator.num_processes, s.seed
+            ).to(accelerator.device)
+            generator = step_generator(s.seed, micro_step, process)
+            with accelerator.accumulate(unet, text_encoder):
+                loss = self.loss(state, index, generator)
+                accelerator.backward(loss)
+                if accelerator.sync_gradients and s.max_grad_norm > 0:
+                    params = [
+                        p
+                        for p in list(unet.parameters()) + list(text_encoder.parameters())
+                        if p.requires_grad
+                    ]
+                    accelerator.clip_grad_norm_(params, s.max_grad_norm)
+                state.optimizer.step()
+                state.lr_scheduler.step()
+                state.optimizer.zero_grad(set_to_none=True)
+            step_losses.append(float(accelerator.gather(loss.detach()[None]).mean()))
+        state.step += 1
+        state.done_here += 1
+        if state.ema is not None:
+            state.ema.step(accelerator.unwrap_model(unet).parameters())
+        state.losses.append(float(np.mean(step_losses)))
+        state.progress.update(1)
+        state.progress.set_postfix(loss=f"{state.losses[-1]:.4f}")
+        lr = state.lr_scheduler.get_last_lr()[0]
+        if accelerator.is_main_process:
+            append_row(state.log_path, state.step, state.losses[-1], lr, time.perf_counter() - state.started)
+        if s.tensorboard:
+            accelerator.log({"loss": state.losses[-1], "lr": lr}, step=state.step)
+        return state.losses[-1]
+
+    def loss(self, state: TrainState, index: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """Epsilon (or v) MSE of one micro-batch, optionally min-SNR weighted."""
+        from diffusers.training_utils import compute_snr
+
+        s, cache = self.settings, state.cache
+        noise_scheduler = state.components.noise_scheduler
+        scaling = state.components.vae.config.scaling_factor
+        device = cache["mean"].device
+        mean, std = cache["mean"][index], cache["std"][index]
+        latents = (mean + std * torch.randn(mean.shape, generator=generator).to(device)) * scaling
+        noise = torch.randn(latents.shape, generator=generator).to(device)
+        if s.offset_noise:
+            noise = noise + s.offset_noise * torch.randn(latents.shape[:2] + (1, 1), generator=generator).to(
+                device
+            )
+        timesteps = torch.randint(
+            0, noise_scheduler.config.num_train_timesteps, (len(index),), generator=generator
+        ).to(device)
+        noisy = noise_scheduler.add_noise(latents, noise, timesteps)
+        ids = cache["ids"][index].clone()
+        dropped = (torch.rand(len(index), generator=generator) < s.caption_dropout).to(device)
+        ids[dropped] = cache["empty"]
+        hidden = state.text_encoder(ids)[0]
+        model_input = noisy
+        if self.inpainting:
+            model_input = torch.cat([noisy, cache["mask"][index], cache["masked"][index]], dim=1)
+        prediction = state.unet(model_input, timesteps, hidden).sample
+        if noise_scheduler.config.prediction_type == "v_prediction":
+            target = noise_scheduler.get_velocity(latents, noise, timesteps)
+        else:
+            target = noise
+        per_sample = F.mse_loss(prediction.float(), target.float(), reduction="none").mean(dim=(1, 2, 3))
+        if s.snr_gamma:
+            snr = compute_snr(noise_scheduler, timesteps)
+            weights = torch.clamp(snr, max=s.snr_gamma) / snr
+            if noise_scheduler.config.prediction_type == "v_prediction":
+                weights = weights * snr / (snr + 1)
+            per_sample = per_sample * weights
+        return per_sample.mean()
+
+    def checkpoint(self, state: TrainState) -> None:
+        save_checkpoint(
+            self.accelerator,
+            self.checkpoints,
+            state.step,
+            state.tag,
+            state.log_path,
+            self.settings.keep_checkpoints,
+        )
+
+    # --- validation and output ---------------------------------------------------------------
+
+    def _pipeline(self, components: Components, unet, text_encoder):
+        current = dataclasses.replace(
+            components,
+            unet=self.accelerator.unwrap_model(unet),
+            text_encoder=self.accelerator.unwrap_model(text_encoder),
+        )
+        pipeline = build_pipeline(current, self.inpainting)
+        pipeline.set_progress_bar_config(disable=True)
+        return pipeline
+
+    @torch.no_grad()
+    def validate(self, state: TrainState) -> None:
+        """Images for the validation prompts from one fixed seed: the 'denoising over training' figure."""
+        if not self.accelerator.is_main_process:
+            return
+        s = self.settings
+        components, unet, text_encoder, ema = state.components, state.unet, state.text_encoder, state.ema
+        cache, step, resolution = state.cache, state.step, state.resolution
+        prompts = s.validation_prompts or [
+            self.inpaint_prompt if self.inpainting else "a mammogram in CC view"
+        ]
+        raw_unet = self.accelerator.unwrap_model(unet)
+        if ema is not None:
+            ema.store(raw_unet.parameters())
+            ema.copy_to(raw_unet.parameters())
+        unet.eval()
+        text_encoder.eval()
+        pipeline = self._pipeline(components, unet, text_encoder)
+        generator = torch.Generator().manual_seed(s.seed)
+        arguments = {
+            "num_inference_steps": s.validation_sampling_steps,
+            "guidance_scale": s.validation_guidance,
+            "generator": generator,
+            "height": resolution,
+            "width": resolution,
+            "output_type": "np",
+        }
+        if self.inpainting:
+            images = self._validation_inpaint(pipeline, cache, prompts, arguments)
+        else:
+            images = pipeline(prompts, **arguments).images
+        if ema is not None:
+            ema.restore(raw_unet.parameters())
+        unet.train()
+        text_encoder.train(s.train_text_encoder)
+        folder = self.output.parent / "validation"
+        folder.mkdir(parents=True, exist_ok=True)
+        labelled_grid(images, prompts, f"step {step}").save(folder / f"step_{step:06d}.png")
+
+    def _validation_inpaint(self, pipeline, cache, prompts, arguments):
+        """Inpaint the first few training images' lesion regions (fixed examples)."""
+        picks = range(min(4, len(cache["mean"])))
+        vae = pipeline.vae
+        images, masks = [], []
+        for i in picks:
+            decoded = vae.decode(cache["mean"][i : i + 1]).sample[0].clamp(-1, 1)
+            images.append(
+                Image.fromarray(((decoded.permute(1, 2, 0).cpu().numpy() + 1) * 127.5).astype(np.uint8))
+            )
+            size = images[-1].size
+            mask = F.interpolate(cache["mask"][i : i + 1], size=size[::-1])[0, 0].cpu().numpy()
+            masks.append(Image.fromarray((mask * 255).astype(np.uint8)))
+        return pipeline([prompts[0]] * len(images), image=images, mask_image=masks, **arguments).images
+
+    def finish(self, state: TrainState) -> TrainResult:
+        """Save the trained pipeline (EMA weights, LoRA merged) with its model card and conditions."""
+        accelerator = self.accelerator
+        state.progress.close()
+        accelerator.wait_for_everyone()
+        seconds = time.perf_counter() - state.started
+        if accelerator.is_main_process:
+            self._save(state, seconds)
+        accelerator.wait_for_everyone()
+        accelerator.end_training()
+        return TrainResult(
+            state.step,
+            False,
+            state.losses[-1] if state.losses else float("nan"),
+            time.perf_counter() - state.started,
+            state.count,
+            str(self.output),
+        )
+
+    def _save(self, state: TrainState, seconds: float) -> None:
+        raw_unet = self.accelerator.unwrap_model(state.unet)
+        raw_text = self.accelerator.unwrap_model(state.text_encoder)
+        if state.ema is not None:
+            state.ema.copy_to(raw_unet.parameters())
+        if self.settings.lora_rank:
+            raw_unet = merge_lora(raw_unet)
+            if self.settings.train_text_encoder:
+                raw_text = merge_lora(raw_text)
+        trained = dataclasses.replace(state.components, unet=raw_unet, text_encoder=raw_text)
+        if self.output.exists():
+            shutil.rmtree(self.output)
+        save_pipeline(trained, self.output, inpainting=self.inpainting)
+        save_model_card(
+            self.output,
+            name=self.model_name,
+            base=self.base,
+            manifests=self.manifests,
+            settings=self.settings,
+            inpainting=self.inpainting,
+            images=state.count,
+            losses=state.losses,
+            seconds=seconds,
+        )
+        if not self.inpainting:
+            write_conditions(self.output, self.manifests)

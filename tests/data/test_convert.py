@@ -1,0 +1,55 @@
+"""Conversion shards: PNGs named by key, boxes inside the image, corrupt files rejected."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pydicom
+from PIL import Image
+from pydicom.encaps import encapsulate
+
+from mame.data.convert import ConvertSettings, convert_shard, shard_count, shard_slice
+
+
+def test_shards_cover_the_index_exactly():
+    index = pd.DataFrame({"key": range(10)})
+    assert shard_count(10, 4) == 3 and shard_count(0, 4) == 1
+    keys = [k for s in range(3) for k in shard_slice(index, s, 4)["key"]]
+    assert keys == list(range(10))
+
+
+def test_every_indexed_image_converts_to_a_keyed_png(converted):
+    root, index, table, rejects = converted
+    assert len(rejects) == 0 and len(table) == len(index)
+    for row in table.itertuples():
+        with Image.open(row.image) as image:
+            assert image.size == (64, 64) and image.mode == "L"
+            assert not image.info.get("text") and "tIME" not in image.info
+        assert row.image.endswith(f"{row.key}.png")
+
+
+def test_lesion_boxes_stay_inside_the_processed_image(converted):
+    _, _, table, _ = converted
+    found = [json.loads(row.findings) for row in table.itertuples() if json.loads(row.findings)]
+    assert found
+    for findings in found:
+        for finding in findings:
+            x1, y1, x2, y2 = finding["box"]
+            assert 0 <= x1 < x2 <= 64 and 0 <= y1 < y2 <= 64
+
+
+def test_a_corrupt_codestream_is_a_reject_not_a_crash(converted, tmp_path):
+    _, index, _, _ = converted
+
+    row = index.iloc[0]
+    ds = pydicom.dcmread(row.source)
+    ds.compress(pydicom.uid.JPEG2000Lossless, encoding_plugin="pylibjpeg", generate_instance_uid=False)
+    ds.PixelData = encapsulate([b"\xff\x4f\xff\x51" + b"\x00" * 64])  # a J2K header and nothing after
+    broken = tmp_path / "broken.dcm"
+    ds.save_as(broken, enforce_file_format=True)
+    rows = index.iloc[:2].copy()
+    rows.loc[rows.index[0], "source"] = str(broken)
+    table, rejects = convert_shard(rows, tmp_path / "png", ConvertSettings(size=32))
+    assert len(table) == 1
+    assert rejects["reason"].tolist() == ["decode_failed"] and str(tmp_path) not in rejects["detail"][0]

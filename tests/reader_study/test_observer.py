@@ -1,0 +1,25 @@
+"""The automated observer: rates every case, separates an obvious difference."""
+
+from __future__ import annotations
+
+import pytest
+
+from mame.reader_study.kit import KitSettings, draw_cases
+from mame.reader_study.observer import observer_ratings
+from mame.reader_study.ratings import join_to_key
+from mame.reader_study.roc import auc
+
+from conftest import read_ratings_frame
+
+
+def test_observer_rates_every_case_and_separates_an_obvious_difference(study):
+    real, samples = study
+    key = draw_cases(real, samples, 7, KitSettings(real=4, synthetic=4, seed=0))
+    synthetic_train = samples.loc[(samples["guidance"] == 4), "file"].tolist()
+    ratings = observer_ratings(key, 48, real.loc[real["split"] == "train", "image"].tolist(), synthetic_train)
+    assert ratings["case_id"].tolist() == key["case_id"].tolist()
+    assert ratings["rating"].between(1, 5).all()
+    joined, _ = join_to_key(read_ratings_frame(ratings), key)
+    assert auc(joined.query("synthetic == 1")["rating"], joined.query("synthetic == 0")["rating"]) > 0.9
+    with pytest.raises(ValueError, match="also training images"):
+        observer_ratings(key, 48, key["source"].tolist(), synthetic_train)

@@ -1,0 +1,143 @@
+"""ROC statistics against sklearn and against values worked out by hand from the published formulas."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+from sklearn.metrics import roc_auc_score
+
+from mame.reader_study.roc import (
+    auc,
+    bootstrap,
+    cases_needed,
+    ci_half_width_at_chance,
+    delong,
+    delong_covariance,
+    empirical_roc,
+    fit_binormal,
+    random_reader_test,
+)
+
+
+def test_auc_equals_sklearn_on_ordinal_ratings_with_ties():
+    rng = np.random.default_rng(3)
+    positive, negative = rng.integers(1, 6, 40), rng.integers(1, 5, 37)
+    labels = np.r_[np.ones(40), np.zeros(37)]
+    assert auc(positive, negative) == pytest.approx(
+        roc_auc_score(labels, np.r_[positive, negative]), abs=1e-12
+    )
+
+
+def test_delong_on_a_case_worked_by_hand():
+    # psi rows (positives 2, 3, 5) x columns (negatives 1, 3): [1, 0], [1, 1/2], [1, 1]
+    # AUC = 4.5 / 6; V10 = [1/2, 3/4, 1] -> S10 = 1/16; V01 = [1, 1/2] -> S01 = 1/8
+    # Var = S10 / 3 + S01 / 2 = 1/48 + 1/16 = 1/12
+    result = delong([2, 3, 5], [1, 3])
+    assert result.estimate == pytest.approx(0.75)
+    assert result.se == pytest.approx(math.sqrt(1 / 12))
+    assert result.low == pytest.approx(0.75 - 1.959964 * math.sqrt(1 / 12), abs=1e-6)
+    assert result.high == 1.0  # clipped
+
+
+def test_delong_covariance_of_two_readers_worked_by_hand():
+    # reader B on the same cases: positives [1, 3, 4], negatives [2, 3]
+    # psi = [0, 0], [1, 1/2], [1, 1]: V10 = [0, 3/4, 1], V01 = [2/3, 1/2]
+    # Cov10(A, B) = cov([1/2, 3/4, 1], [0, 3/4, 1]) = 1/8; Cov01 = cov([1, 1/2], [2/3, 1/2]) = 1/24
+    # Cov = (1/8) / 3 + (1/24) / 2 = 1/24 + 1/48 = 1/16
+    covariance = delong_covariance(
+        [np.array([2, 3, 5]), np.array([1, 3, 4])], [np.array([1, 3]), np.array([2, 3])]
+    )
+    assert covariance[0, 1] == pytest.approx(1 / 16)
+    assert covariance[1, 0] == pytest.approx(1 / 16)
+    assert covariance[0, 0] == pytest.approx(1 / 12)
+
+
+def _exact_bootstrap(positive, negative):
+    """Every stratified resample of a tiny design, equally likely: the ideal bootstrap distribution."""
+    values = [
+        auc(np.array(p), np.array(n))
+        for p in itertools.product(positive, repeat=len(positive))
+        for n in itertools.product(negative, repeat=len(negative))
+    ]
+    return np.array(values)
+
+
+def test_bootstrap_matches_the_exact_bootstrap_distribution():
+    positive, negative = [2, 3, 5, 4], [1, 3, 2]
+    exact = _exact_bootstrap(positive, negative)  # 4^4 x 3^3 = 6912 resamples
+    result = bootstrap(np.array(positive), np.array(negative), resamples=20000, seed=1)
+    assert result.se == pytest.approx(exact.std(), rel=0.03)
+    for level, estimate in ((0.025, result.low), (0.975, result.high)):
+        # the estimate is an atom of the exact distribution whose CDF brackets the level
+        below, at_or_below = (exact < estimate).mean(), (exact <= estimate).mean()
+        assert below - 0.01 <= level <= at_or_below + 0.01
+
+
+def test_bootstrap_se_agrees_with_delong_on_a_large_sample():
+    rng = np.random.default_rng(0)
+    positive, negative = rng.normal(0.8, 1, 300), rng.normal(0, 1, 300)
+    assert bootstrap(positive, negative, 2000, seed=2).se == pytest.approx(
+        delong(positive, negative).se, rel=0.1
+    )
+
+
+def test_empirical_roc_runs_from_origin_to_corner_and_integrates_to_the_auc():
+    positive, negative = np.array([2, 3, 5, 5]), np.array([1, 3, 3, 4])
+    fpf, tpf = empirical_roc(positive, negative)
+    assert (fpf[0], tpf[0], fpf[-1], tpf[-1]) == (0, 0, 1, 1)
+    assert np.trapezoid(tpf, fpf) == pytest.approx(auc(positive, negative))
+
+
+def test_binormal_fit_recovers_the_generating_model():
+    rng = np.random.default_rng(5)
+    a, b, thresholds = 1.2, 0.7, [-0.6, 0.2, 0.9, 1.6]
+    negative = np.digitize(rng.normal(0, 1, 4000), thresholds) + 1
+    positive = np.digitize(rng.normal(a / b, 1 / b, 4000), thresholds) + 1  # latent mean a/b, sd 1/b
+    fit = fit_binormal(positive, negative)
+    assert fit.a == pytest.approx(a, abs=0.08)
+    assert fit.b == pytest.approx(b, abs=0.06)
+    assert np.allclose(fit.thresholds, thresholds, atol=0.08)
+    assert fit.az == pytest.approx(stats.norm.cdf(a / math.sqrt(1 + b * b)), abs=0.01)
+    assert 0.002 < fit.az_se < 0.02
+
+
+def test_binormal_fit_refuses_data_without_a_maximum():
+    separated = fit_binormal([4, 5, 5], [1, 2, 2])
+    assert math.isnan(separated.az) and "separation" in separated.note
+    assert "one category" in fit_binormal([3, 3], [3, 3]).note
+
+
+def test_random_reader_test_worked_by_hand():
+    # AUCs 0.6, 0.7, 0.8: MS_R = 0.01; Cov2 = 0.002 -> Var(mean) = 0.01 / 3 + 0.002 = 0.0053333
+    # df = (0.01 + 3 * 0.002)^2 / (0.01^2 / 2) = 5.12
+    covariance = np.full((3, 3), 0.002) + np.eye(3) * 0.002
+    test = random_reader_test(np.array([0.6, 0.7, 0.8]), covariance, cases=50)
+    assert test.mean_auc == pytest.approx(0.7)
+    assert test.se == pytest.approx(math.sqrt(0.0053333333))
+    assert test.df == pytest.approx(5.12)
+    assert test.t == pytest.approx(0.2 / math.sqrt(0.0053333333))
+    assert test.p == pytest.approx(2 * stats.t(5.12).sf(test.t))
+
+
+def test_identical_readers_pool_to_the_single_reader_delong_test():
+    positive, negative = np.array([2, 3, 5, 4, 4]), np.array([1, 3, 2, 4])
+    covariance = delong_covariance([positive, positive], [negative, negative])
+    test = random_reader_test(np.array([auc(positive, negative)] * 2), covariance, cases=9)
+    assert math.isinf(test.df)
+    assert test.se == pytest.approx(delong(positive, negative).se)
+
+
+def test_power_of_the_studys_design_and_cases_needed():
+    # 25 synthetic, 28 real at chance: Var = 54 / (12 * 700); half-width = 1.96 * sqrt(Var) = 0.157
+    assert ci_half_width_at_chance(25, 28) == pytest.approx(1.959964 * math.sqrt(54 / 8400), abs=1e-6)
+    needed = cases_needed(0.1, 0.5)
+    for criterion, z in (("ci", 1.959964), ("equivalence", 1.644854 + 1.281552)):
+        counts = needed[criterion]
+        assert z * math.sqrt((counts["cases"] + 1) / (12 * counts["synthetic"] * counts["real"])) <= 0.1
+        smaller = counts["cases"] - 1
+        s = round(smaller * 0.5)
+        assert z * math.sqrt((smaller + 1) / (12 * s * (smaller - s))) > 0.1

@@ -1,0 +1,104 @@
+"""The one validator: schema defaults and every cross-key check, for the workflow and `mame check-config`."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mame.cli import main
+from mame.config import ConfigError, check_config, load_config, schema_path
+
+from conftest import REPO
+
+DEMO = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+
+
+def _changed(change) -> dict:
+    config = copy.deepcopy(DEMO)
+    change(config)
+    return config
+
+
+# every cross-check the workflow applies, with the words its message must name
+CROSS_CHECKS = {
+    "fusion member unknown": (lambda c: c["fusion"].update(datasets=["omi", "inbreast"]), "fusion.datasets"),
+    "fixed_max missing": (
+        lambda c: (c["convert"].update(intensity="fixed_max"), c["datasets"]["vindr"].pop("fixed_max")),
+        "datasets.vindr.fixed_max",
+    ),
+    "name used twice": (
+        lambda c: c["models"]["inpaint"].update(hologic={"datasets": ["omi"]}),
+        "both define 'hologic'",
+    ),
+    "model dataset unknown": (
+        lambda c: c["models"]["finetune"]["hologic"].update(datasets=["cbis"]),
+        "models.finetune.hologic.datasets",
+    ),
+    "inpainting from fusion": (
+        lambda c: c["models"]["inpaint"]["lesions"].update(datasets=["fusion"]),
+        "models.inpaint.lesions.datasets",
+    ),
+    "prompts of an unknown model": (
+        lambda c: c["sampling"].update(prompts={"ge": [{"view": "CC"}]}),
+        "sampling.prompts names 'ge'",
+    ),
+    "reader model unknown": (lambda c: c["reader_study"].update(model="lesions"), "reader_study.model"),
+    "reader guidance off the sweep": (
+        lambda c: c["reader_study"].update(guidance=5),
+        "reader_study.guidance",
+    ),
+    "nobody rates": (lambda c: c["reader_study"].update(observer=False), "no observer and no rating files"),
+}
+
+
+def test_the_demo_and_the_study_settings_are_valid():
+    assert check_config(copy.deepcopy(DEMO))["sampling"]["seed"] == 1000  # a schema default, filled in
+    load_config(REPO / "config" / "thesis.yaml")
+
+
+@pytest.mark.parametrize("case", sorted(CROSS_CHECKS))
+def test_every_cross_check_names_the_key(case):
+    change, words = CROSS_CHECKS[case]
+    with pytest.raises(ConfigError, match=words.replace(".", r"\.")):
+        check_config(_changed(change))
+
+
+@pytest.mark.parametrize("case", sorted(CROSS_CHECKS))
+def test_check_config_command_rejects_what_the_workflow_rejects(case, tmp_path, capsys):
+    change, words = CROSS_CHECKS[case]
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(_changed(change)))
+    assert main(["check-config", str(path)]) == 1
+    assert words in capsys.readouterr().err
+
+
+def test_the_workflow_runs_the_same_validator(tmp_path):
+    """One case through Snakemake itself: the Snakefile stops before any job with the validator's words."""
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(_changed(CROSS_CHECKS["reader guidance off the sweep"][0])))
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--configfile", str(path), "-s", str(REPO / "Snakefile")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "reader_study.guidance is 5" in result.stdout + result.stderr
+
+
+def test_the_schema_ships_inside_the_package():
+    import mame
+
+    assert schema_path().is_relative_to(Path(mame.__file__).parent)
+    assert (REPO / "workflow" / "schemas" / "config.schema.yaml").resolve() == schema_path().resolve()
+
+
+def test_a_schema_error_names_the_key():
+    with pytest.raises(ConfigError, match="steps"):
+        check_config(_changed(lambda c: c["sampling"].update(steps=0)))

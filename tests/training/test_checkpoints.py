@@ -1,0 +1,28 @@
+"""Checkpoint fingerprints: what may change between a run and its resume, and what may not."""
+
+from __future__ import annotations
+
+from mame.training.checkpoints import fingerprint
+from mame.training.settings import TrainSettings
+
+
+def _tag(tmp_path, manifest_text: str = "image,prompt\na.png,x\n", **settings) -> str:
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(manifest_text)
+    return fingerprint(TrainSettings(**settings), "base", [str(manifest)], inpainting=False)
+
+
+def test_settings_that_leave_the_weights_alone_keep_the_fingerprint(tmp_path):
+    tag = _tag(tmp_path)
+    assert _tag(tmp_path, steps=5000) == tag  # a constant schedule may be extended
+    assert _tag(tmp_path, checkpoint_every=7, keep_checkpoints=9, tensorboard=True) == tag
+    assert _tag(tmp_path, validation_every=3, validation_prompts=["p"], validation_guidance=2.0) == tag
+
+
+def test_settings_data_and_decaying_schedules_change_it(tmp_path):
+    tag = _tag(tmp_path)
+    assert _tag(tmp_path, lr=2e-4) != tag
+    assert _tag(tmp_path, manifest_text="image,prompt\nb.png,x\n") != tag
+    cosine = _tag(tmp_path, lr_schedule="cosine")
+    assert _tag(tmp_path, lr_schedule="cosine", steps=5000) != cosine  # the total shapes the schedule
+    assert fingerprint(TrainSettings(), "base", [str(tmp_path / "m.csv")], inpainting=True) != tag

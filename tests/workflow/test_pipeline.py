@@ -1,0 +1,412 @@
+"""The real workflow on the micro configuration: outputs, values, privacy, validation and reruns."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pydicom
+import pytest
+import yaml
+from PIL import Image
+from sklearn.metrics import roc_auc_score
+
+from conftest import REPO
+
+pytestmark = pytest.mark.pipeline
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile")]
+
+
+def snakemake(workdir: Path, *args: str, config: str = "micro.yaml") -> subprocess.CompletedProcess:
+    command = [*SNAKEMAKE, "--directory", str(workdir), "--configfile", str(workdir / config), *args]
+    return subprocess.run(command, capture_output=True, text=True, check=False, cwd=workdir)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> Path:
+    workdir = tmp_path_factory.mktemp("pipeline")
+    shutil.copy(REPO / "tests" / "micro.yaml", workdir / "micro.yaml")
+    result = snakemake(workdir, "--cores", "2", "results/report.html")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return workdir
+
+
+def test_every_data_stage_output_is_made(run):
+    for dataset in ("omi", "vindr"):
+        data = run / "results" / "data" / dataset
+        for name in ("healthy.csv", "lesions.csv", "metadata.jsonl", "rejects.csv", "images.csv"):
+            assert (data / name).stat().st_size > 0, name
+        shards = sorted((data / "images").iterdir())
+        assert len(shards) >= 2, "16 images in shards of 6 must make several conversion jobs"
+    assert (run / "results" / "data" / "fusion" / "healthy.csv").exists()
+    for suffix in ("csv", "md", "tex"):
+        assert (run / "results" / "tables" / f"dataset_table.{suffix}").exists()
+
+
+def test_dataset_table_counts_equal_the_manifests(run):
+    table = pd.read_csv(run / "results" / "tables" / "dataset_table.csv", index_col=0)
+    for dataset in ("omi", "vindr"):
+        healthy = pd.read_csv(run / "results" / "data" / dataset / "healthy.csv")
+        lesions = pd.read_csv(run / "results" / "data" / dataset / "lesions.csv")
+        assert table.loc["Healthy", dataset] == len(healthy)
+        assert table.loc["With lesion", dataset] == len(lesions)
+    assert table.loc["Total", "Combined"] == table.loc["Total", ["omi", "vindr"]].sum()
+    fusion = pd.read_csv(run / "results" / "data" / "fusion" / "healthy.csv")
+    assert len(fusion) == table.loc["Healthy", "Combined"]
+
+
+def test_prompts_follow_each_datasets_attribute(run):
+    omi = pd.read_csv(run / "results" / "data" / "omi" / "healthy.csv")
+    vindr = pd.read_csv(run / "results" / "data" / "vindr" / "healthy.csv")
+    assert omi["prompt"].str.fullmatch(r"a mammogram in (CC|MLO) view with (small|medium|big) area").all()
+    expected = [f"a mammogram in {v} view with {a} area" for v, a in zip(omi.view, omi.area, strict=True)]
+    assert omi["prompt"].tolist() == expected
+    assert vindr["prompt"].str.endswith("density").all()
+    fusion = pd.read_csv(run / "results" / "data" / "fusion" / "healthy.csv")
+    assert set(fusion["prompt"].str.split().str[1]) == {"hologic", "siemens"}
+    lines = (run / "results" / "data" / "omi" / "metadata.jsonl").read_text().splitlines()
+    first = json.loads(lines[0])
+    assert (run / "results" / "data" / "omi" / first["file_name"]).exists()
+    assert len(lines) == len(omi)
+
+
+def test_broken_files_are_rejected_with_reasons_and_the_run_goes_on(run):
+    rejects = pd.read_csv(run / "results" / "data" / "vindr" / "rejects.csv", keep_default_na=False)
+    assert {
+        "truncated",
+        "unreadable",
+        "not_mammogram",
+        "no_laterality",
+        "for_processing",
+        "view_not_selected",
+        "file_missing",
+        "not_in_table",
+    } <= set(rejects["reason"])
+    omi = pd.read_csv(run / "results" / "data" / "omi" / "rejects.csv", keep_default_na=False)
+    assert {"implant", "unsupported_transfer_syntax"} <= set(omi["reason"])
+    assert "source" not in rejects.columns
+
+
+def _identifiers(run: Path) -> set[str]:
+    found = set()
+    for path in (run / "results" / "phantom").rglob("*"):
+        if path.suffix not in (".dcm", ".dicom"):
+            continue
+        try:
+            ds = pydicom.dcmread(path, stop_before_pixels=True)
+        except Exception:  # noqa: BLE001 - the deliberately broken files
+            continue
+        for name in (
+            "PatientName",
+            "PatientID",
+            "PatientBirthDate",
+            "StudyDate",
+            "AccessionNumber",
+            "StudyInstanceUID",
+            "SeriesInstanceUID",
+            "SOPInstanceUID",
+        ):
+            if name in ds:
+                found.add(str(ds.data_element(name).value))
+        found.update(path.relative_to(run / "results" / "phantom").parts[2:])  # study/image folder ids
+        found.add(path.stem)
+    return {value for value in found if len(value) >= 6}
+
+
+def test_no_patient_identifier_leaves_the_private_folders(run):
+    identifiers = _identifiers(run)
+    assert len(identifiers) > 50
+    private = (run / "results" / "phantom", run / "results" / "work")
+    public = [
+        p
+        for p in (run / "results").rglob("*")
+        if p.is_file() and not any(p.is_relative_to(d) for d in private)
+    ]
+    assert len(public) > 50
+    pattern = re.compile("|".join(re.escape(i) for i in sorted(identifiers, key=len, reverse=True)).encode())
+    for path in public:
+        data = path.read_bytes()
+        match = pattern.search(data)
+        assert match is None, f"{path} contains {match.group()!r}"
+        if path.suffix == ".png":
+            with Image.open(path) as image:
+                assert not {"text", "tIME", "exif"} & set(image.info), path
+    assert b"micro-test-salt" not in (run / "results" / "report.html").read_bytes()
+
+
+def test_report_shows_the_data_stage(run):
+    html = (run / "results" / "report.html").read_text()
+    for title in (
+        "Datasets",
+        "Rejected files",
+        "Raw to processed",
+        "Image-mask pairs",
+        "Image-prompt pairs",
+        "Provenance",
+    ):
+        assert f">{title}<" in html
+    assert html.count("data:image/png;base64,") >= 3
+    assert 'src="http' not in html and 'href="http' not in html  # opens offline
+    table = pd.read_csv(run / "results" / "tables" / "dataset_table.csv", index_col=0)
+    assert f"<td>{table.loc['Total', 'Combined']}</td>" in html
+
+
+def _planned_jobs(output: str) -> dict[str, int]:
+    jobs = {}
+    in_table = False
+    for line in output.splitlines():
+        if line.startswith("job ") and "count" in line:
+            in_table = True
+            continue
+        if in_table:
+            parts = line.split()
+            if parts and parts[0] == "total":
+                break
+            if len(parts) == 2 and parts[1].isdigit():
+                jobs[parts[0]] = int(parts[1])
+    return jobs
+
+
+def test_nothing_changed_reruns_nothing(run):
+    result = snakemake(run, "-n", "results/report.html")
+    assert result.returncode == 0
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_a_conversion_setting_reruns_conversion_and_after_but_not_phantom_or_index(run):
+    config = yaml.safe_load((run / "micro.yaml").read_text())
+    config["convert"]["crop"] = "center"
+    (run / "changed.yaml").write_text(yaml.safe_dump(config))
+    result = snakemake(run, "-n", "results/report.html", config="changed.yaml")
+    assert result.returncode == 0, result.stderr[-2000:]
+    jobs = _planned_jobs(result.stdout + result.stderr)
+    assert jobs.get("convert_shard", 0) >= 4 and jobs.get("manifest") == 2
+    assert {"fusion_manifest", "dataset_table", "report"} <= set(jobs)
+    assert "phantom" not in jobs and "index" not in jobs
+    assert "Params have changed" in result.stdout + result.stderr
+
+
+def test_a_bad_config_value_is_refused_before_any_job(tmp_path):
+    config = yaml.safe_load((REPO / "tests" / "micro.yaml").read_text())
+    config["convert"]["crop"] = "middle"
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(config))
+    result = snakemake(tmp_path, "--cores", "1", config="bad.yaml")
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "'middle' is not one of ['breast', 'center']" in output and "['crop']" in output
+    assert not (tmp_path / "results").exists()
+
+
+def test_an_unknown_config_key_is_refused_by_name(tmp_path):
+    config = yaml.safe_load((REPO / "tests" / "micro.yaml").read_text())
+    config["convert"]["sizee"] = 64
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(config))
+    result = snakemake(tmp_path, "-n", config="bad.yaml")
+    assert result.returncode != 0 and "'sizee' was unexpected" in result.stdout + result.stderr
+
+
+def test_workflow_lints_clean():
+    result = subprocess.run([*SNAKEMAKE, "--lint"], capture_output=True, text=True, check=False, cwd=REPO)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+
+
+def test_the_sweep_records_one_seed_per_image_for_every_prompt_and_scale(run):
+    samples = pd.read_csv(run / "results" / "samples" / "fusion" / "samples.csv", keep_default_na=False)
+    prompts = samples["prompt"].nunique()
+    assert prompts == 8  # 2 vendors x 2 views x 2 attribute extremes
+    assert len(samples) == prompts * 2 * 3
+    assert set(samples["guidance"]) == {3, 7} and sorted(set(samples["seed"])) == [1000, 1001, 1002]
+    assert samples["file"].map(lambda f: (run / f).exists()).all()
+    assert set(samples["vendor"]) == {"hologic", "siemens"}
+
+
+def test_the_msssim_table_holds_the_metrics_files_numbers(run):
+    metrics = pd.read_csv(run / "results" / "metrics" / "fusion" / "msssim.csv", keep_default_na=False)
+    assert {"3", "7", "real"} <= set(metrics["guidance"].astype(str))
+    assert ((metrics["ci_low"] <= metrics["mean"]) & (metrics["mean"] <= metrics["ci_high"])).all()
+    wide = pd.read_csv(run / "results" / "tables" / "msssim.csv", index_col=0)
+    row = metrics[metrics["guidance"].astype(str) == "7"].iloc[0]
+    cell = wide.loc["guidance 7", f"fusion: {row['prompt']}"]
+    assert cell.startswith(f"{row['mean']:.3f} ± {row['sd']:.3f}")
+    html = (run / "results" / "report.html").read_text()
+    assert "MS-SSIM by guidance" in html and f"{row['mean']:.3f} ± {row['sd']:.3f}" in html
+
+
+def test_changing_only_the_guidance_list_reruns_sampling_and_evaluation_not_training(run):
+    config = yaml.safe_load((run / "micro.yaml").read_text())
+    config["sampling"]["guidance"] = [3, 5]
+    (run / "guidance.yaml").write_text(yaml.safe_dump(config))
+    result = snakemake(run, "-n", "results/report.html", config="guidance.yaml")
+    assert result.returncode == 0, result.stderr[-2000:]
+    jobs = _planned_jobs(result.stdout + result.stderr)
+    assert jobs.get("sample_sweep") == 2 and jobs.get("diversity") == 2 and jobs.get("fidelity") == 2
+    assert jobs.get("memorization") == 2 and jobs.get("separability") == 2
+    assert {"msssim_table", "report"} <= set(jobs)
+    assert not {"finetune", "train_inpaint", "tiny_base", "convert_shard", "index", "phantom"} & set(jobs)
+
+
+def test_every_sample_gets_its_nearest_training_image(run):
+    table = pd.read_csv(run / "results" / "metrics" / "fusion" / "memorization.csv", keep_default_na=False)
+    samples = pd.read_csv(run / "results" / "samples" / "fusion" / "samples.csv")
+    generated = table[table["source"] == "generated"]
+    assert len(generated) == len(samples)
+    assert generated["correlation"].between(-1, 1).all()
+    healthy = pd.read_csv(run / "results" / "data" / "fusion" / "healthy.csv", keep_default_na=False)
+    assert set(generated["nearest_training_key"]) <= set(healthy[healthy["split"] == "train"]["key"])
+    assert ">Memorization<" in (run / "results" / "report.html").read_text()
+
+
+def test_real_vs_synthetic_auc_is_reported_per_guidance(run):
+    table = pd.read_csv(run / "results" / "metrics" / "fusion" / "separability.csv")
+    assert sorted(table["guidance"]) == [3, 7]
+    assert table["auc"].between(0, 1).all() and (table["ci_low"] <= table["ci_high"]).all()
+    assert ">Real vs synthetic<" in (run / "results" / "report.html").read_text()
+
+
+def test_concept_extrapolation_asks_each_vendor_for_the_attribute_it_never_saw(run):
+    table = pd.read_csv(
+        run / "results" / "extrapolation" / "fusion" / "extrapolation.csv", keep_default_na=False
+    )
+    hologic = table[table["vendor"] == "hologic"]
+    siemens = table[table["vendor"] == "siemens"]
+    assert set(hologic["attribute"]) == {"density"} and set(siemens["attribute"]) == {"area"}
+    assert set(hologic["density"]) == {"very low", "low", "high", "very high"}
+    assert set(siemens["area"]) == {"small", "medium", "big"}
+    assert table["read"].ne("").all()
+    assert ">Concept extrapolation: fusion<" in (run / "results" / "report.html").read_text()
+
+
+def test_inpainting_panels_change_only_the_box(run):
+    table = pd.read_csv(run / "results" / "inpainting" / "lesions" / "inpainting.csv")
+    assert len(table) == 2 and (table["max_change_outside"] == 0).all()
+    for row in table.itertuples():
+        before = np.asarray(Image.open(run / row.before))
+        after = np.asarray(Image.open(run / row.after))
+        mask = np.asarray(Image.open(run / row.mask)) > 127
+        assert np.array_equal(before[~mask], after[~mask])
+        x1, y1, x2, y2 = json.loads(row.box)
+        assert mask[y1:y2, x1:x2].all() and mask.sum() == (x2 - x1) * (y2 - y1)
+    assert ">Lesion inpainting: lesions<" in (run / "results" / "report.html").read_text()
+
+
+def test_figures_and_evaluation_tables_land_in_results(run):
+    figures = sorted((run / "results" / "figures").glob("*.png"))
+    assert len(figures) >= 8
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in figures)
+    for stem in ("fidelity", "separability", "memorization", "msssim", "dataset_table"):
+        for suffix in (".csv", ".md"):
+            assert (run / "results" / "tables" / f"{stem}{suffix}").stat().st_size > 0, stem + suffix
+
+
+def test_configured_prompts_and_laterality_reach_the_sweep(run):
+    samples = pd.read_csv(run / "results" / "samples" / "hologic" / "samples.csv", keep_default_na=False)
+    assert samples.drop_duplicates("prompt")["prompt"].tolist() == [
+        "a mammogram in CC view with big area",
+        "a mammogram in MLO view with small area",
+    ]
+    assert set(samples[samples["prompt_index"] == 0]["laterality"]) == {"R"}
+    assert set(samples[samples["prompt_index"] == 1]["laterality"]) == {""}
+
+
+def test_snakemakes_own_report_builds(run, tmp_path):
+    result = snakemake(run, "--report", str(tmp_path / "snakemake-report.zip"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    import zipfile
+
+    names = zipfile.ZipFile(tmp_path / "snakemake-report.zip").namelist()
+    assert any(n.endswith("dataset_table.csv") for n in names) and any(
+        n.endswith("msssim.csv") for n in names
+    )
+
+
+def test_the_tables_target_rebuilds_only_tables(run):
+    (run / "results" / "tables" / "msssim.csv").unlink()
+    result = snakemake(run, "-n", "tables")
+    jobs = _planned_jobs(result.stdout + result.stderr)
+    assert set(jobs) == {"msssim_table", "tables"}, jobs
+    assert snakemake(run, "--cores", "1", "tables").returncode == 0
+
+
+def test_the_report_lists_run_times_and_hardware(run):
+    html = (run / "results" / "report.html").read_text()
+    assert "Run time per stage" in html and "cores" in html
+    for stage in ("phantom", "convert", "models", "samples"):
+        assert f"<td>{stage}</td>" in html, stage
+
+
+def test_reader_study_kit_and_observer_roc(run):
+    key = pd.read_csv(run / "results" / "reader_study" / "key.csv", keep_default_na=False)
+    assert key["truth"].value_counts().to_dict() == {"real": 2, "synthetic": 3}
+    kit = run / "results" / "reader_study" / "kit"
+    assert sorted(p.name for p in (kit / "images").iterdir()) == [f"{c}.png" for c in key["case_id"]]
+    assert not list(kit.rglob("key*"))
+    observer = pd.read_csv(run / "results" / "reader_study" / "ratings" / "observer.csv")
+    truth = key.set_index("case_id").loc[observer["case_id"], "truth"].eq("synthetic").astype(int)
+    readers = pd.read_csv(run / "results" / "reader_study" / "roc.csv")
+    assert readers["kind"].tolist() == ["model"]
+    assert readers["auc"].iloc[0] == pytest.approx(roc_auc_score(truth, observer["rating"]))
+    html = (run / "results" / "report.html").read_text()
+    assert ">Reader study: real or synthetic?<" in html and "(a model, not a radiologist)" in html
+
+
+def test_rating_files_added_to_config_join_the_analysis_and_rerun_only_it(run, tmp_path):
+    workdir = tmp_path / "copy"
+    shutil.copytree(run, workdir, symlinks=True)
+    key = pd.read_csv(workdir / "results" / "reader_study" / "key.csv", keep_default_na=False)
+    rng = np.random.default_rng(0)
+    for name in ("ann", "bob"):  # a web-form style export: text answers, shuffled rows
+        answers = rng.choice(["Definitely real", "Unsure", "Probably synthetic"], len(key))
+        pd.DataFrame({"Case": key["case_id"], "Answer": answers}).sample(frac=1, random_state=1).to_csv(
+            workdir / f"{name}.csv", index=False
+        )
+    config = yaml.safe_load((workdir / "micro.yaml").read_text())
+    config["reader_study"]["ratings"] = [
+        {"file": "ann.csv", "reader": "Ann"},
+        {"file": "bob.csv", "reader": "Bob"},
+    ]
+    (workdir / "readers.yaml").write_text(yaml.safe_dump(config))
+    planned = snakemake(workdir, "-n", "results/report.html", config="readers.yaml")
+    assert set(_planned_jobs(planned.stdout + planned.stderr)) == {"roc", "report"}
+    result = snakemake(workdir, "--cores", "1", "results/report.html", config="readers.yaml")
+    assert result.returncode == 0, result.stderr[-2000:]
+    readers = pd.read_csv(workdir / "results" / "reader_study" / "roc.csv")
+    assert readers.set_index("reader")["kind"].to_dict()["Ann"] == "human" and len(readers) == 3
+    pooled = pd.read_csv(workdir / "results" / "reader_study" / "pooled.csv")
+    assert pooled["reader_names"].iloc[0] == "Ann, Bob"
+
+
+def test_mame_manifest_and_convert_shard_give_the_workflows_split_and_tables(run, tmp_path, monkeypatch):
+    """The CLI runs the same library calls as the workflow's rules, with the config's settings."""
+    from mame.cli import main
+
+    monkeypatch.chdir(run)  # the tables hold paths relative to the workflow's directory
+    config = yaml.safe_load((run / "micro.yaml").read_text())
+    shards = sorted((run / "results" / "work" / "omi" / "shards").glob("[0-9][0-9][0-9][0-9].csv"))
+    arguments = ["manifest", *map(str, shards), "--vendor", "hologic", "--prompt-attribute", "area"]
+    arguments += ["--out-dir", str(tmp_path / "cli")]
+    assert main(arguments) == 0
+    workflow_healthy = pd.read_csv(run / "results" / "data" / "omi" / "healthy.csv", keep_default_na=False)
+    cli_healthy = pd.read_csv(tmp_path / "cli" / "healthy.csv", keep_default_na=False)
+    pd.testing.assert_frame_equal(cli_healthy, workflow_healthy)
+    assert set(workflow_healthy["split"]) == {"train", "holdout"}
+    workflow_lesions = pd.read_csv(run / "results" / "data" / "omi" / "lesions.csv", keep_default_na=False)
+    cli_lesions = pd.read_csv(tmp_path / "cli" / "lesions.csv", keep_default_na=False)
+    pd.testing.assert_frame_equal(cli_lesions.drop(columns="mask"), workflow_lesions.drop(columns="mask"))
+
+    index = run / "results" / "work" / "omi" / "index.csv"
+    shard_size = str(config["convert"]["shard_size"])
+    arguments = ["convert-shard", str(index), "--shard", "1", "--shard-size", shard_size]
+    arguments += ["--size", str(config["convert"]["size"]), "--images", str(tmp_path / "png")]
+    arguments += ["--out", str(tmp_path / "shard.csv"), "--rejects", str(tmp_path / "rejects.csv")]
+    assert main(arguments) == 0
+    cli_shard = pd.read_csv(tmp_path / "shard.csv", keep_default_na=False, dtype=str)
+    workflow_shard = pd.read_csv(shards[1], keep_default_na=False, dtype=str)
+    pd.testing.assert_frame_equal(cli_shard.drop(columns="image"), workflow_shard.drop(columns="image"))
+    for cli_png, workflow_png in zip(cli_shard["image"], workflow_shard["image"], strict=True):
+        assert Path(cli_png).read_bytes() == (run / workflow_png).read_bytes()
