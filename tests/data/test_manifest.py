@@ -8,7 +8,14 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from mame.data.manifest import ManifestSettings, build_manifests, dataset_table, draw_mask, fusion_manifest
+from mame.data.manifest import (
+    ManifestSettings,
+    build_manifests,
+    dataset_table,
+    draw_mask,
+    fusion_manifest,
+    rejects_by_reason,
+)
 
 
 def test_manifests_pair_images_with_prompts_and_masks(converted, tmp_path):
@@ -72,3 +79,16 @@ def test_dataset_table_adds_a_combined_column():
     table = dataset_table({"omi": (3, 1), "vindr": (2, 2)})
     assert table.loc["Total"].tolist() == [4, 4, 8]
     assert table["Combined"].tolist() == [5, 3, 8]
+
+
+def test_rejects_are_counted_per_dataset_stage_and_reason():
+    rejects = {
+        "omi": pd.DataFrame(
+            {"key": ["a", "b"], "stage": ["index", "index"], "reason": ["implant", "implant"]}
+        ),
+        "vindr": pd.DataFrame({"key": ["c"], "stage": ["convert"], "reason": ["decode_failed"]}),
+    }
+    assert rejects_by_reason(rejects).values.tolist() == [
+        ["omi", "index", "implant", 2],
+        ["vindr", "convert", "decode_failed", 1],
+    ]

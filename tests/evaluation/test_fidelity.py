@@ -1,11 +1,12 @@
-"""The fidelity classifiers pick shape features for shape attributes and texture for density."""
+"""Fidelity: classifiers pick shape features for shape attributes and texture for density; what they read."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from mame.evaluation.fidelity import AttributeClassifier
+from mame.evaluation.fidelity import AttributeClassifier, extrapolation_agreement
 
 
 def _images(rng, count: int):
@@ -36,3 +37,18 @@ def test_shape_and_texture_attributes_are_learned_and_read_back():
 def test_a_single_class_cannot_be_learned():
     with pytest.raises(ValueError, match="single value"):
         AttributeClassifier.fit("view", [np.zeros((8, 8), np.uint8)] * 4, ["CC"] * 4)
+
+
+def test_extrapolation_agreement_counts_how_often_the_classifier_reads_what_was_asked():
+    table = pd.DataFrame(
+        {
+            "vendor": ["hologic", "hologic", "siemens"],
+            "area": ["", "", "big"],
+            "density": ["low", "high", ""],
+            "attribute": ["density", "density", "area"],
+            "read": ["low", "low", "big"],
+        }
+    )
+    agreement = extrapolation_agreement(table)
+    assert agreement.values.tolist() == [["hologic", "density", 2, 0.5], ["siemens", "area", 1, 1.0]]
+    assert list(agreement.columns) == ["vendor", "attribute", "images", "classifier agrees"]

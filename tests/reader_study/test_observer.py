@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mame.reader_study.kit import KitSettings, draw_cases
-from mame.reader_study.observer import observer_ratings
+from mame.reader_study.observer import observer_ratings, observer_training_samples
 from mame.reader_study.ratings import join_to_key
 from mame.reader_study.roc import auc
 
@@ -23,3 +23,12 @@ def test_observer_rates_every_case_and_separates_an_obvious_difference(study):
     assert auc(joined.query("synthetic == 1")["rating"], joined.query("synthetic == 0")["rating"]) > 0.9
     with pytest.raises(ValueError, match="also training images"):
         observer_ratings(key, 48, key["source"].tolist(), synthetic_train)
+
+
+def test_the_observer_learns_from_samples_at_the_kits_scale_that_are_not_in_the_kit(study):
+    real, samples = study
+    key = draw_cases(real, samples, 7, KitSettings(real=4, synthetic=4, seed=0))
+    allowed = observer_training_samples(key, samples)
+    assert len(allowed) == 8 - 4
+    assert not set(allowed) & set(key["source"])
+    assert set(samples.set_index("file").loc[allowed, "guidance"]) == {7}

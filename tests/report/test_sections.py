@@ -1,61 +1,47 @@
-"""Report sections show what the stages computed: the tables' numbers, not a second computation."""
+"""Report sections show what the stages wrote: their tables as written, their figures as drawn."""
 
 from __future__ import annotations
 
-import re
-from unittest import mock
-
 import pandas as pd
+from PIL import Image
 
 from mame.evaluation.memorization import memorization_summary
+from mame.plotting import data_uri
 from mame.report.render import html_table
 from mame.report.sections import extrapolation_sections, privacy_sections
 
 
-def test_the_privacy_section_shows_the_evaluation_stages_summary(tmp_path):
+def _png(path) -> str:
+    Image.new("L", (4, 4), 128).save(path)
+    return str(path)
+
+
+def test_the_privacy_section_shows_the_evaluation_stages_summary_and_figure(tmp_path):
     table = pd.DataFrame(
         {
             "model": "fusion",
             "source": ["generated"] * 3 + ["held-out real"] * 2,
-            "image": [f"{i}.png" for i in range(5)],
-            "guidance": [7, 7, 7, "", ""],
-            "nearest_training_key": "k",
             "correlation": [0.31, 0.52, 0.987, 0.61, 0.64],
             "flagged": [False, False, True, False, False],
         }
     )
-    table.to_csv(tmp_path / "memorization.csv", index=False)
-    summary = memorization_summary(pd.read_csv(tmp_path / "memorization.csv", keep_default_na=False))
+    summary = memorization_summary(table)
     summary.to_csv(tmp_path / "summary.csv")
-    (section,) = privacy_sections(
-        {"fusion": str(tmp_path / "memorization.csv")},
-        pd.read_csv(tmp_path / "summary.csv", index_col=[0, 1]),
-        threshold=0.98,
-    )
-    assert "0.98" in section.caption and section.figure.startswith("data:image/png;base64,")
+    figure = _png(tmp_path / "memorization.png")
+    (section,) = privacy_sections(figure, str(tmp_path / "summary.csv"), threshold=0.98)
+    assert "0.98" in section.caption and section.figure == data_uri(figure)
     assert section.table_html == html_table(pd.read_csv(tmp_path / "summary.csv", index_col=[0, 1]))
     generated = summary.loc[("fusion", "generated")]
     assert generated["flagged"] == 1 and generated["median"] == 0.52
     assert f"<td>{generated['p95']:.3f}</td>" in section.table_html
 
 
-def test_concept_extrapolation_counts_how_often_the_classifier_reads_what_was_asked(tmp_path):
-    pd.DataFrame(
-        {
-            "vendor": ["hologic", "hologic", "siemens"],
-            "view": "CC",
-            "area": ["", "", "big"],
-            "density": ["low", "high", ""],
-            "attribute": ["density", "density", "area"],
-            "read": ["low", "low", "big"],
-            "file": ["", "", ""],
-            "prompt": ["", "", ""],
-        }
-    ).to_csv(tmp_path / "x.csv", index=False)
-    with (
-        mock.patch("mame.report.figures.extrapolation_grid"),
-        mock.patch("mame.report.figures.to_data_uri", return_value=""),
-    ):
-        (section,) = extrapolation_sections({"fusion": str(tmp_path / "x.csv")})
-    cells = re.findall(r"<td>([^<]*)</td>", section.table_html)
-    assert cells == ["hologic", "density", "2", "0.5", "siemens", "area", "1", "1.0"]
+def test_concept_extrapolation_shows_the_agreement_table_as_the_stage_wrote_it(tmp_path):
+    agreement = pd.DataFrame(
+        {"vendor": ["hologic"], "attribute": ["density"], "images": [8], "classifier agrees": [0.375]}
+    )
+    agreement.to_csv(tmp_path / "agreement.csv", index=False)
+    figure = _png(tmp_path / "grid.png")
+    (section,) = extrapolation_sections({"fusion": (str(tmp_path / "agreement.csv"), figure)})
+    assert section.title == "Concept extrapolation: fusion" and section.figure == data_uri(figure)
+    assert section.table_html == html_table(agreement, index=False)

@@ -122,6 +122,8 @@ def data_outputs():
 
 FINETUNE = list(config["models"]["finetune"])
 INPAINT = list(config["models"]["inpaint"])
+# every trained model in name order: a list in params must not change when config keys are reordered
+TRAINED = sorted(FINETUNE + INPAINT)
 TINY_DIR = "results/models/base/tiny"
 TINY_INPAINT_DIR = "results/models/base/tiny-inpainting"
 

@@ -137,3 +137,33 @@ rule dataset_table:
         runtime=10,
     script:
         "../scripts/dataset_table.py"
+
+
+rule data_figures:
+    input:
+        index=expand("results/work/{dataset}/index.csv", dataset=DATASETS),
+        healthy=expand("results/data/{dataset}/healthy.csv", dataset=DATASETS),
+        lesions=expand("results/data/{dataset}/lesions.csv", dataset=DATASETS),
+    output:
+        raw_vs_processed=report(
+            "results/figures/data/raw_vs_processed.png", caption="../report/data_figures.rst", category="Data"
+        ),
+        image_mask=report(
+            "results/figures/data/image_mask_pairs.png", caption="../report/data_figures.rst", category="Data"
+        ),
+        image_prompt=report(
+            "results/figures/data/image_prompt_pairs.png", caption="../report/data_figures.rst", category="Data"
+        ),
+    log:
+        "logs/figures/data.log",
+    benchmark:
+        "benchmarks/figures/data.tsv"
+    params:
+        examples=config["report"]["examples"],
+    conda:
+        "../../envs/mame.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/data_figures.py"

@@ -65,6 +65,9 @@ rule roc:
         power="results/reader_study/power.csv",
         warnings="results/reader_study/warnings.txt",
         table="results/tables/reader_study.csv",
+        figure=report(
+            "results/figures/reader_study/roc.png", caption="../report/roc.rst", category="Reader study"
+        ),
         markdown="results/tables/reader_study.md",
         latex="results/tables/reader_study.tex",
     log:

@@ -1,45 +1,46 @@
-# The report: results/report.html (self-contained) built from every stage's outputs.
+# The report: results/report.html (self-contained), assembled from every stage's tables and figures.
 
 
 rule report:
     input:
-        index=expand("results/work/{dataset}/index.csv", dataset=DATASETS),
-        healthy=expand("results/data/{dataset}/healthy.csv", dataset=DATASETS),
-        lesions=expand("results/data/{dataset}/lesions.csv", dataset=DATASETS),
-        fusion="results/data/fusion/healthy.csv",
         dataset_table="results/tables/dataset_table.csv",
         rejects="results/tables/rejects_by_reason.csv",
-        training_logs=expand("results/models/{model}/training_log.csv", model=FINETUNE + INPAINT),
-        validation=expand("results/models/{model}/validation", model=FINETUNE + INPAINT),
+        raw_vs_processed="results/figures/data/raw_vs_processed.png",
+        image_mask="results/figures/data/image_mask_pairs.png",
+        image_prompt="results/figures/data/image_prompt_pairs.png",
+        loss_curves="results/figures/training/loss_curves.png" if TRAINED else [],
+        loss_table="results/tables/training.csv" if TRAINED else [],
+        validation=expand("results/figures/training/validation_{model}.png", model=TRAINED),
+        guidance_grids=expand("results/figures/guidance/{model}.png", model=FINETUNE),
         samples=expand("results/samples/{model}/samples.csv", model=FINETUNE),
         diversity=expand("results/metrics/{model}/msssim.csv", model=FINETUNE),
-        fidelity=expand("results/metrics/{model}/fidelity.csv", model=FINETUNE),
-        msssim_table="results/tables/msssim.csv",
-        evaluation_tables="results/tables/fidelity.csv",
-        memorization_table="results/tables/memorization.csv",
-        memorization=expand("results/metrics/{model}/memorization.csv", model=FINETUNE),
-        separability=expand("results/metrics/{model}/separability.csv", model=FINETUNE),
-        extrapolation=expand("results/extrapolation/{model}/extrapolation.csv", model=FUSION_MODELS),
+        msssim_table="results/tables/msssim.csv" if FINETUNE else [],
+        separability_table="results/tables/separability.csv" if FINETUNE else [],
+        fidelity_table="results/tables/fidelity.csv" if FINETUNE else [],
+        tradeoff="results/figures/evaluation/fidelity_and_diversity.png" if FINETUNE else [],
+        memorization_table="results/tables/memorization.csv" if FINETUNE else [],
+        memorization_histograms="results/figures/evaluation/memorization.png" if FINETUNE else [],
+        agreement=expand("results/extrapolation/{model}/agreement.csv", model=FUSION_MODELS),
+        extrapolation_figures=expand("results/figures/extrapolation/{model}.png", model=FUSION_MODELS),
         inpainting=expand("results/inpainting/{model}/inpainting.csv", model=INPAINT),
-        reader_study=multiext("results/reader_study/", "roc.csv", "roc_points.csv", "pooled.csv", "power.csv", "key.csv", "warnings.txt")
+        inpainting_figures=expand("results/figures/inpainting/{model}.png", model=INPAINT),
+        reader_study=multiext("results/reader_study/", "roc.csv", "pooled.csv", "power.csv", "key.csv", "warnings.txt")
         if FINETUNE
         else [],
         reader_table="results/tables/reader_study.csv" if FINETUNE else [],
+        roc_figure="results/figures/reader_study/roc.png" if FINETUNE else [],
     output:
         html="results/report.html",
-        figures=directory("results/figures"),
     log:
         "logs/report.log",
     benchmark:
-        "benchmarks/report.tsv",
+        "benchmarks/report.tsv"
     params:
-        datasets=DATASETS,
-        models=FINETUNE + INPAINT,
+        models=TRAINED,
         finetuned=FINETUNE,
         fusion_models=FUSION_MODELS,
         inpaint_models=INPAINT,
         memorization_threshold=config["evaluation"]["memorization_threshold"],
-        examples=config["report"]["examples"],
         config=canonical(config),
         benchmarks="benchmarks",
     conda:

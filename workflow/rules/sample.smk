@@ -27,6 +27,32 @@ rule sample_sweep:
         "../scripts/sample_sweep.py"
 
 
+rule guidance_figure:
+    input:
+        samples="results/samples/{model}/samples.csv",
+        images="results/samples/{model}/images",
+    output:
+        report(
+            "results/figures/guidance/{model}.png",
+            caption="../report/guidance_grid.rst",
+            category="Guidance",
+            subcategory="{model}",
+        ),
+    log:
+        "logs/figures/guidance_{model}.log",
+    benchmark:
+        "benchmarks/figures/guidance_{model}.tsv"
+    conda:
+        "../../envs/mame.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    wildcard_constraints:
+        model="|".join(FINETUNE) or "^$",
+    script:
+        "../scripts/guidance_figure.py"
+
+
 rule diversity:
     input:
         samples="results/samples/{model}/samples.csv",
@@ -128,7 +154,13 @@ rule concept_extrapolation:
         real=lambda wildcards: model_manifests("finetune", wildcards.model),
     output:
         table="results/extrapolation/{model}/extrapolation.csv",
+        agreement="results/extrapolation/{model}/agreement.csv",
         images=directory("results/extrapolation/{model}/images"),
+        figure=report(
+            "results/figures/extrapolation/{model}.png",
+            caption="../report/extrapolation.rst",
+            category="Concept extrapolation and inpainting",
+        ),
     log:
         "logs/extrapolation/{model}.log",
     benchmark:
@@ -159,6 +191,11 @@ rule inpaint_panels:
     output:
         table="results/inpainting/{model}/inpainting.csv",
         panels=directory("results/inpainting/{model}/panels"),
+        figure=report(
+            "results/figures/inpainting/{model}.png",
+            caption="../report/inpainting.rst",
+            category="Concept extrapolation and inpainting",
+        ),
     log:
         "logs/inpainting/{model}.log",
     benchmark:
@@ -205,14 +242,27 @@ rule evaluation_tables:
         fidelity=expand("results/metrics/{model}/fidelity.csv", model=FINETUNE),
         separability=expand("results/metrics/{model}/separability.csv", model=FINETUNE),
         memorization=expand("results/metrics/{model}/memorization.csv", model=FINETUNE),
+        diversity=expand("results/metrics/{model}/msssim.csv", model=FINETUNE),
     output:
         fidelity=report("results/tables/fidelity.csv", caption="../report/fidelity.rst", category="Guidance"),
         separability="results/tables/separability.csv",
         memorization="results/tables/memorization.csv",
+        tradeoff=report(
+            "results/figures/evaluation/fidelity_and_diversity.png",
+            caption="../report/evaluation_figures.rst",
+            category="Guidance",
+        ),
+        histograms=report(
+            "results/figures/evaluation/memorization.png",
+            caption="../report/evaluation_figures.rst",
+            category="Privacy",
+        ),
     log:
         "logs/tables/evaluation.log",
     benchmark:
         "benchmarks/tables/evaluation.tsv",
+    params:
+        threshold=config["evaluation"]["memorization_threshold"],
     conda:
         "../../envs/mame.yaml"
     resources:

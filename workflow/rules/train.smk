@@ -78,3 +78,37 @@ use rule finetune as train_inpaint with:
         flags=lambda wildcards: inpaint_flags(wildcards.model),
     wildcard_constraints:
         model="|".join(INPAINT) or "^$",
+
+
+rule training_figures:
+    input:
+        logs=expand("results/models/{model}/training_log.csv", model=TRAINED),
+        validation=expand("results/models/{model}/validation", model=TRAINED),
+    output:
+        curves=report(
+            "results/figures/training/loss_curves.png", caption="../report/loss_curves.rst", category="Training"
+        ),
+        table="results/tables/training.csv",
+        markdown="results/tables/training.md",
+        latex="results/tables/training.tex",
+        validation=[
+            report(
+                f"results/figures/training/validation_{model}.png",
+                caption="../report/validation.rst",
+                category="Training",
+            )
+            for model in TRAINED
+        ],
+    log:
+        "logs/figures/training.log",
+    benchmark:
+        "benchmarks/figures/training.tsv"
+    params:
+        models=TRAINED,
+    conda:
+        "../../envs/mame.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/training_figures.py"

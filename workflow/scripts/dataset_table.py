@@ -8,7 +8,7 @@ from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
 
-from mame.data.manifest import dataset_table  # noqa: E402
+from mame.data.manifest import dataset_table, rejects_by_reason  # noqa: E402
 from mame.io import write_tables  # noqa: E402
 
 names = snakemake.params.datasets
@@ -18,12 +18,8 @@ counts = {
 }
 table = dataset_table(counts)
 write_tables(table, Path(snakemake.output.csv).with_suffix(""))
-rejects = pd.concat(
-    [
-        pd.read_csv(path, keep_default_na=False).assign(dataset=name)
-        for name, path in zip(names, snakemake.input.rejects, strict=True)
-    ],
-    ignore_index=True,
-)
-by_reason = rejects.groupby(["dataset", "stage", "reason"]).size().rename("images").reset_index()
-by_reason.to_csv(snakemake.output.rejects, index=False)
+rejects = {
+    name: pd.read_csv(path, keep_default_na=False)
+    for name, path in zip(names, snakemake.input.rejects, strict=True)
+}
+rejects_by_reason(rejects).to_csv(snakemake.output.rejects, index=False)

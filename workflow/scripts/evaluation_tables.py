@@ -1,4 +1,5 @@
-"""Rule evaluation_tables: fidelity, separability and memorization of all models as paper tables."""
+"""Rule evaluation_tables: fidelity, separability and memorization of all models as paper tables, with
+the fidelity-diversity trade-off and the memorization histograms."""
 
 from mame.logs import log_to
 
@@ -6,8 +7,10 @@ log_to(snakemake.log[0])
 
 from pathlib import Path  # noqa: E402
 
+from mame.evaluation.figures import fidelity_and_diversity, memorization_histograms  # noqa: E402
 from mame.evaluation.memorization import memorization_summary  # noqa: E402
 from mame.io import read_manifests, write_tables  # noqa: E402
+from mame.plotting import save_png  # noqa: E402
 
 fidelity = (
     read_manifests(snakemake.input.fidelity, column=None)
@@ -21,3 +24,9 @@ separability = (
 write_tables(separability, Path(snakemake.output.separability).with_suffix(""))
 summary = memorization_summary(read_manifests(snakemake.input.memorization, column=None))
 write_tables(summary, Path(snakemake.output.memorization).with_suffix(""))
+diversity = read_manifests(snakemake.input.diversity, column=None)
+fidelity_rows = read_manifests(snakemake.input.fidelity, column=None)
+save_png(fidelity_and_diversity(diversity, fidelity_rows), snakemake.output.tradeoff)
+nearest = read_manifests(snakemake.input.memorization, column="model")
+per_model = dict(tuple(nearest.groupby("model", sort=False)))
+save_png(memorization_histograms(per_model, snakemake.params.threshold), snakemake.output.histograms)

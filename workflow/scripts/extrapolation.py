@@ -7,8 +7,10 @@ log_to(snakemake.log[0])
 
 import torch  # noqa: E402
 
-from mame.evaluation.fidelity import read_attributes  # noqa: E402
+from mame.evaluation.fidelity import extrapolation_agreement, read_attributes  # noqa: E402
 from mame.io import read_manifests  # noqa: E402
+from mame.plotting import save_png  # noqa: E402
+from mame.sampling.figures import extrapolation_grid  # noqa: E402
 from mame.sampling.specs import describe_samples, prompt_of  # noqa: E402
 from mame.sampling.sweep import load_pipeline, sweep  # noqa: E402
 
@@ -29,4 +31,7 @@ table = describe_samples(rows, specs, columns=("vendor", "view", "area", "densit
 table["attribute"] = ["density" if specs[i].get("density") else "area" for i in table["prompt_index"]]
 real = read_manifests(snakemake.input.real)
 verdicts = read_attributes(table.drop(columns=["view"]), real)[["file", "read"]]  # only the unseen attribute
-table.merge(verdicts, on="file", how="left").to_csv(snakemake.output.table, index=False)
+table = table.merge(verdicts, on="file", how="left")
+table.to_csv(snakemake.output.table, index=False)
+extrapolation_agreement(table).to_csv(snakemake.output.agreement, index=False)
+save_png(extrapolation_grid(table, snakemake.wildcards.model), snakemake.output.figure)

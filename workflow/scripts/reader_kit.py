@@ -7,7 +7,7 @@ log_to(snakemake.log[0])
 import pandas as pd  # noqa: E402
 
 from mame.io import read_manifests  # noqa: E402
-from mame.reader_study.kit import KitSettings, draw_cases, image_side, write_kit  # noqa: E402
+from mame.reader_study.kit import KitSettings, draw_cases, kit_side, write_kit  # noqa: E402
 
 settings = dict(snakemake.params.settings)
 guidance = settings.pop("guidance")
@@ -15,8 +15,5 @@ settings = KitSettings(**settings)
 real = read_manifests(snakemake.input.real)
 samples = pd.read_csv(snakemake.input.samples, keep_default_na=False)
 key = draw_cases(real, samples, guidance, settings)
-side = settings.size or min(
-    image_side(key.loc[key["truth"] == truth, "source"].iloc[0]) for truth in ("real", "synthetic")
-)
-write_kit(key, side, snakemake.output.kit, settings.title)
+write_kit(key, kit_side(key, settings.size), snakemake.output.kit, settings.title)
 key.to_csv(snakemake.output.key, index=False)

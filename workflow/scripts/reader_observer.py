@@ -10,20 +10,17 @@ import pandas as pd  # noqa: E402
 
 from mame.io import read_manifests  # noqa: E402
 from mame.reader_study.kit import image_side  # noqa: E402
-from mame.reader_study.observer import observer_ratings  # noqa: E402
+from mame.reader_study.observer import observer_ratings, observer_training_samples  # noqa: E402
 
 key = pd.read_csv(snakemake.input.key, keep_default_na=False)
 side = image_side(next(Path(snakemake.input.kit, "images").glob("*.png")))
 real = read_manifests(snakemake.input.real)
 samples = pd.read_csv(snakemake.input.samples, keep_default_na=False)
-shown = key.loc[key["truth"] == "synthetic", "guidance"].astype(float).iloc[0]
-in_kit = set(key["source"])
-synthetic = samples[(samples["guidance"].astype(float) == shown) & ~samples["file"].isin(in_kit)]
 ratings = observer_ratings(
     key,
     side,
     real.loc[real["split"] == "train", "image"].tolist(),
-    synthetic["file"].tolist(),
+    observer_training_samples(key, samples),
     seed=snakemake.params.seed,
 )
 ratings.to_csv(snakemake.output[0], index=False)

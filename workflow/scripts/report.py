@@ -1,15 +1,12 @@
-"""Rule report: assemble results/report.html from the stages' tables and images."""
+"""Rule report: assemble results/report.html from the stages' tables and figures, with provenance."""
 
 from mame.logs import log_to
 
 log_to(snakemake.log[0])
 
-import pandas as pd  # noqa: E402
-
 from mame.report.provenance import provenance  # noqa: E402
-from mame.report.render import write_figures, write_report  # noqa: E402
+from mame.report.render import write_report  # noqa: E402
 from mame.report.sections import (  # noqa: E402
-    DatasetFiles,
     data_sections,
     extrapolation_sections,
     guidance_sections,
@@ -19,60 +16,53 @@ from mame.report.sections import (  # noqa: E402
     training_sections,
 )
 
-datasets = [
-    DatasetFiles(name, index, healthy, lesions)
-    for name, index, healthy, lesions in zip(
-        snakemake.params.datasets,
-        snakemake.input.index,
-        snakemake.input.healthy,
-        snakemake.input.lesions,
-        strict=True,
-    )
-]
+inputs, params = snakemake.input, snakemake.params
 stages = {
     "Data": data_sections(
-        datasets,
-        pd.read_csv(snakemake.input.dataset_table, index_col=0),
-        pd.read_csv(snakemake.input.rejects),
-        snakemake.params.examples,
+        inputs.dataset_table, inputs.rejects, inputs.raw_vs_processed, inputs.image_mask, inputs.image_prompt
     )
 }
-models = {
-    name: (log, folder)
-    for name, log, folder in zip(
-        snakemake.params.models, snakemake.input.training_logs, snakemake.input.validation, strict=True
+if params.models:
+    stages["Training"] = training_sections(
+        inputs.loss_curves, inputs.loss_table, dict(zip(params.models, inputs.validation, strict=True))
     )
-}
-if models:
-    stages["Training"] = training_sections(models)
-if snakemake.params.finetuned:
+if params.finetuned:
     stages["Guidance"] = guidance_sections(
-        dict(zip(snakemake.params.finetuned, snakemake.input.samples, strict=True)),
-        snakemake.input.diversity,
-        snakemake.input.fidelity,
-        pd.read_csv(snakemake.input.msssim_table, index_col=0),
-        snakemake.input.separability,
+        dict(zip(params.finetuned, inputs.guidance_grids, strict=True)),
+        inputs.samples,
+        inputs.diversity,
+        inputs.msssim_table,
+        inputs.separability_table,
+        inputs.fidelity_table,
+        inputs.tradeoff,
     )
-if snakemake.params.fusion_models:
-    stages["Concept extrapolation and inpainting"] = extrapolation_sections(
-        dict(zip(snakemake.params.fusion_models, snakemake.input.extrapolation, strict=True))
+later = []
+if params.fusion_models:
+    later += extrapolation_sections(
+        {
+            model: (agreement, figure)
+            for model, agreement, figure in zip(
+                params.fusion_models, inputs.agreement, inputs.extrapolation_figures, strict=True
+            )
+        }
     )
-if snakemake.params.inpaint_models:
-    stages.setdefault("Concept extrapolation and inpainting", []).extend(
-        inpainting_sections(
-            dict(zip(snakemake.params.inpaint_models, snakemake.input.inpainting, strict=True))
-        )
+if params.inpaint_models:
+    later += inpainting_sections(
+        {
+            model: (table, figure)
+            for model, table, figure in zip(
+                params.inpaint_models, inputs.inpainting, inputs.inpainting_figures, strict=True
+            )
+        }
     )
-if snakemake.params.finetuned:
-    roc, points, pooled, power, key, warnings = snakemake.input.reader_study
+if later:
+    stages["Concept extrapolation and inpainting"] = later
+if params.finetuned:
+    readers, pooled, power, key, warnings = inputs.reader_study
     stages["Reader study"] = reader_study_sections(
-        roc, points, pooled, power, snakemake.input.reader_table, key, warnings
+        readers, pooled, power, inputs.reader_table, key, warnings, inputs.roc_figure
     )
-if snakemake.params.finetuned:
     stages["Privacy"] = privacy_sections(
-        dict(zip(snakemake.params.finetuned, snakemake.input.memorization, strict=True)),
-        pd.read_csv(snakemake.input.memorization_table, index_col=[0, 1]),
-        snakemake.params.memorization_threshold,
+        inputs.memorization_histograms, inputs.memorization_table, params.memorization_threshold
     )
-write_report(snakemake.output.html, stages, provenance(snakemake.params.config, snakemake.params.benchmarks))
-write_figures(stages, snakemake.output.figures)
+write_report(snakemake.output.html, stages, provenance(params.config, params.benchmarks))

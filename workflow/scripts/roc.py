@@ -10,6 +10,8 @@ from pathlib import Path  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from mame.io import write_tables  # noqa: E402
+from mame.plotting import save_png  # noqa: E402
+from mame.reader_study.figures import roc_curves  # noqa: E402
 from mame.reader_study.roc import analyse  # noqa: E402
 
 key = pd.read_csv(snakemake.input.key, keep_default_na=False)
@@ -34,3 +36,4 @@ result.power.to_csv(snakemake.output.power, index=False)
 with open(snakemake.output.warnings, "w") as handle:
     handle.writelines(line + "\n" for line in result.warnings)
 write_tables(result.summary, Path(snakemake.output.table).with_suffix(""))
+save_png(roc_curves(result.readers, result.points), snakemake.output.figure)

@@ -200,3 +200,10 @@ def dataset_table(counts: dict[str, tuple[int, int]]) -> pd.DataFrame:
     )
     table["Combined"] = table.sum(axis=1)
     return table
+
+
+def rejects_by_reason(rejects: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Rejected files counted per dataset, stage and reason (`rejects`: dataset -> its rejects table)."""
+    frames = [frame.assign(dataset=name) for name, frame in rejects.items()]
+    joined = pd.concat(frames, ignore_index=True)
+    return joined.groupby(["dataset", "stage", "reason"]).size().rename("images").reset_index()

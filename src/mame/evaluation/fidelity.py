@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 from PIL import Image
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
@@ -100,8 +101,6 @@ def read_attributes(samples, real, seed: int = 0):
     manifest rows (image, split, view, area, density). Returns rows (file, guidance, attribute,
     asked, read, real_cv_accuracy); attributes with one value only among the real images are skipped.
     """
-    import pandas as pd
-
     train = real[real["split"] == "train"] if "split" in real.columns else real
     rows = []
     for attribute in ATTRIBUTES:
@@ -136,8 +135,6 @@ def read_attributes(samples, real, seed: int = 0):
 
 def fidelity_by_guidance(samples, real, seed: int = 0):
     """Accuracy per (guidance, attribute): how often the real-trained classifier reads what was asked."""
-    import pandas as pd
-
     verdicts = read_attributes(samples, real, seed)
     rows = []
     for (attribute, guidance), group in verdicts.groupby(["attribute", "guidance"], sort=True):
@@ -153,4 +150,18 @@ def fidelity_by_guidance(samples, real, seed: int = 0):
         )
     return pd.DataFrame(
         rows, columns=["attribute", "guidance", "images", "accuracy", "chance", "real_cv_accuracy"]
+    )
+
+
+def extrapolation_agreement(table: pd.DataFrame) -> pd.DataFrame:
+    """Per vendor and unseen attribute: images, and how often the real-trained classifier reads the value
+    the prompt asked for (concept extrapolation's table)."""
+    asked = table["area"].where(table["area"] != "", table["density"])
+    return (
+        table.assign(asked=asked, hit=table["read"] == asked)
+        .groupby(["vendor", "attribute"])["hit"]
+        .agg(["size", "mean"])
+        .reset_index()
+        .rename(columns={"size": "images", "mean": "classifier agrees"})
+        .round(3)
     )

@@ -46,6 +46,16 @@ def image_side(path: str | Path) -> int:
         return min(image.size)
 
 
+def kit_side(key: pd.DataFrame, size: int = 0) -> int:
+    """The side every kit image is shown at: `size` if set, else the smaller of the real and the
+    generated images' sides (so sharpness gives nothing away)."""
+    if size:
+        return size
+    return min(
+        image_side(key.loc[key["truth"] == truth, "source"].iloc[0]) for truth in ("real", "synthetic")
+    )
+
+
 def _draw(frame: pd.DataFrame, count: int, what: str, rng: np.random.Generator) -> pd.DataFrame:
     if count > len(frame):
         raise ValueError(

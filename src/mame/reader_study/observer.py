@@ -24,6 +24,13 @@ OBSERVER_NAME = "Automated observer (logistic regression)"
 CUTPOINTS = (0.2, 0.4, 0.6, 0.8)
 
 
+def observer_training_samples(key: pd.DataFrame, samples: pd.DataFrame) -> list[str]:
+    """Synthetic images the observer may learn from: the kit's guidance scale, none of the kit's own."""
+    shown = key.loc[key["truth"] == "synthetic", "guidance"].astype(float).iloc[0]
+    outside = ~samples["file"].isin(set(key["source"]))
+    return samples.loc[(samples["guidance"].astype(float) == shown) & outside, "file"].tolist()
+
+
 def observer_ratings(
     key: pd.DataFrame,
     side: int,

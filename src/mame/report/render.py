@@ -1,4 +1,4 @@
-"""Rendering: sections into one self-contained HTML page, and every figure also as a PNG file."""
+"""Rendering: the stages' sections into one self-contained HTML page."""
 
 from __future__ import annotations
 
@@ -33,20 +33,3 @@ def render(stages: dict[str, list[Section]], provenance_info: dict) -> str:
 
 def write_report(path: str | Path, stages: dict[str, list[Section]], provenance_info: dict) -> None:
     Path(path).write_text(render(stages, provenance_info))
-
-
-def write_figures(stages: dict[str, list[Section]], folder: str | Path) -> list[Path]:
-    """Every report figure also as a PNG file (results/figures/<stage>-<nn>-<title>.png)."""
-    import base64
-    import re
-
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for stage_number, sections in enumerate(stages.values(), start=1):
-        for number, section in enumerate(s for s in sections if s.figure):
-            slug = re.sub(r"[^a-z0-9]+", "-", section.title.lower()).strip("-")
-            path = folder / f"{stage_number}-{number:02d}-{slug}.png"
-            path.write_bytes(base64.b64decode(section.figure.split(",", 1)[1]))
-            written.append(path)
-    return written

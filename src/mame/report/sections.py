@@ -1,230 +1,169 @@
-"""The report's sections: each stage's figures, tables and captions, built from the files the stages wrote."""
+"""The report's sections: each stage's figures and tables, read from the files the stage wrote, with a
+caption. Nothing here computes a number or draws a figure: what the report shows is what the stages'
+tables hold (results/tables) and what their figures show (results/figures)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from mame.io import read_manifests
-from mame.report import figures
+from mame.plotting import data_uri
 from mame.report.render import Section, html_table
 
 
-@dataclass
-class DatasetFiles:
-    """What the report reads of one dataset."""
-
-    name: str
-    index: str
-    healthy: str
-    lesions: str
+def _table(path: str | Path, index_levels: int = 0) -> pd.DataFrame:
+    """A stage's table as written: text kept as text, its index columns as the index."""
+    frame = pd.read_csv(path, keep_default_na=False)
+    return frame.set_index(list(frame.columns[:index_levels])) if index_levels else frame
 
 
 def data_sections(
-    datasets: list[DatasetFiles],
-    dataset_table: pd.DataFrame,
-    rejects: pd.DataFrame,
-    examples: int,
-    seed: int = 0,
+    dataset_table: str, rejects: str, raw_vs_processed: str, image_mask: str, image_prompt: str
 ) -> list[Section]:
-    """Section 1 of the report: dataset table, rejects, raw->processed, image-prompt, image-mask."""
-    sections = [
+    """Section 1: the dataset table, rejects, raw -> processed, image-mask and image-prompt pairs."""
+    reject_table = _table(rejects)
+    return [
         Section(
             "Datasets",
             "Images per dataset after filtering and conversion: healthy images become image-prompt pairs "
             "for the conditional models, images with a lesion of a selected category become image-mask "
             "pairs for inpainting (the study's dataset table).",
-            table_html=html_table(dataset_table),
+            table_html=html_table(_table(dataset_table, 1)),
         ),
         Section(
             "Rejected files",
             "Every file that did not become a training image, counted by stage and reason; "
             "results/data/<dataset>/rejects.csv lists each by its pseudonymous key.",
-            table_html=html_table(rejects, index=False) if len(rejects) else "<p>No file was rejected.</p>",
+            table_html=html_table(reject_table, index=False)
+            if len(reject_table)
+            else "<p>No file was rejected.</p>",
+        ),
+        Section(
+            "Raw to processed",
+            "Top: the raw DICOM after its VOI transform, lesion boxes as the dataset's tables give them. "
+            "Bottom: the processed image and the same boxes moved by the one geometry transform "
+            "(crop, flip of right breasts, resize, pad) that moved the pixels.",
+            figure=data_uri(raw_vs_processed),
+        ),
+        Section(
+            "Image-mask pairs",
+            "Inpainting training pairs: processed image with a lesion and its mask (255 inside every "
+            "lesion box of a selected category, 0 elsewhere).",
+            figure=data_uri(image_mask),
+        ),
+        Section(
+            "Image-prompt pairs",
+            "Healthy training images with their captions, built by the one prompt builder "
+            "(area for Hologic-like data, density for Siemens-like data, as in the study).",
+            figure=data_uri(image_prompt),
         ),
     ]
-    healthy = read_manifests([d.healthy for d in datasets])
-    lesion_parts = []
-    for dataset in datasets:
-        lesions = pd.read_csv(dataset.lesions, keep_default_na=False)
-        index = pd.read_csv(dataset.index, keep_default_na=False)[["key", "source", "findings"]]
-        lesion_parts.append(lesions.merge(index.rename(columns={"findings": "raw_findings"}), on="key"))
-    lesions = pd.concat(lesion_parts, ignore_index=True)
-    if len(lesions):
-        picked = lesions.sample(min(examples, len(lesions)), random_state=seed)
-        sections.append(
-            Section(
-                "Raw to processed",
-                "Top: the raw DICOM after its VOI transform, lesion boxes as the dataset's tables give them. "
-                "Bottom: the processed image and the same boxes moved by the one geometry transform "
-                "(crop, flip of right breasts, resize, pad) that moved the pixels.",
-                figure=figures.to_data_uri(figures.raw_vs_processed(picked)),
-            )
-        )
-        sections.append(
-            Section(
-                "Image-mask pairs",
-                "Inpainting training pairs: processed image with a lesion and its mask (255 inside every "
-                "lesion box of a selected category, 0 elsewhere).",
-                figure=figures.to_data_uri(figures.image_mask_pairs(picked)),
-            )
-        )
-    if len(healthy):
-        picked = healthy.sample(min(examples, len(healthy)), random_state=seed)
-        sections.append(
-            Section(
-                "Image-prompt pairs",
-                "Healthy training images with their captions, built by the one prompt builder "
-                "(area for Hologic-like data, density for Siemens-like data, as in the study).",
-                figure=figures.to_data_uri(figures.image_prompt_pairs(picked)),
-            )
-        )
-    return sections
 
 
-def training_sections(models: dict[str, tuple[str, str]]) -> list[Section]:
-    """Section 2: loss curves of every model; validation images over training for each one.
-
-    `models`: name -> (training_log.csv, validation folder).
-    """
-    logs = {name: pd.read_csv(log) for name, (log, _) in models.items()}
-    rows = [
-        {
-            "model": name,
-            "steps": int(log["step"].max()),
-            "final loss (mean of last 25)": round(float(log["loss"].tail(25).mean()), 4),
-            "minutes": round(float(log["seconds"].max()) / 60, 1),
-        }
-        for name, log in logs.items()
-        if len(log)
-    ]
+def training_sections(loss_curves: str, loss_table: str, validation: dict[str, str]) -> list[Section]:
+    """Section 2: loss curves and the loss table of every model; validation images over training."""
     sections = [
         Section(
             "Loss curves",
             "Epsilon-prediction MSE per optimizer step (faint) and its moving average, for every fine-tuned "
-            "and "
-            "inpainting model; log scale.",
-            figure=figures.to_data_uri(figures.loss_curves(logs)),
-            table_html=html_table(pd.DataFrame(rows), index=False),
+            "and inpainting model; log scale.",
+            figure=data_uri(loss_curves),
+            table_html=html_table(_table(loss_table), index=False),
         )
     ]
-    for name, (_, folder) in models.items():
-        grids = sorted(Path(folder).glob("step_*.png"))
-        if not grids:
-            continue
-        shown = (
-            grids if len(grids) <= 5 else [grids[i] for i in np.linspace(0, len(grids) - 1, 5).astype(int)]
-        )
+    for name, figure in validation.items():
         sections.append(
             Section(
                 f"Validation images over training: {name}",
                 "The same prompts and the same seed at successive training steps (top to bottom): the "
-                "study's "
-                "'denoising process at epoch ...' figure. Each column's prompt is printed under it.",
-                figure=figures.to_data_uri(figures.stacked_images(shown)),
+                "study's 'denoising process at epoch ...' figure. Each column's prompt is printed under it.",
+                figure=data_uri(figure),
             )
         )
     return sections
 
 
 def guidance_sections(
-    samples: dict[str, str],
+    grids: dict[str, str],
+    samples: list[str],
     diversity: list[str],
-    fidelity: list[str],
-    msssim_wide: pd.DataFrame,
-    separability: list[str] | None = None,
+    msssim_wide: str,
+    separability: str,
+    fidelity: str,
+    tradeoff: str,
 ) -> list[Section]:
-    """Section 3: samples over guidance, the MS-SSIM table, fidelity and diversity against guidance."""
+    """Section 3: samples over guidance, the MS-SSIM table, separability, fidelity against diversity."""
     sections = []
-    for model, path in samples.items():
-        frame = pd.read_csv(path, keep_default_na=False)
+    for (model, grid), path in zip(grids.items(), samples, strict=True):
+        steps = int(pd.read_csv(path, usecols=["steps"])["steps"].iloc[0])
         sections.append(
             Section(
                 f"Samples over guidance: {model}",
                 "The first seed of every prompt (rows) at each guidance scale (columns): the same starting "
-                "noise under growing classifier-free guidance. DPM-Solver multistep, "
-                f"{int(frame['steps'].iloc[0])} steps.",
-                figure=figures.to_data_uri(figures.guidance_grid(frame, model)),
+                f"noise under growing classifier-free guidance. DPM-Solver multistep, {steps} steps.",
+                figure=data_uri(grid),
             )
         )
-    diversity_frame = read_manifests(diversity, column=None)
-    fidelity_frame = read_manifests(fidelity, column=None)
-    scales = sorted(set(diversity_frame["scales"]))
+    scales = sorted({int(s) for path in diversity for s in pd.read_csv(path, usecols=["scales"])["scales"]})
     sections.append(
         Section(
             "MS-SSIM by guidance",
             "Mean pairwise MS-SSIM of each model's samples per prompt and guidance (± sd over pairs, "
-            "bootstrap "
-            "95 % CI over images), and among real training images of the same condition (last row). Original "
-            f"definition, data range 255, one channel, {', '.join(map(str, scales))} scale(s) at this "
-            "image size. "
-            "Lower means more diverse.",
-            table_html=html_table(msssim_wide),
+            "bootstrap 95 % CI over images), and among real training images of the same condition (last "
+            f"row). Original definition, data range 255, one channel, {', '.join(map(str, scales))} "
+            "scale(s) at this image size. Lower means more diverse.",
+            table_html=html_table(_table(msssim_wide, 1)),
         )
     )
-    if separability:
-        table = read_manifests(separability, column=None)
-        sections.append(
-            Section(
-                "Real vs synthetic",
-                "Cross-validated AUC of a logistic regression (the fidelity features) telling each model's "
-                "samples from as many real training images, per guidance scale, with a bootstrap 95 % CI. "
-                "0.5 = this observer cannot tell them apart; 1 = always can.",
-                table_html=html_table(
-                    table[["model", "guidance", "real", "synthetic", "auc", "ci_low", "ci_high"]].round(3),
-                    index=False,
-                ),
-            )
+    separability_table = _table(separability)
+    sections.append(
+        Section(
+            "Real vs synthetic",
+            "Cross-validated AUC of a logistic regression (the fidelity features) telling each model's "
+            "samples from as many real training images, per guidance scale, with a bootstrap 95 % CI. "
+            "0.5 = this observer cannot tell them apart; 1 = always can.",
+            table_html=html_table(
+                separability_table[["model", "guidance", "real", "synthetic", "auc", "ci_low", "ci_high"]],
+                index=False,
+            ),
         )
-    if len(fidelity_frame):
-        sections.append(
-            Section(
-                "Fidelity and diversity against guidance",
-                "Left axis: mean MS-SSIM over prompts (dashed: real images). Right axis: how often "
-                "classifiers trained on real images read the view / density / area the prompt asked for. "
-                "More guidance "
-                "trades diversity for fidelity; the study described this trade-off in words only.",
-                figure=figures.to_data_uri(figures.fidelity_and_diversity(diversity_frame, fidelity_frame)),
-                table_html=html_table(fidelity_frame.round(3), index=False),
-            )
+    )
+    sections.append(
+        Section(
+            "Fidelity and diversity against guidance",
+            "Left axis: mean MS-SSIM over prompts (dashed: real images). Right axis: how often "
+            "classifiers trained on real images read the view / density / area the prompt asked for. "
+            "More guidance trades diversity for fidelity; the study described this trade-off in words only.",
+            figure=data_uri(tradeoff),
+            table_html=html_table(_table(fidelity), index=False),
         )
+    )
     return sections
 
 
-def extrapolation_sections(tables: dict[str, str]) -> list[Section]:
-    """Section 4: the fusion model asked for attribute values a vendor's data never captioned."""
-    sections = []
-    for model, path in tables.items():
-        table = pd.read_csv(path, keep_default_na=False)
-        asked = table["area"].where(table["area"] != "", table["density"])
-        agreement = (
-            table.assign(asked=asked, hit=table["read"] == asked)
-            .groupby(["vendor", "attribute"])["hit"]
-            .agg(["size", "mean"])
-            .reset_index()
-            .rename(columns={"size": "images", "mean": "classifier agrees"})
+def extrapolation_sections(models: dict[str, tuple[str, str]]) -> list[Section]:
+    """Section 4: the fusion model asked for attribute values a vendor's data never captioned.
+
+    `models`: name -> (agreement table, figure)."""
+    return [
+        Section(
+            f"Concept extrapolation: {model}",
+            "Hologic images were only captioned with breast area and Siemens images only with density; "
+            "the fusion model is asked for the other attribute (the study's concept extrapolation). "
+            "Above each image: what a classifier trained on real images reads (green = as asked).",
+            figure=data_uri(figure),
+            table_html=html_table(_table(agreement), index=False),
         )
-        sections.append(
-            Section(
-                f"Concept extrapolation: {model}",
-                "Hologic images were only captioned with breast area and Siemens images only with density; "
-                "the fusion model is asked for the other attribute (the study's concept extrapolation). "
-                "Above each image: what a classifier trained on real images reads (green = as asked).",
-                figure=figures.to_data_uri(figures.extrapolation_grid(table, model)),
-                table_html=html_table(agreement.round(3), index=False),
-            )
-        )
-    return sections
+        for model, (agreement, figure) in models.items()
+    ]
 
 
-def inpainting_sections(tables: dict[str, str]) -> list[Section]:
-    """Section 4 (cont.): lesions painted into held-out healthy images."""
+def inpainting_sections(models: dict[str, tuple[str, str]]) -> list[Section]:
+    """Section 4 (cont.): lesions painted into held-out healthy images. `models`: name -> (table, figure)."""
     sections = []
-    for model, path in tables.items():
-        table = pd.read_csv(path, keep_default_na=False)
+    for model, (path, figure) in models.items():
+        table = _table(path)
         sections.append(
             Section(
                 f"Lesion inpainting: {model}",
@@ -232,7 +171,7 @@ def inpainting_sections(tables: dict[str, str]) -> list[Section]:
                 "percentiles of the training lesion boxes, aspect ratio from their mean ± sd: the study's "
                 "procedure), inpainted with the lesion prompt; the original is kept outside the box "
                 f"(largest change outside: {int(table['max_change_outside'].max())} grey levels).",
-                figure=figures.to_data_uri(figures.inpainting_panels(table, model)),
+                figure=data_uri(figure),
                 table_html=html_table(
                     table[["box", "mean_change_inside", "max_change_outside"]].round(2), index=False
                 ),
@@ -241,12 +180,11 @@ def inpainting_sections(tables: dict[str, str]) -> list[Section]:
     return sections
 
 
-def privacy_sections(memorization: dict[str, str], summary: pd.DataFrame, threshold: float) -> list[Section]:
+def privacy_sections(histograms: str, summary: str, threshold: float) -> list[Section]:
     """Section 6: how close samples come to training images, against held-out real images.
 
     `summary` is the evaluation stage's table (results/tables/memorization.csv), shown as computed there.
     """
-    tables = {model: pd.read_csv(path, keep_default_na=False) for model, path in memorization.items()}
     return [
         Section(
             "Memorization",
@@ -254,14 +192,14 @@ def privacy_sections(memorization: dict[str, str], summary: pd.DataFrame, thresh
             "held-out real images show how close an unseen mammogram comes by chance (median and 95th "
             f"percentile per source). Samples above {threshold:g} are flagged as possible copies "
             "(metrics/<model>/memorization.csv lists them).",
-            figure=figures.to_data_uri(figures.memorization_histograms(tables, threshold)),
-            table_html=html_table(summary),
+            figure=data_uri(histograms),
+            table_html=html_table(_table(summary, 2)),
         )
     ]
 
 
 def reader_study_sections(
-    readers: str, points: str, pooled: str, power: str, summary: str, key: str, warnings: str
+    readers: str, pooled: str, power: str, summary: str, key: str, warnings: str, roc: str
 ) -> list[Section]:
     """Section 5: the blinded real-vs-synthetic study, per reader and pooled, with its power."""
     reader_table = pd.read_csv(readers, keep_default_na=False, na_values=[""]).assign(
@@ -310,7 +248,7 @@ def reader_study_sections(
             "generated from real images. "
             "Points: the empirical ROC (AUC = Mann-Whitney, 95 % CI by DeLong); dashed: the binormal "
             "maximum-likelihood fit. The study had one radiologist, 53 images, and no interval (AUC 0.49).",
-            figure=figures.to_data_uri(figures.roc_curves(reader_table, pd.read_csv(points))),
+            figure=data_uri(roc),
             table_html=html_table(pd.read_csv(summary, dtype=str, keep_default_na=False), index=False),
             notes=notes,
         )

@@ -6,9 +6,14 @@ little; pasting the original back outside the mask keeps the untouched breast ex
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
+import pandas as pd
 import torch
 from PIL import Image
+
+log = logging.getLogger(__name__)
 
 
 def composite(original: np.ndarray, generated: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -52,6 +57,16 @@ def inpaint(
     ).images[0]
     generated = np.round(np.clip(result.mean(axis=-1), 0, 1) * 255).astype(np.uint8)
     return composite(image, generated, mask)
+
+
+def painting_backgrounds(healthy: pd.DataFrame, seed: int = 0) -> list[str]:
+    """Healthy images to paint lesions into: the held-out ones, shuffled; tiny datasets that hold out no
+    patient fall back to training images (with a warning in the log)."""
+    held_out = healthy[healthy["split"] == "holdout"].sample(frac=1.0, random_state=seed)
+    if held_out.empty:
+        log.warning("no held-out healthy image: painting lesions into training images instead")
+        held_out = healthy.sample(frac=1.0, random_state=seed)
+    return held_out["image"].tolist()
 
 
 def inpaint_panels(

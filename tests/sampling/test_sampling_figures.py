@@ -1,4 +1,4 @@
-"""Report figures: what each panel shows, read back from the matplotlib objects."""
+"""The sampling stage's figures, read back from the matplotlib objects."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from mame.report.figures import guidance_grid, loss_curves, memorization_histograms
+from mame.sampling.figures import guidance_grid
 
 
 def test_the_guidance_grid_shows_the_first_seed_of_each_prompt_at_each_scale(tmp_path):
@@ -24,17 +24,3 @@ def test_the_guidance_grid_shows_the_first_seed_of_each_prompt_at_each_scale(tmp
     assert [a.get_title() for a in axes[0]] == ["guidance 2", "guidance 7"]
     shown = axes[1, 1].images[0].get_array()
     assert (np.asarray(shown) == 10 + 7 + 5).all()  # MLO row, guidance 7, the first seed
-
-
-def test_memorization_histograms_have_one_panel_per_model_with_the_threshold():
-    table = pd.DataFrame({"source": ["generated", "held-out real"], "correlation": [0.5, 0.7]})
-    figure = memorization_histograms({"a": table, "b": table}, 0.9)
-    assert [a.get_title() for a in figure.axes] == ["a", "b"]
-    assert figure.axes[0].lines[0].get_xdata()[0] == 0.9
-
-
-def test_loss_curves_draw_every_step_and_a_moving_average():
-    log = pd.DataFrame({"step": range(1, 51), "loss": np.linspace(1, 0.1, 50)})
-    figure = loss_curves({"fusion": log}, window=10)
-    lines = figure.axes[0].lines
-    assert len(lines) == 2 and len(lines[0].get_xdata()) == 50

@@ -1,0 +1,69 @@
+"""The evaluation stage's figures: fidelity against diversity over guidance, memorization histograms."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+
+def fidelity_and_diversity(diversity: pd.DataFrame, fidelity: pd.DataFrame) -> plt.Figure:
+    """Per model: mean MS-SSIM over prompts (left axis, real baseline dashed) and attribute accuracy
+    (right axis) against guidance: the trade-off the study described in words."""
+    models = list(dict.fromkeys(diversity["model"]))
+    figure, axes = plt.subplots(1, len(models), figsize=(3.6 * len(models), 3.0), squeeze=False)
+    for axis, model in zip(axes[0], models, strict=True):
+        part = diversity[diversity["model"] == model]
+        generated = part[part["guidance"].astype(str) != "real"].assign(
+            g=lambda d: d["guidance"].astype(float)
+        )
+        curve = generated.groupby("g")["mean"].mean()
+        axis.plot(curve.index, curve.values, "o-", color="black", label="MS-SSIM (samples)")
+        real = part[part["guidance"].astype(str) == "real"]["mean"]
+        if len(real):
+            axis.axhline(real.mean(), color="black", linestyle="--", linewidth=1, label="MS-SSIM (real)")
+        axis.set_xlabel("guidance scale")
+        axis.set_ylabel("mean pairwise MS-SSIM")
+        axis.set_title(model)
+        twin = axis.twinx()
+        scores = fidelity[fidelity["model"] == model]
+        for attribute, group in scores.groupby("attribute"):
+            twin.plot(
+                group["guidance"].astype(float),
+                group["accuracy"],
+                "s-",
+                alpha=0.8,
+                label=f"{attribute} accuracy",
+            )
+        twin.set_ylim(0, 1.05)
+        twin.set_ylabel("fidelity (classifier accuracy)")
+        handles = axis.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
+        labels = axis.get_legend_handles_labels()[1] + twin.get_legend_handles_labels()[1]
+        axis.legend(handles, labels, fontsize=7, frameon=False, loc="lower left")
+    figure.tight_layout()
+    return figure
+
+
+def memorization_histograms(tables: dict[str, pd.DataFrame], threshold: float) -> plt.Figure:
+    """Per model: correlation with the nearest training image, samples vs held-out real images."""
+    figure, axes = plt.subplots(1, len(tables), figsize=(3.4 * len(tables), 2.6), squeeze=False)
+    bins = np.linspace(0, 1, 41)
+    for axis, (model, table) in zip(axes[0], tables.items(), strict=True):
+        for source, colour in (("generated", "tab:blue"), ("held-out real", "tab:orange")):
+            values = table[table["source"] == source]["correlation"]
+            if len(values):
+                axis.hist(
+                    values,
+                    bins=bins,
+                    density=True,
+                    alpha=0.55,
+                    color=colour,
+                    label=f"{source} (n={len(values)})",
+                )
+        axis.axvline(threshold, color="red", linestyle="--", linewidth=1, label=f"flag at {threshold:g}")
+        axis.set_xlabel("correlation with nearest training image")
+        axis.set_ylabel("density")
+        axis.set_title(model)
+        axis.legend(fontsize=7, frameon=False)
+    figure.tight_layout()
+    return figure

@@ -1,0 +1,84 @@
+"""The sampling stage's figures: the guidance grid, concept extrapolation, inpainted lesions."""
+
+from __future__ import annotations
+
+import textwrap
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from mame.plotting import show_grey
+
+
+def guidance_grid(samples: pd.DataFrame, title: str) -> plt.Figure:
+    """First sample of every prompt (rows) at every guidance scale (columns): one seed, changing guidance."""
+    first = samples[samples["seed"] == samples["seed"].min()]
+    prompts = list(dict.fromkeys(first.sort_values("prompt_index")["prompt"]))
+    scales = sorted(first["guidance"].unique())
+    figure, axes = plt.subplots(
+        len(prompts), len(scales), figsize=(1.25 * len(scales) + 2.2, 1.25 * len(prompts)), squeeze=False
+    )
+    for r, prompt in enumerate(prompts):
+        for c, scale in enumerate(scales):
+            row = first[(first["prompt"] == prompt) & (first["guidance"] == scale)].iloc[0]
+            show_grey(axes[r, c], np.asarray(Image.open(row["file"]).convert("L")))
+            if r == 0:
+                axes[r, c].set_title(f"guidance {scale:g}")
+        axes[r, 0].set_ylabel(
+            "\n".join(textwrap.wrap(prompt.replace("a mammogram", "").strip(), 18)),
+            rotation=0,
+            ha="right",
+            va="center",
+            fontsize=7,
+        )
+    figure.suptitle(title)
+    return figure
+
+
+def extrapolation_grid(table: pd.DataFrame, title: str) -> plt.Figure:
+    """Rows: a vendor asked for an attribute it never saw; columns: its images, each titled with what
+    the real-trained classifier reads (green when it matches the request)."""
+    prompts = list(dict.fromkeys(table.sort_values("prompt_index")["prompt"]))
+    columns = int(table.groupby("prompt").size().max())
+    figure, axes = plt.subplots(
+        len(prompts), columns, figsize=(0.95 * columns + 2.4, 0.95 * len(prompts)), squeeze=False
+    )
+    for r, prompt in enumerate(prompts):
+        rows = table[table["prompt"] == prompt].reset_index(drop=True)
+        for c in range(columns):
+            axis = axes[r, c]
+            axis.axis("off")
+            if c >= len(rows):
+                continue
+            row = rows.iloc[c]
+            show_grey(axis, np.asarray(Image.open(row["file"]).convert("L")))
+            asked = row["area"] or row["density"]
+            axis.set_title(
+                str(row.get("read", "")), fontsize=6, color="green" if row.get("read") == asked else "red"
+            )
+        axes[r, 0].axis("on")
+        axes[r, 0].set_xticks([])
+        axes[r, 0].set_yticks([])
+        axes[r, 0].set_ylabel(
+            "\n".join(textwrap.wrap(prompt.replace("a ", "", 1), 20)),
+            rotation=0,
+            ha="right",
+            va="center",
+            fontsize=6,
+        )
+    figure.suptitle(title, fontsize=9)
+    return figure
+
+
+def inpainting_panels(table: pd.DataFrame, title: str) -> plt.Figure:
+    """Rows of before / mask / after for each painted lesion."""
+    figure, axes = plt.subplots(len(table), 3, figsize=(4.2, 1.45 * len(table)), squeeze=False)
+    for r, row in enumerate(table.itertuples(index=False)):
+        for c, kind in enumerate(("before", "mask", "after")):
+            show_grey(
+                axes[r, c], np.asarray(Image.open(getattr(row, kind)).convert("L")), kind if r == 0 else ""
+            )
+    figure.suptitle(title, fontsize=9)
+    return figure

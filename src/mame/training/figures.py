@@ -1,0 +1,73 @@
+"""The training stage's figures: loss curves of every model, validation grids over training."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from mame.plotting import blank_figure, save_png
+
+
+def loss_curves(logs: dict[str, pd.DataFrame], window: int = 25) -> plt.Figure:
+    """Training loss per model: raw per-step values faint, a moving average on top."""
+    figure, axis = plt.subplots(figsize=(6.4, 3.2))
+    for name, log in logs.items():
+        line = axis.plot(log["step"], log["loss"], alpha=0.25, linewidth=0.8)[0]
+        smooth = log["loss"].rolling(min(window, len(log)), min_periods=1).mean()
+        axis.plot(log["step"], smooth, color=line.get_color(), label=name, linewidth=1.6)
+    axis.set_xlabel("optimizer step")
+    axis.set_ylabel("epsilon MSE")
+    axis.set_yscale("log")
+    axis.legend(frameon=False)
+    axis.grid(alpha=0.3)
+    return figure
+
+
+def stacked_images(paths: list, width: float = 7.5) -> plt.Figure:
+    """Images (e.g. validation grids over training) stacked top to bottom."""
+    images = [np.asarray(Image.open(p).convert("RGB")) for p in paths]
+    width = min(width, max(i.shape[1] for i in images) / 110)  # no enlargement past ~native size
+    height = sum(i.shape[0] / i.shape[1] for i in images) * width
+    figure, axes = plt.subplots(len(images), 1, figsize=(width, max(1.0, height)), squeeze=False)
+    for axis, image in zip(axes[:, 0], images, strict=True):
+        axis.imshow(image)
+        axis.axis("off")
+    figure.subplots_adjust(hspace=0.02)
+    return figure
+
+
+def loss_summary(logs: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per model: steps, final loss (mean of the last 25 steps) and minutes: the table beside the curves."""
+    rows = [
+        {
+            "model": name,
+            "steps": int(log["step"].max()),
+            "final loss (mean of last 25)": round(float(log["loss"].tail(25).mean()), 4),
+            "minutes": round(float(log["seconds"].max()) / 60, 1),
+        }
+        for name, log in logs.items()
+        if len(log)
+    ]
+    return pd.DataFrame(
+        rows, columns=["model", "steps", "final loss (mean of last 25)", "minutes"]
+    ).set_index("model")
+
+
+def validation_shown(folder: str | Path, most: int = 5) -> list[Path]:
+    """The validation grids a figure shows: all when few, else `most` spread evenly from first to last."""
+    grids = sorted(Path(folder).glob("step_*.png"))
+    if len(grids) <= most:
+        return grids
+    return [grids[i] for i in np.linspace(0, len(grids) - 1, most).astype(int)]
+
+
+def write_validation_figure(folder: str | Path, path: str | Path) -> None:
+    """A model's validation grids over training, stacked top to bottom."""
+    shown = validation_shown(folder)
+    save_png(
+        stacked_images(shown) if shown else blank_figure("no validation images (validation_every: 0)"), path
+    )
