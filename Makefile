@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CORES ?= all
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench clean wheelhouse
 
 $(BIN)/snakemake: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,8 @@ demo: setup
 	$(BIN)/snakemake --cores $(CORES) results/report.html
 
 lint: setup
-	$(BIN)/ruff check src tests workflow bench
-	$(BIN)/ruff format --check src tests workflow/scripts bench
+	$(BIN)/ruff check src tests workflow bench envs
+	$(BIN)/ruff format --check src tests workflow/scripts bench envs
 	$(BIN)/snakemake --lint
 
 test: lint
@@ -37,6 +37,10 @@ bench: $(VENV)/.bench
 	$(BIN)/python bench/bench_shard_memory.py --sizes 1 16 64 500
 	$(BIN)/python bench/bench_msssim.py
 	test -d results/models/fusion/pipeline && $(BIN)/python bench/bench_fidelity.py || echo "run make demo first for bench_fidelity"
+
+# every dependency except PyTorch as Linux x86-64 wheels for Python 3.10-3.12 (GPU nodes without internet)
+wheelhouse: setup
+	$(BIN)/python envs/wheelhouse.py --out wheelhouse --pythons 3.10 3.11 3.12
 
 clean:
 	rm -rf results logs benchmarks .snakemake

@@ -17,34 +17,20 @@ from pathlib import Path
 
 import torch
 
-SD15_UNET = {
-    "sample_size": 64,
-    "in_channels": 4,
-    "out_channels": 4,
-    "block_out_channels": (320, 640, 1280, 1280),
-    "layers_per_block": 2,
-    "down_block_types": ("CrossAttnDownBlock2D",) * 3 + ("DownBlock2D",),
-    "up_block_types": ("UpBlock2D",) + ("CrossAttnUpBlock2D",) * 3,
-    "cross_attention_dim": 768,
-    "attention_head_dim": 8,
-}
-CLIP_L = {
-    "vocab_size": 49408,
-    "hidden_size": 768,
-    "intermediate_size": 3072,
-    "num_hidden_layers": 12,
-    "num_attention_heads": 12,
-    "max_position_embeddings": 77,
-    "hidden_act": "quick_gelu",
-}
+from mame.models.random_sd import CLIP_L, SD15_UNET
+
+CLIP_VOCAB = 49408  # CLIP-L's own vocabulary (the pipeline's tokenizer is smaller)
 
 
 def build(checkpointing: bool):
     from diffusers import UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel
 
-    unet = UNet2DConditionModel(**SD15_UNET).cuda()
-    text = CLIPTextModel(CLIPTextConfig(**CLIP_L)).cuda()
+    unet = UNet2DConditionModel(in_channels=4, **SD15_UNET).cuda()
+    config = CLIPTextConfig(
+        vocab_size=CLIP_VOCAB, max_position_embeddings=77, hidden_act="quick_gelu", **CLIP_L
+    )
+    text = CLIPTextModel(config).cuda()
     if checkpointing:
         unet.enable_gradient_checkpointing()
         text.gradient_checkpointing_enable()
@@ -75,7 +61,7 @@ def run(recipe: str, steps: int, batch: int) -> dict:
     dtype = torch.float16 if study else torch.bfloat16
     scaler = torch.amp.GradScaler("cuda", enabled=study)
     latents = torch.randn(batch, 4, 64, 64, device="cuda")
-    ids = torch.randint(0, 49408, (batch, 77), device="cuda")
+    ids = torch.randint(0, CLIP_VOCAB, (batch, 77), device="cuda")
     timings = []
     for step in range(steps + 3):
         torch.cuda.synchronize()

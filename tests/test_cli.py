@@ -112,3 +112,16 @@ def test_check_config_names_the_bad_key(tmp_path):
     )
     result = run_cli("check-config", str(config))
     assert result.returncode == 1 and "crop" in result.stderr and "middle" in result.stderr
+
+
+def test_encode_latents_writes_a_store_that_training_reads(tiny, tmp_path):
+    """The CLI the workflow's encode_latents jobs run, on the tiny base."""
+    import json
+
+    from mame.training.latents import LatentStore
+
+    result = run_cli("encode-latents", tiny["healthy"], "--base", tiny["base"], "--out", str(tmp_path / "s"))
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["rows"] == 16 and summary["resolution"] == 32 and summary["device"] == "cpu"
+    assert len(LatentStore.open(tmp_path / "s")) == 16

@@ -47,6 +47,10 @@ CROSS_CHECKS = {
         lambda c: c["sampling"].update(prompts={"ge": [{"view": "CC"}]}),
         "sampling.prompts names 'ge'",
     ),
+    "one model at another resolution": (
+        lambda c: c["models"]["finetune"]["hologic"].update(train={"resolution": 128}),
+        "models.finetune.hologic.train.resolution",
+    ),
     "reader model unknown": (lambda c: c["reader_study"].update(model="lesions"), "reader_study.model"),
     "reader guidance off the sweep": (
         lambda c: c["reader_study"].update(guidance=5),

@@ -188,6 +188,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         inpaint_prompt=args.prompt,
         widen_unet=args.widen_unet,
         model_name=args.name,
+        latents=args.latents,
     )
     result = trainer.run(stop_after=args.stop_after)
     if trainer.accelerator.is_main_process:
@@ -204,7 +205,39 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_random_base(args: argparse.Namespace) -> int:
+    from mame.models.random_sd import build_random_sd15
+
+    print(json.dumps(build_random_sd15(args.out, args.inpainting_out, args.vendors, args.seed)))
+    return 0
+
+
+def _cmd_encode_latents(args: argparse.Namespace) -> int:
+    """The latent stage of one dataset (what the workflow's encode_latents jobs run)."""
+    from mame.models.components import resolve_model
+    from mame.training.latents import encode_base_latents
+
+    fingerprints = {"conversion": args.conversion} if args.conversion else {}
+    store = encode_base_latents(
+        resolve_model(args.base, "models.inpaint_base" if args.inpainting else "models.base"),
+        args.manifests,
+        args.out,
+        inpainting=args.inpainting,
+        resolution=args.resolution,
+        batch_size=args.batch_size,
+        precision=args.precision,
+        fingerprints=fingerprints,
+    )
+    print(json.dumps({k: store.info[k] for k in ("rows", "latent_shape", "resolution", "device", "seconds")}))
+    return 0
+
+
 def _cmd_gui(args: argparse.Namespace) -> int:
+    try:
+        import gradio  # noqa: F401
+    except ImportError:
+        print("mame gui: the GUI needs Gradio, an optional part: pip install 'mame[gui]'", file=sys.stderr)
+        return 2
     from mame.gui.app import GuiSettings, launch
 
     settings = GuiSettings(
@@ -343,7 +376,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--widen-unet", action="store_true")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     p.add_argument("--stop-after", type=int, help="end this run after N steps (resume later)")
+    p.add_argument(
+        "--latents", nargs="*", default=[], help="latent stores of the manifests' datasets (encode-latents)"
+    )
     p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("encode-latents", help="encode a dataset's train images once with a base's frozen VAE")
+    p.add_argument("manifests", nargs="+", help="healthy manifests, or lesion manifests with --inpainting")
+    p.add_argument("--base", required=True, help="pipeline directory or hub id whose VAE encodes")
+    p.add_argument("--out", required=True, help="folder of the latent store")
+    p.add_argument(
+        "--inpainting", action="store_true", help="also masked-image latents and latent-size masks"
+    )
+    p.add_argument("--resolution", type=int, help="pixels (default: the base's own)")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--precision", choices=["fp16", "bf16", "fp32"], default="fp16", help="autocast on a GPU")
+    p.add_argument(
+        "--conversion", default="", help="fingerprint of the conversion settings, kept in the store"
+    )
+    p.set_defaults(func=_cmd_encode_latents)
+
+    p = sub.add_parser("random-base", help="an SD-1.5-size base with random weights (the rehearsal's)")
+    p.add_argument("--out", default="sd15-random")
+    p.add_argument("--inpainting-out", default="sd15-random-inpainting")
+    p.add_argument("--vendors", nargs="+", default=["hologic", "siemens"])
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_cmd_random_base)
 
     p = sub.add_parser(
         "check-config", help="validate a config file as the workflow does (schema and cross-checks)"

@@ -87,6 +87,15 @@ def cross_check(config: dict) -> None:
                 if dataset not in datasets and not (dataset == "fusion" and kind == "finetune"):
                     known = ", ".join(datasets) + (", fusion" if kind == "finetune" else "")
                     raise ConfigError(f"models.{kind}.{name}.datasets names {dataset!r}; known: {known}")
+    shared = models["train"].get("resolution")
+    for kind, names in (("finetune", finetune), ("inpaint", inpaint)):
+        for name in names:
+            own = models[kind][name].get("train", {}).get("resolution", shared)
+            if own != shared:
+                raise ConfigError(
+                    f"models.{kind}.{name}.train.resolution is {own} but models.train.resolution is "
+                    f"{shared}: each dataset is encoded once at one resolution; set it in models.train"
+                )
     for name in config["sampling"]["prompts"]:
         if name not in finetune:
             raise ConfigError(

@@ -219,7 +219,7 @@ def test_two_processes_train_and_resume_under_accelerate_launch_on_cpu(tiny, tmp
     assert _launch_two_processes(tiny, tmp_path, steps=4)["steps"] == 4
     log = pd.read_csv(tmp_path / "training_log.csv")
     assert log["step"].tolist() == [1, 2, 3, 4]  # written once, by the main process
-    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["checkpoint-000002"]
+    assert sorted(p.name for p in (tmp_path / "c").glob("checkpoint-*")) == ["checkpoint-000002"]
     from diffusers import StableDiffusionPipeline
 
     assert StableDiffusionPipeline.from_pretrained(tmp_path / "p").unet is not None

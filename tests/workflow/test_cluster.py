@@ -24,7 +24,14 @@ from conftest import REPO
 pytestmark = pytest.mark.pipeline
 FAKE = REPO / "tests" / "fake_slurm" / "fake_slurm.py"
 COMMANDS = ("sbatch", "sacct", "squeue", "scancel", "srun", "sinfo", "scontrol", "sacctmgr", "sshare")
-GPU_RULES = {"finetune", "train_inpaint", "sample_sweep", "concept_extrapolation", "inpaint_panels"}
+GPU_RULES = {
+    "encode_latents",
+    "finetune",
+    "train_inpaint",
+    "sample_sweep",
+    "concept_extrapolation",
+    "inpaint_panels",
+}
 LOCAL_RULES = {"fusion_manifest", "dataset_table", "msssim_table", "evaluation_tables", "roc", "report"}
 
 pytest.importorskip("snakemake_executor_plugin_slurm")

@@ -190,6 +190,38 @@ def test_a_conversion_setting_reruns_conversion_and_after_but_not_phantom_or_ind
     assert {"fusion_manifest", "dataset_table", "report"} <= set(jobs)
     assert "phantom" not in jobs and "index" not in jobs
     assert "Params have changed" in result.stdout + result.stderr
+    assert jobs.get("encode_latents") == 4  # new images: every dataset re-encoded, for both bases
+
+
+def test_a_training_setting_retrains_from_the_stored_latents_without_encoding_again(run):
+    config = yaml.safe_load((run / "micro.yaml").read_text())
+    config["models"]["train"]["lr"] = 2e-4
+    (run / "lr.yaml").write_text(yaml.safe_dump(config))
+    result = snakemake(run, "-n", "results/report.html", config="lr.yaml")
+    assert result.returncode == 0, result.stderr[-2000:]
+    jobs = _planned_jobs(result.stdout + result.stderr)
+    assert jobs.get("finetune") == 2 and jobs.get("train_inpaint") == 1
+    assert "encode_latents" not in jobs and "tiny_base" not in jobs
+
+
+def test_each_model_trained_from_its_datasets_latent_stores(run):
+    stores = {}
+    for vae in ("base", "inpaint"):
+        for dataset in ("omi", "vindr"):
+            folder = run / "results" / "latents" / vae / dataset
+            stores[vae, dataset] = (
+                json.loads((folder / "latents.json").read_text()),
+                set(pd.read_csv(folder / "keys.csv")["key"]),
+            )
+    assert stores["inpaint", "omi"][0]["arrays"] == ["mean", "std", "masked", "mask"]
+    omi_base, omi_inpaint = stores["base", "omi"][0], stores["inpaint", "omi"][0]
+    assert omi_base["fingerprints"]["conversion"] == omi_inpaint["fingerprints"]["conversion"]
+    fusion = pd.read_csv(run / "results" / "data" / "fusion" / "healthy.csv", keep_default_na=False)
+    train = set(fusion.loc[fusion["split"] == "train", "key"])
+    omi, vindr = stores["base", "omi"][1], stores["base", "vindr"][1]
+    assert train <= omi | vindr and train & omi and train & vindr  # fusion reads both datasets
+    for model in ("fusion", "hologic", "lesions"):  # the workflow's jobs never encode for themselves
+        assert not (run / "results" / "checkpoints" / model / "latents").exists()
 
 
 def test_a_bad_config_value_is_refused_before_any_job(tmp_path):

@@ -1,4 +1,5 @@
 # Helpers only: input functions and per-dataset settings. No rules here.
+import hashlib
 import json
 import os
 import shlex
@@ -126,6 +127,8 @@ INPAINT = list(config["models"]["inpaint"])
 TRAINED = sorted(FINETUNE + INPAINT)
 TINY_DIR = "results/models/base/tiny"
 TINY_INPAINT_DIR = "results/models/base/tiny-inpainting"
+RANDOM_SD_DIR = "results/models/base/sd15-random"  # models.base: sd15-random (the rehearsal)
+RANDOM_SD_INPAINT_DIR = "results/models/base/sd15-random-inpainting"
 
 
 def model_manifests(kind, name):
@@ -133,15 +136,44 @@ def model_manifests(kind, name):
     return [f"results/data/{d}/{table}" for d in config["models"][kind][name]["datasets"]]
 
 
+# the latent stage: text-to-image models read results/latents/base/<dataset> (healthy images, the base's
+# VAE), inpainting models results/latents/inpaint/<dataset> (lesion images, the inpainting base's VAE)
+LATENT_KINDS = {"base": "finetune", "inpaint": "inpaint"}
+LATENT_TABLES = {"base": "healthy", "inpaint": "lesions"}
+
+
+def model_latents(kind, name):
+    """The latent stores a model trains from: one per dataset it learns from (fusion: each member's)."""
+    datasets = config["models"][kind][name]["datasets"]
+    members = fusion_datasets(config) if datasets == ["fusion"] else datasets
+    vae = "base" if kind == "finetune" else "inpaint"
+    return [f"results/latents/{vae}/{d}" for d in members]
+
+
+def resolution_flag():
+    """Latents are encoded at the training resolution: models.train.resolution, else the base's own."""
+    resolution = config["models"]["train"].get("resolution")
+    return f"--resolution {resolution}" if resolution else ""
+
+
+def conversion_fingerprint(dataset):
+    """A short hash of what made a dataset's images: stamped into its latent store."""
+    text = json.dumps([convert_settings(dataset), index_settings(dataset)], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def base_setting(kind):
     return config["models"]["base" if kind == "finetune" else "inpaint_base"]
 
 
 def base_input(kind):
-    """The tiny base is built by a rule; any other base is resolved (and checked) by the training job."""
+    """The tiny and the random SD-1.5-size bases are built by rules; any other base is resolved (and
+    checked) by the job that loads it."""
     setting = base_setting(kind)
     if setting == "tiny":
         return TINY_DIR if kind == "finetune" else TINY_INPAINT_DIR
+    if setting == "sd15-random":
+        return RANDOM_SD_DIR if kind == "finetune" else RANDOM_SD_INPAINT_DIR
     return []
 
 

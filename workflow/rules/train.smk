@@ -29,10 +29,65 @@ rule tiny_base:
         "../scripts/tiny_base.py"
 
 
+rule random_sd_base:
+    output:
+        base=directory(RANDOM_SD_DIR),
+        inpainting=directory(RANDOM_SD_INPAINT_DIR),
+    log:
+        "logs/models/random_sd_base.log",
+    benchmark:
+        "benchmarks/models/random_sd_base.tsv"
+    params:
+        vendors=model_vendors(),
+    conda:
+        "../../envs/mame.yaml"
+    threads: config["models"]["resources"]["threads"]
+    resources:
+        mem_mb=16000,
+        runtime=30,
+        gpu=0,
+    shell:
+        '"$MAME_PYTHON" -m mame.cli random-base --out {output.base:q} --inpainting-out {output.inpainting:q}'
+        " --vendors {params.vendors} > {log:q} 2>&1"
+
+
+rule encode_latents:
+    input:
+        base=lambda wildcards: base_input(LATENT_KINDS[wildcards.vae]),
+        manifest=lambda wildcards: f"results/data/{wildcards.dataset}/{LATENT_TABLES[wildcards.vae]}.csv",
+    output:
+        directory("results/latents/{vae}/{dataset}"),
+    log:
+        "logs/latents/{vae}_{dataset}.log",
+    benchmark:
+        "benchmarks/latents/{vae}_{dataset}.tsv"
+    params:
+        base=lambda wildcards, input: input.base or base_setting(LATENT_KINDS[wildcards.vae]),
+        resolution=resolution_flag(),
+        batch_size=config["models"]["latents"]["batch_size"],
+        precision=config["models"]["latents"]["precision"],
+        conversion=lambda wildcards: conversion_fingerprint(wildcards.dataset),
+        flags=lambda wildcards: "--inpainting" if wildcards.vae == "inpaint" else "",
+    conda:
+        "../../envs/mame.yaml"
+    threads: config["models"]["resources"]["threads"]
+    resources:
+        mem_mb=config["models"]["resources"]["mem_mb"],
+        runtime=config["models"]["resources"]["runtime"],
+        gpu=min(1, config["models"]["resources"]["gpu"]),
+    wildcard_constraints:
+        vae="base|inpaint",
+    shell:
+        '"$MAME_PYTHON" -m mame.cli encode-latents {input.manifest:q} --base {params.base:q} --out {output:q}'
+        " --batch-size {params.batch_size} --precision {params.precision} --conversion {params.conversion}"
+        " {params.resolution} {params.flags} > {log:q} 2>&1"
+
+
 rule finetune:
     input:
         base=base_input("finetune"),
         manifests=lambda wildcards: model_manifests("finetune", wildcards.model),
+        latents=lambda wildcards: model_latents("finetune", wildcards.model),
     output:
         pipeline=directory("results/models/{model}/pipeline"),
         log=report(
@@ -41,6 +96,7 @@ rule finetune:
             category="Training",
         ),
         validation=directory("results/models/{model}/validation"),
+        phases="results/models/{model}/phases.csv",
     log:
         "logs/models/{model}.log",
     benchmark:
@@ -63,13 +119,14 @@ rule finetune:
     shell:
         '"$MAME_PYTHON" {params.launcher} train {input.manifests:q} --base {params.base:q}'
         " --out {output.pipeline:q} --checkpoints {params.checkpoints:q} --settings {params.settings:q}"
-        " --name {wildcards.model} --threads {threads} {params.flags} > {log:q} 2>&1"
+        " --name {wildcards.model} --threads {threads} --latents {input.latents:q} {params.flags} > {log:q} 2>&1"
 
 
 use rule finetune as train_inpaint with:
     input:
         base=base_input("inpaint"),
         manifests=lambda wildcards: model_manifests("inpaint", wildcards.model),
+        latents=lambda wildcards: model_latents("inpaint", wildcards.model),
     params:
         launcher=train_launcher(),
         base=lambda wildcards, input: input.base or base_setting("inpaint"),
@@ -83,6 +140,7 @@ use rule finetune as train_inpaint with:
 rule training_figures:
     input:
         logs=expand("results/models/{model}/training_log.csv", model=TRAINED),
+        phases=expand("results/models/{model}/phases.csv", model=TRAINED),
         validation=expand("results/models/{model}/validation", model=TRAINED),
     output:
         curves=report(

@@ -15,6 +15,7 @@ from mame.training.figures import loss_curves, loss_summary, write_validation_fi
 models = snakemake.params.models
 logs = {name: pd.read_csv(path) for name, path in zip(models, snakemake.input.logs, strict=True)}
 save_png(loss_curves(logs), snakemake.output.curves)
-write_tables(loss_summary(logs), Path(snakemake.output.table).with_suffix(""))
+phases = {name: pd.read_csv(path) for name, path in zip(models, snakemake.input.phases, strict=True)}
+write_tables(loss_summary(logs, phases), Path(snakemake.output.table).with_suffix(""))
 for folder, figure in zip(snakemake.input.validation, snakemake.output.validation, strict=True):
     write_validation_figure(folder, figure)

@@ -10,6 +10,7 @@ makes a 3328x2560 image cost milliseconds instead of a chain of float passes ove
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -210,15 +211,73 @@ def intensity_lut(ds: Dataset, settings: IntensitySettings, pixels: np.ndarray |
     return np.round(unit * top).astype(np.uint8 if settings.bit_depth == 8 else np.uint16)
 
 
+def _one_line(err: BaseException) -> str:
+    """An exception as one line: pydicom lists every plugin's reason on its own line."""
+    return " ".join(f"{type(err).__name__}: {err}".split())[:400]
+
+
+@contextmanager
+def _native_stderr_silenced():
+    """C libraries (GDCM) print notices straight to file descriptor 2; keep them out of the logs."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    with open(os.devnull, "w") as null:
+        os.dup2(null.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def gdcm_pixels(ds: Dataset) -> np.ndarray | None:
+    """Stored values decoded by GDCM itself, or None when GDCM is absent or cannot read the file.
+
+    pydicom's GDCM plugin refuses 12-bit JPEG Extended (1.2.840.10008.1.2.4.51) up front although GDCM
+    decodes it (its 8-bit decoder fails, then its 12-bit decoder succeeds): mammography archives hold
+    such files, so they go to GDCM directly."""
+    try:
+        import gdcm
+    except ImportError:
+        return None
+    path = getattr(ds, "filename", None)
+    if not isinstance(path, str | os.PathLike) or not Path(path).exists():
+        return None
+    reader = gdcm.ImageReader()
+    reader.SetFileName(str(path))
+    with _native_stderr_silenced():
+        if not reader.Read():
+            return None
+        image = reader.GetImage()
+        raw = image.GetBuffer().encode("utf-8", "surrogateescape")
+    pixel_format = image.GetPixelFormat()
+    if pixel_format.GetSamplesPerPixel() != 1:
+        return None
+    kind = "i" if pixel_format.GetPixelRepresentation() else "u"
+    dtype = np.dtype(f"<{kind}{pixel_format.GetBitsAllocated() // 8}")
+    columns, rows = image.GetDimension(0), image.GetDimension(1)
+    values = np.frombuffer(raw, dtype=dtype)
+    return values[: rows * columns].reshape(rows, columns) if values.size >= rows * columns else None
+
+
 def decode_pixels(ds: Dataset) -> np.ndarray:
-    """Stored pixel values as an unsigned array of the container width (signed data reinterpreted)."""
+    """Stored pixel values as an unsigned array of the container width (signed data reinterpreted).
+
+    Decoders: pydicom's plugins (pylibjpeg-openjpeg: JPEG 2000; python-gdcm: JPEG Lossless, JPEG-LS,
+    12-bit JPEG Extended, RLE; pyjpegls: JPEG-LS; Pillow: 8-bit JPEG), then GDCM directly for what
+    pydicom's GDCM plugin refuses. A file nothing decodes is a reject with every decoder's reason."""
     syntax = str(ds.file_meta.TransferSyntaxUID) if "TransferSyntaxUID" in ds.file_meta else ""
     try:
         pixels = ds.pixel_array
     except NotImplementedError as err:
-        raise Rejection("unsupported_transfer_syntax", f"{syntax}: {err}".splitlines()[0]) from None
+        raise Rejection("unsupported_transfer_syntax", f"{syntax}: {_one_line(err)}") from None
     except (ValueError, RuntimeError, EOFError, AttributeError, KeyError) as err:
-        raise Rejection("decode_failed", f"{type(err).__name__}: {err}".splitlines()[0]) from None
+        pixels = gdcm_pixels(ds)
+        if pixels is None:
+            raise Rejection("decode_failed", _one_line(err)) from None
     if pixels.ndim != 2:
         raise Rejection("decode_failed", f"expected one grey frame, got array of shape {pixels.shape}")
     return pixels.view(f"u{pixels.dtype.itemsize}")

@@ -40,21 +40,32 @@ def stacked_images(paths: list, width: float = 7.5) -> plt.Figure:
     return figure
 
 
-def loss_summary(logs: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Per model: steps, final loss (mean of the last 25 steps) and minutes: the table beside the curves."""
-    rows = [
-        {
+def loss_summary(
+    logs: dict[str, pd.DataFrame], phases: dict[str, pd.DataFrame] | None = None
+) -> pd.DataFrame:
+    """Per model: steps, final loss (mean of the last 25 steps), minutes, and from its phases.csv the
+    training steps/s and peak memory of a step (device on a GPU, else host): the table beside the
+    curves."""
+    rows = []
+    for name, log in logs.items():
+        if not len(log):
+            continue
+        row = {
             "model": name,
             "steps": int(log["step"].max()),
             "final loss (mean of last 25)": round(float(log["loss"].tail(25).mean()), 4),
             "minutes": round(float(log["seconds"].max()) / 60, 1),
         }
-        for name, log in logs.items()
-        if len(log)
-    ]
-    return pd.DataFrame(
-        rows, columns=["model", "steps", "final loss (mean of last 25)", "minutes"]
-    ).set_index("model")
+        steps = (phases or {}).get(name)
+        if steps is not None and (steps["phase"] == "steps").any():
+            step = steps.set_index("phase").loc["steps"]
+            device = pd.to_numeric(pd.Series([step["peak_device_mb"]]), errors="coerce").iloc[0]
+            row["steps/s"] = step["steps_per_s"]
+            row["peak memory of a step (MB)"] = device if pd.notna(device) else step["host_rss_mb"]
+        rows.append(row)
+    return (
+        pd.DataFrame(rows).set_index("model") if rows else pd.DataFrame(columns=["model"]).set_index("model")
+    )
 
 
 def validation_shown(folder: str | Path, most: int = 5) -> list[Path]:

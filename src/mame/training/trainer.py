@@ -23,10 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from mame.io import read_manifests
 from mame.models.components import (
     Components,
     build_pipeline,
@@ -37,9 +39,17 @@ from mame.models.components import (
 )
 from mame.models.conditions import write_conditions
 from mame.training.checkpoints import checkpoint_path, fingerprint, resume, save_checkpoint
-from mame.training.examples import Examples, load_examples
+from mame.training.latents import (
+    LatentStore,
+    StreamedLatents,
+    check_store,
+    encode_manifest,
+    image_keys,
+    vae_fingerprint,
+)
 from mame.training.lora import inject_lora, merge_lora
 from mame.training.model_card import save_model_card
+from mame.training.phases import Phases
 from mame.training.settings import TrainSettings
 from mame.training.training_log import append_row, open_log
 from mame.training.validation import labelled_grid
@@ -85,7 +95,8 @@ class TrainState:
     optimizer: torch.optim.Optimizer
     lr_scheduler: object
     ema: object
-    cache: dict[str, torch.Tensor]
+    cache: dict[str, torch.Tensor]  # token ids of the captions and of the empty caption
+    stream: StreamedLatents
     resolution: int
     count: int
     tag: str
@@ -95,6 +106,12 @@ class TrainState:
     done_here: int = 0
     started: float = field(default_factory=time.perf_counter)
     losses: list[float] = field(default_factory=list)
+
+
+def plain_model(accelerator, model):
+    """The model without accelerate's or torch.compile's wrappers (what gets saved and sampled)."""
+    model = accelerator.unwrap_model(model)
+    return getattr(model, "_orig_mod", model)
 
 
 class Trainer:
@@ -111,6 +128,9 @@ class Trainer:
         inpaint_prompt: str = "a mammogram with a lesion",
         widen_unet: bool = False,
         model_name: str = "model",
+        latents: list[str] | None = None,
+        latent_batch_size: int = 32,
+        latent_precision: str = "fp16",
     ) -> None:
         from accelerate import Accelerator
 
@@ -119,6 +139,8 @@ class Trainer:
         self.output, self.checkpoints = Path(output), Path(checkpoints)
         self.inpainting, self.inpaint_prompt, self.widen_unet = inpainting, inpaint_prompt, widen_unet
         self.model_name = model_name
+        self.latents = list(latents or [])  # latent stores of the manifests' datasets (rule encode_latents)
+        self.latent_batch_size, self.latent_precision = latent_batch_size, latent_precision
         precision = settings.mixed_precision
         if precision == "fp16" and not torch.cuda.is_available():
             warnings.warn("mixed_precision fp16 needs a GPU; training in fp32", stacklevel=2)
@@ -176,6 +198,13 @@ class Trainer:
             components.unet.enable_gradient_checkpointing()
             if self.settings.train_text_encoder:
                 components.text_encoder.gradient_checkpointing_enable()
+        if self.settings.channels_last:
+            components.unet.to(memory_format=torch.channels_last)
+        if self.settings.compile:
+            if torch.cuda.is_available():
+                components.unet = torch.compile(components.unet)
+            else:
+                warnings.warn("compile is for GPUs (on a CPU it costs more than it saves)", stacklevel=2)
         if self.settings.xformers:
             try:
                 components.unet.enable_xformers_memory_efficient_attention()
@@ -188,50 +217,59 @@ class Trainer:
             return self.settings.resolution
         return int(components.unet.config.sample_size) * latent_scale(components.vae)
 
-    def _examples(self, resolution: int) -> Examples:
-        prompt = self.inpaint_prompt if self.inpainting else None
-        examples = load_examples(
-            self.manifests, resolution, split="train", prompt=prompt, masks=self.inpainting
-        )
+    def _rows(self) -> pd.DataFrame:
+        """The training rows of the manifests (split `train`), checked against the batch size."""
+        frame = read_manifests(self.manifests)
+        if "split" in frame.columns:
+            frame = frame[frame["split"] == "train"].reset_index(drop=True)
+        if frame.empty:
+            raise ValueError(f"no train images in {', '.join(self.manifests)}")
         needed = self.settings.batch_size * self.accelerator.num_processes
-        if len(examples.captions) < needed:
+        if len(frame) < needed:
             raise ValueError(
                 f"batch_size {self.settings.batch_size} x {self.accelerator.num_processes} process(es) = "
-                f"{needed} "
-                f"is larger than the {len(examples.captions)} training images of {', '.join(self.manifests)}"
+                f"{needed} is larger than the {len(frame)} training images of {', '.join(self.manifests)}"
             )
-        return examples
+        return frame
 
-    @torch.no_grad()
-    def _cache(self, components: Components, examples: Examples) -> dict[str, torch.Tensor]:
-        """Encode every image once: the VAE is frozen, so its posterior never changes."""
-        vae = components.vae
-        means, stds, masked = [], [], []
-        for start in range(0, len(examples.images), 32):
-            batch = torch.from_numpy(examples.images[start : start + 32])
-            posterior = vae.encode(batch).latent_dist
-            means.append(posterior.mean)
-            stds.append(posterior.std)
-            if examples.masks is not None:
-                keep = torch.from_numpy(examples.masks[start : start + 32]) < 0.5
-                masked.append(vae.encode(batch * keep).latent_dist.mean * vae.config.scaling_factor)
-        cache = {"mean": torch.cat(means), "std": torch.cat(stds)}
-        if examples.masks is not None:
-            size = cache["mean"].shape[-2:]  # the latent size the VAE produced, whatever its depth
-            cache["mask"] = F.interpolate(torch.from_numpy(examples.masks), size=size)
-            cache["masked"] = torch.cat(masked)
+    def _latents(self, components: Components, rows: pd.DataFrame, resolution: int) -> StreamedLatents:
+        """The rows' VAE latents, streamed from the latent stage's stores; a run given none encodes its
+        own rows once, on the accelerator, into its checkpoint folder (`mame train` without --latents)."""
+        if self.latents:
+            stores = [LatentStore.open(folder) for folder in self.latents]
+            tag = vae_fingerprint(components.vae)
+            for store in stores:
+                check_store(store, resolution, tag, self.inpainting)
+        else:
+            own = self.checkpoints / "latents"
+            if self.accelerator.is_main_process:  # one process encodes, the others read its store
+                encode_manifest(
+                    components.vae,
+                    rows,
+                    own,
+                    resolution,
+                    inpainting=self.inpainting,
+                    batch_size=self.latent_batch_size,
+                    precision=self.latent_precision,
+                )
+            self.accelerator.wait_for_everyone()
+            stores = [LatentStore.open(own)]
+        return StreamedLatents(stores, image_keys(rows), self.accelerator.device)
+
+    def _tokens(self, components: Components, captions: list[str]) -> dict[str, torch.Tensor]:
+        """Token ids of every caption and of the empty caption (classifier-free guidance's dropout)."""
         tokenizer = components.tokenizer
-        cache["ids"] = tokenizer(
-            examples.captions,
+        ids = tokenizer(
+            captions,
             padding="max_length",
             max_length=tokenizer.model_max_length,
             truncation=True,
             return_tensors="pt",
         ).input_ids
-        cache["empty"] = tokenizer(
+        empty = tokenizer(
             [""], padding="max_length", max_length=tokenizer.model_max_length, return_tensors="pt"
         ).input_ids[0]
-        return cache
+        return {"ids": ids, "empty": empty}
 
     def _optimizer(self, components: Components) -> torch.optim.Optimizer:
         s = self.settings
@@ -253,26 +291,46 @@ class Trainer:
                 warnings.warn(
                     "adam_8bit runs on GPUs only (slower than AdamW on a CPU); using AdamW", stacklevel=2
                 )
-        return torch.optim.AdamW(groups, weight_decay=s.weight_decay)
+        fused = s.fused_adam and torch.cuda.is_available()
+        if s.fused_adam and not fused:
+            warnings.warn("fused_adam needs a GPU; using AdamW", stacklevel=2)
+        return torch.optim.AdamW(groups, weight_decay=s.weight_decay, **({"fused": True} if fused else {}))
 
     # --- the run ------------------------------------------------------------------------------
 
     def run(self, stop_after: int | None = None) -> TrainResult:
         """Train to `settings.steps`; `stop_after` ends this run early (as a time limit would)."""
         s = self.settings
-        state = self.prepare()
+        phases = self.phases = Phases(self.accelerator.device)
+        with phases.phase("load"):
+            state = self.prepare()
         while state.step < s.steps:
-            self.train_step(state)
+            with phases.phase("steps", steps=1):
+                self.train_step(state)
             if s.validation_every and (state.step % s.validation_every == 0 or state.step == s.steps):
-                self.validate(state)
+                with phases.phase("validation"):
+                    self.validate(state)
             if s.checkpoint_every and state.step % s.checkpoint_every == 0 and state.step < s.steps:
-                self.checkpoint(state)
+                with phases.phase("checkpoint"):
+                    self.checkpoint(state)
             if stop_after is not None and state.done_here >= stop_after and state.step < s.steps:
-                self.checkpoint(state)
+                with phases.phase("checkpoint"):
+                    self.checkpoint(state)
                 state.progress.close()
+                self._write_phases()
                 elapsed = time.perf_counter() - state.started
                 return TrainResult(state.step, True, state.losses[-1], elapsed, state.count, "")
-        return self.finish(state)
+        with phases.phase("save"):
+            result = self.finish(state)
+        self._write_phases()
+        return result
+
+    def _write_phases(self) -> None:
+        """phases.csv beside the loss log: seconds, steps/s and peak memory of each phase of this run."""
+        if self.accelerator.is_main_process:
+            self.phases.write(self.output.parent / "phases.csv")
+            for row in self.phases.table():
+                log.info("phase %s", ", ".join(f"{k}={v}" for k, v in row.items()))
 
     def prepare(self) -> TrainState:
         """Components, cached data, optimizer and schedule on the accelerator; resume when a checkpoint
@@ -284,8 +342,10 @@ class Trainer:
         s, accelerator = self.settings, self.accelerator
         components = self._components()
         resolution = self._resolution(components)
-        examples = self._examples(resolution)
-        cache = self._cache(components, examples)
+        rows = self._rows()
+        stream = self._latents(components, rows, resolution)
+        captions = [self.inpaint_prompt] * len(rows) if self.inpainting else rows["prompt"].tolist()
+        cache = self._tokens(components, captions)
         optimizer = self._optimizer(components)
         processes = accelerator.num_processes
         lr_scheduler = get_scheduler(
@@ -328,8 +388,9 @@ class Trainer:
             lr_scheduler=lr_scheduler,
             ema=ema,
             cache=cache,
+            stream=stream,
             resolution=resolution,
-            count=len(examples.captions),
+            count=len(rows),
             tag=tag,
             log_path=log_path,
             progress=progress,
@@ -365,7 +426,7 @@ class Trainer:
         state.step += 1
         state.done_here += 1
         if state.ema is not None:
-            state.ema.step(accelerator.unwrap_model(unet).parameters())
+            state.ema.step(plain_model(accelerator, unet).parameters())
         state.losses.append(float(np.mean(step_losses)))
         state.progress.update(1)
         state.progress.set_postfix(loss=f"{state.losses[-1]:.4f}")
@@ -383,8 +444,9 @@ class Trainer:
         s, cache = self.settings, state.cache
         noise_scheduler = state.components.noise_scheduler
         scaling = state.components.vae.config.scaling_factor
-        device = cache["mean"].device
-        mean, std = cache["mean"][index], cache["std"][index]
+        device = self.accelerator.device
+        batch = state.stream.gather(index)
+        mean, std = batch["mean"], batch["std"]
         latents = (mean + std * torch.randn(mean.shape, generator=generator).to(device)) * scaling
         noise = torch.randn(latents.shape, generator=generator).to(device)
         if s.offset_noise:
@@ -401,7 +463,7 @@ class Trainer:
         hidden = state.text_encoder(ids)[0]
         model_input = noisy
         if self.inpainting:
-            model_input = torch.cat([noisy, cache["mask"][index], cache["masked"][index]], dim=1)
+            model_input = torch.cat([noisy, batch["mask"], batch["masked"]], dim=1)
         prediction = state.unet(model_input, timesteps, hidden).sample
         if noise_scheduler.config.prediction_type == "v_prediction":
             target = noise_scheduler.get_velocity(latents, noise, timesteps)
@@ -431,8 +493,8 @@ class Trainer:
     def _pipeline(self, components: Components, unet, text_encoder):
         current = dataclasses.replace(
             components,
-            unet=self.accelerator.unwrap_model(unet),
-            text_encoder=self.accelerator.unwrap_model(text_encoder),
+            unet=plain_model(self.accelerator, unet),
+            text_encoder=plain_model(self.accelerator, text_encoder),
         )
         pipeline = build_pipeline(current, self.inpainting)
         pipeline.set_progress_bar_config(disable=True)
@@ -445,11 +507,11 @@ class Trainer:
             return
         s = self.settings
         components, unet, text_encoder, ema = state.components, state.unet, state.text_encoder, state.ema
-        cache, step, resolution = state.cache, state.step, state.resolution
+        step, resolution = state.step, state.resolution
         prompts = s.validation_prompts or [
             self.inpaint_prompt if self.inpainting else "a mammogram in CC view"
         ]
-        raw_unet = self.accelerator.unwrap_model(unet)
+        raw_unet = plain_model(self.accelerator, unet)
         if ema is not None:
             ema.store(raw_unet.parameters())
             ema.copy_to(raw_unet.parameters())
@@ -466,7 +528,7 @@ class Trainer:
             "output_type": "np",
         }
         if self.inpainting:
-            images = self._validation_inpaint(pipeline, cache, prompts, arguments)
+            images = self._validation_inpaint(pipeline, state.stream, prompts, arguments)
         else:
             images = pipeline(prompts, **arguments).images
         if ema is not None:
@@ -477,18 +539,18 @@ class Trainer:
         folder.mkdir(parents=True, exist_ok=True)
         labelled_grid(images, prompts, f"step {step}").save(folder / f"step_{step:06d}.png")
 
-    def _validation_inpaint(self, pipeline, cache, prompts, arguments):
+    def _validation_inpaint(self, pipeline, stream: StreamedLatents, prompts, arguments):
         """Inpaint the first few training images' lesion regions (fixed examples)."""
-        picks = range(min(4, len(cache["mean"])))
+        batch = stream.gather(list(range(min(4, len(stream)))))
         vae = pipeline.vae
         images, masks = [], []
-        for i in picks:
-            decoded = vae.decode(cache["mean"][i : i + 1]).sample[0].clamp(-1, 1)
+        for i in range(len(batch["mean"])):
+            decoded = vae.decode(batch["mean"][i : i + 1]).sample[0].clamp(-1, 1)
             images.append(
                 Image.fromarray(((decoded.permute(1, 2, 0).cpu().numpy() + 1) * 127.5).astype(np.uint8))
             )
             size = images[-1].size
-            mask = F.interpolate(cache["mask"][i : i + 1], size=size[::-1])[0, 0].cpu().numpy()
+            mask = F.interpolate(batch["mask"][i : i + 1], size=size[::-1])[0, 0].cpu().numpy()
             masks.append(Image.fromarray((mask * 255).astype(np.uint8)))
         return pipeline([prompts[0]] * len(images), image=images, mask_image=masks, **arguments).images
 
@@ -512,8 +574,8 @@ class Trainer:
         )
 
     def _save(self, state: TrainState, seconds: float) -> None:
-        raw_unet = self.accelerator.unwrap_model(state.unet)
-        raw_text = self.accelerator.unwrap_model(state.text_encoder)
+        raw_unet = plain_model(self.accelerator, state.unet)
+        raw_text = plain_model(self.accelerator, state.text_encoder)
         if state.ema is not None:
             state.ema.copy_to(raw_unet.parameters())
         if self.settings.lora_rank:

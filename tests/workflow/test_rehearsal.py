@@ -1,0 +1,28 @@
+"""The rehearsal config plans every GPU stage of the real study (its dry-run is what CI can run)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from conftest import REPO
+
+
+def test_the_rehearsal_plans_the_random_sd15_base_latents_and_gpu_jobs(tmp_path):
+    command = [sys.executable, "-m", "snakemake", "-n", "results/report.html", "-s", str(REPO / "Snakefile")]
+    command += ["--directory", str(tmp_path), "--configfile", str(REPO / "config" / "rehearsal.yaml")]
+    result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=REPO)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", output, flags=re.M))
+    assert jobs["random_sd_base"] == "1" and jobs["encode_latents"] == "4"
+    assert jobs["finetune"] == "1" and jobs["train_inpaint"] == "1"
+    blocks = output.split("rule ")
+    for rule in ("encode_latents", "finetune", "train_inpaint", "sample_sweep"):
+        block = next(b for b in blocks if b.startswith(f"{rule}:"))
+        assert "gpu=1" in block, f"{rule} must ask for a GPU (SLURM sends it to the GPU partition)"
+    latents = [b for b in blocks if b.startswith("encode_latents:")]
+    assert {re.search(r"output: (\S+)", b).group(1) for b in latents} == {
+        f"results/latents/{vae}/{dataset}" for vae in ("base", "inpaint") for dataset in ("omi", "vindr")
+    }
