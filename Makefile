@@ -40,7 +40,7 @@ bench: $(VENV)/.bench
 
 # every dependency except PyTorch as Linux x86-64 wheels for Python 3.10-3.12 (GPU nodes without internet)
 wheelhouse: setup
-	$(BIN)/python envs/wheelhouse.py --out wheelhouse --pythons 3.10 3.11 3.12
+	$(BIN)/python envs/wheelhouse.py --out wheelhouse --pythons $(or $(PYTHONS),3.10 3.11 3.12)
 
 clean:
 	rm -rf results logs benchmarks .snakemake

@@ -434,6 +434,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
+    from mame.logs import quiet_library_notices
+
+    quiet_library_notices()
     try:
         return args.func(args)
     except (ValueError, FileNotFoundError, KeyError) as err:

@@ -68,3 +68,13 @@ def test_the_wide_table_has_one_row_per_guidance_and_a_dash_without_a_baseline(i
     assert list(wide.index) == ["guidance 2.0", "guidance 7.0", "real vs real"]
     assert wide.loc["guidance 7.0", "m: p"].startswith("1.000 ± 0.000 [")
     assert wide.loc["real vs real", "m: q"] == "—"
+
+
+def test_a_row_of_too_few_images_says_its_interval_is_unreliable(images):
+    samples, real = images
+    table = diversity_table(samples, real, real_images=3, resamples=100)
+    wide = wide_table(table)
+    assert wide.loc["real vs real", "m: p"].endswith("(n=3: CI unreliable)")
+    assert wide.loc["guidance 2.0", "m: p"].endswith("(n=4: CI unreliable)")
+    many = table.assign(images=16)
+    assert "unreliable" not in wide_table(many).loc["guidance 2.0", "m: p"]

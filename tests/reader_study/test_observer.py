@@ -32,3 +32,14 @@ def test_the_observer_learns_from_samples_at_the_kits_scale_that_are_not_in_the_
     assert len(allowed) == 8 - 4
     assert not set(allowed) & set(key["source"])
     assert set(samples.set_index("file").loc[allowed, "guidance"]) == {7}
+
+
+def test_the_observer_never_learns_from_a_kit_cases_same_seed_siblings(study):
+    real, samples = study
+    samples = samples.assign(
+        seed=[i % 4 for i in range(len(samples))], prompt_index=[i // 4 % 2 for i in range(16)]
+    )
+    key = draw_cases(real, samples, 7, KitSettings(real=4, synthetic=2, seed=0))
+    kit_seeds = set(samples.set_index("file").loc[key.loc[key["truth"] == "synthetic", "source"], "seed"])
+    allowed = samples.set_index("file").loc[observer_training_samples(key, samples)]
+    assert not set(allowed["seed"]) & kit_seeds and set(allowed["guidance"]) <= {7}

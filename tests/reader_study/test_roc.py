@@ -6,6 +6,7 @@ import itertools
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 from sklearn.metrics import roc_auc_score
@@ -19,7 +20,11 @@ from mame.reader_study.roc import (
     delong_covariance,
     empirical_roc,
     fit_binormal,
+    format_p,
+    newcombe,
+    p_vs_chance,
     random_reader_test,
+    reader_table,
 )
 
 
@@ -141,3 +146,73 @@ def test_power_of_the_studys_design_and_cases_needed():
         smaller = counts["cases"] - 1
         s = round(smaller * 0.5)
         assert z * math.sqrt((smaller + 1) / (12 * s * (smaller - s))) > 0.1
+
+
+def test_binormal_fit_reproduces_hanley_and_mcneils_ct_data():
+    """Hanley & McNeil (1982): 58 normal and 51 abnormal CT cases on a 5-point scale."""
+    negative = np.repeat([1, 2, 3, 4, 5], [33, 6, 6, 11, 2])
+    positive = np.repeat([1, 2, 3, 4, 5], [3, 2, 2, 11, 33])
+    fit = fit_binormal(positive, negative)
+    assert fit.note == ""
+    assert fit.a == pytest.approx(1.657, abs=0.01) and fit.b == pytest.approx(0.713, abs=0.01)
+    assert fit.az == pytest.approx(0.911, abs=0.002)
+
+
+def test_binormal_fit_refuses_binary_and_degenerate_ratings():
+    binary = fit_binormal([1, 1, 2, 2, 2, 2], [1, 1, 1, 1, 2, 2])
+    assert math.isnan(binary.az) and "fewer than 3" in binary.note
+    degenerate = fit_binormal([3, 4, 4, 5, 5, 5, 4, 3], [1, 2, 3, 2, 1, 1, 2, 3])
+    assert math.isnan(degenerate.az) and math.isnan(degenerate.az_se) and "degenerate" in degenerate.note
+
+
+def test_a_perfectly_separated_kit_gets_a_boundary_valid_interval_and_an_exact_p():
+    """25 synthetic cases all rated above 28 real ones: Newcombe (2006) gives [0.924, 1]; the exact
+    Mann-Whitney p is 2 / C(53, 25) = 2.2e-15, shown as < 1e-10, never 0.000."""
+    positive, negative = np.arange(28, 53, dtype=float), np.arange(28, dtype=float)
+    interval = newcombe(1.0, 25, 28)
+    assert interval.low == pytest.approx(0.9237, abs=1e-4) and interval.high == 1.0
+    p = p_vs_chance(positive, negative, delong(positive, negative))
+    assert p == pytest.approx(2 / math.comb(53, 25), rel=1e-6) and format_p(p) == "< 1e-10"
+    tied = p_vs_chance(np.full(25, 5.0), np.full(28, 1.0), delong(np.full(25, 5.0), np.full(28, 1.0)))
+    assert tied == pytest.approx(2 / math.comb(53, 25), rel=1e-6)
+    assert newcombe(0.5, 25, 28).low == pytest.approx(0.3514, abs=1e-3)  # near DeLong's at chance
+
+
+def test_the_reader_table_switches_to_newcombe_only_at_the_boundary():
+    cases = np.arange(12)
+    separated = pd.DataFrame(
+        {
+            "reader": "observer",
+            "case_id": cases,
+            "rating": np.r_[np.full(6, 5), np.full(6, 1)],
+            "synthetic": np.r_[np.ones(6), np.zeros(6)].astype(int),
+        }
+    )
+    rng = np.random.default_rng(0)
+    mixed = separated.assign(reader="reader", rating=rng.integers(1, 6, 12))
+    table, _ = reader_table(pd.concat([separated, mixed]), {"observer": "model"}, resamples=200)
+    rows = table.set_index("reader")
+    assert (
+        rows.loc["observer", "ci_method"] == "Newcombe (boundary)" and rows.loc["observer", "ci_low"] < 0.95
+    )
+    assert rows.loc["reader", "ci_method"] == "DeLong"
+
+
+def test_the_power_rows_mean_what_their_labels_say_in_simulation():
+    """'95 % CI half-width <= 0.1 at AUC 0.5': the median DeLong half-width of chance kits of that size
+    is 0.1; 'equivalence at +- 0.1, 80 % power': TOST rejects both bounds in about 80 % of them."""
+    needed = cases_needed(0.1)
+    rng = np.random.default_rng(0)
+    for criterion, counts in needed.items():
+        widths, rejected = [], 0
+        for _ in range(300):
+            positive, negative = rng.normal(size=counts["synthetic"]), rng.normal(size=counts["real"])
+            interval = delong(positive, negative)
+            widths.append(1.96 * interval.se)
+            z_low = (interval.estimate - 0.4) / interval.se
+            z_high = (0.6 - interval.estimate) / interval.se
+            rejected += min(z_low, z_high) > stats.norm.ppf(0.95)
+        if criterion == "ci":
+            assert np.median(widths) == pytest.approx(0.1, abs=0.005)
+        else:
+            assert rejected / 300 == pytest.approx(0.8, abs=0.07)

@@ -23,14 +23,16 @@ def test_the_privacy_section_shows_the_evaluation_stages_summary_and_figure(tmp_
             "source": ["generated"] * 3 + ["held-out real"] * 2,
             "correlation": [0.31, 0.52, 0.987, 0.61, 0.64],
             "flagged": [False, False, True, False, False],
+            "threshold": 0.64,
         }
     )
     summary = memorization_summary(table)
     summary.to_csv(tmp_path / "summary.csv")
     figure = _png(tmp_path / "memorization.png")
-    (section,) = privacy_sections(figure, str(tmp_path / "summary.csv"), threshold=0.98)
-    assert "0.98" in section.caption and section.figure == data_uri(figure)
-    assert section.table_html == html_table(pd.read_csv(tmp_path / "summary.csv", index_col=[0, 1]))
+    (section,) = privacy_sections(figure, str(tmp_path / "summary.csv"))
+    assert "exceedance" in section.caption and section.figure == data_uri(figure)
+    written = pd.read_csv(tmp_path / "summary.csv", keep_default_na=False).set_index(["model", "source"])
+    assert section.table_html == html_table(written)
     generated = summary.loc[("fusion", "generated")]
     assert generated["flagged"] == 1 and generated["median"] == 0.52
     assert f"<td>{generated['p95']:.3f}</td>" in section.table_html

@@ -40,7 +40,6 @@ rule report:
         finetuned=FINETUNE,
         fusion_models=FUSION_MODELS,
         inpaint_models=INPAINT,
-        memorization_threshold=config["evaluation"]["memorization_threshold"],
         config=canonical(config),
         benchmarks="benchmarks",
     conda:

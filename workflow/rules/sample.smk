@@ -16,6 +16,7 @@ rule sample_sweep:
         sampling=sampling_settings(),
     conda:
         "../../envs/mame.yaml"
+    priority: 5
     threads: config["models"]["resources"]["threads"]
     resources:
         mem_mb=config["models"]["resources"]["mem_mb"],
@@ -261,8 +262,6 @@ rule evaluation_tables:
         "logs/tables/evaluation.log",
     benchmark:
         "benchmarks/tables/evaluation.tsv",
-    params:
-        threshold=config["evaluation"]["memorization_threshold"],
     conda:
         "../../envs/mame.yaml"
     resources:

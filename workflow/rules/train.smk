@@ -109,6 +109,8 @@ rule finetune:
         flags="",
     conda:
         "../../envs/mame.yaml"
+    # text-to-image models first: the longest jobs, with the most work waiting on them
+    priority: 10
     threads: config["models"]["resources"]["threads"]
     resources:
         mem_mb=config["models"]["resources"]["mem_mb"],
@@ -123,6 +125,7 @@ rule finetune:
 
 
 use rule finetune as train_inpaint with:
+    priority: 0
     input:
         base=base_input("inpaint"),
         manifests=lambda wildcards: model_manifests("inpaint", wildcards.model),

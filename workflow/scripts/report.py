@@ -62,7 +62,5 @@ if params.finetuned:
     stages["Reader study"] = reader_study_sections(
         readers, pooled, power, inputs.reader_table, key, warnings, inputs.roc_figure
     )
-    stages["Privacy"] = privacy_sections(
-        inputs.memorization_histograms, inputs.memorization_table, params.memorization_threshold
-    )
+    stages["Privacy"] = privacy_sections(inputs.memorization_histograms, inputs.memorization_table)
 write_report(snakemake.output.html, stages, provenance(params.config, params.benchmarks))

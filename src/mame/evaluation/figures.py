@@ -44,8 +44,9 @@ def fidelity_and_diversity(diversity: pd.DataFrame, fidelity: pd.DataFrame) -> p
     return figure
 
 
-def memorization_histograms(tables: dict[str, pd.DataFrame], threshold: float) -> plt.Figure:
-    """Per model: correlation with the nearest training image, samples vs held-out real images."""
+def memorization_histograms(tables: dict[str, pd.DataFrame]) -> plt.Figure:
+    """Per model: correlation with the nearest training image, samples vs held-out real images, and the
+    flag threshold each table was made with."""
     figure, axes = plt.subplots(1, len(tables), figsize=(3.4 * len(tables), 2.6), squeeze=False)
     bins = np.linspace(0, 1, 41)
     for axis, (model, table) in zip(axes[0], tables.items(), strict=True):
@@ -60,6 +61,7 @@ def memorization_histograms(tables: dict[str, pd.DataFrame], threshold: float) -
                     color=colour,
                     label=f"{source} (n={len(values)})",
                 )
+        threshold = float(table["threshold"].iloc[0])
         axis.axvline(threshold, color="red", linestyle="--", linewidth=1, label=f"flag at {threshold:g}")
         axis.set_xlabel("correlation with nearest training image")
         axis.set_ylabel("density")

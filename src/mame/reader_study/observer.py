@@ -25,9 +25,14 @@ CUTPOINTS = (0.2, 0.4, 0.6, 0.8)
 
 
 def observer_training_samples(key: pd.DataFrame, samples: pd.DataFrame) -> list[str]:
-    """Synthetic images the observer may learn from: the kit's guidance scale, none of the kit's own."""
+    """Synthetic images the observer may learn from: the kit's guidance scale, none of the kit's own and
+    none of their same-seed siblings (one seed's images at other prompts share their starting noise, so
+    learning from them would leak the kit's cases)."""
     shown = key.loc[key["truth"] == "synthetic", "guidance"].astype(float).iloc[0]
-    outside = ~samples["file"].isin(set(key["source"]))
+    in_kit = samples["file"].isin(set(key["source"]))
+    outside = ~in_kit
+    if "seed" in samples.columns:
+        outside &= ~samples["seed"].isin(set(samples.loc[in_kit, "seed"]))
     return samples.loc[(samples["guidance"].astype(float) == shown) & outside, "file"].tolist()
 
 

@@ -62,6 +62,45 @@ def delong(positive: np.ndarray, negative: np.ndarray, level: float = 0.95) -> I
     return Interval(value, se, max(0.0, value - half), min(1.0, value + half))
 
 
+def newcombe(estimate: float, synthetic: int, real: int, level: float = 0.95) -> Interval:
+    """Newcombe's (2006) score-type interval for an AUC: the values A whose distance from the estimate
+    is z times the Hanley-McNeil SD at A itself (with m* = n* = N/2). Unlike the Wald interval it stays
+    valid at AUC = 0 or 1, where the estimated SE is zero: 25 vs 28 perfectly separated gives [0.924, 1]."""
+    z = stats.norm.ppf(0.5 + level / 2)
+    half_n = (synthetic + real) / 2
+
+    def variance(a: float) -> float:
+        extra = (half_n - 1) * (1 - a) / (2 - a) + (half_n - 1) * a / (1 + a)
+        return a * (1 - a) / (synthetic * real) * (1 + extra)
+
+    def gap(a: float) -> float:
+        return (estimate - a) ** 2 - z * z * variance(a)
+
+    eps = 1e-12
+    low = optimize.brentq(gap, 0.0, estimate - eps) if estimate > eps and gap(0.0) > 0 else 0.0
+    high = optimize.brentq(gap, estimate + eps, 1.0) if estimate < 1 - eps and gap(1.0) > 0 else 1.0
+    return Interval(estimate, math.sqrt(variance(estimate)), float(low), float(high))
+
+
+def p_vs_chance(positive: np.ndarray, negative: np.ndarray, wald: Interval) -> float:
+    """Two-sided p of AUC = 0.5: the exact Mann-Whitney test when there are no ties; perfectly separated
+    tied ratings get the exact permutation probability of that split, 2 / C(N, m); otherwise DeLong's z."""
+    positive, negative = np.asarray(positive, float), np.asarray(negative, float)
+    ties = np.unique(np.concatenate([positive, negative])).size < positive.size + negative.size
+    if not ties:
+        return float(stats.mannwhitneyu(positive, negative, alternative="two-sided", method="exact").pvalue)
+    if wald.se == 0:
+        if wald.estimate == 0.5:
+            return 1.0
+        return min(1.0, 2 / math.comb(positive.size + negative.size, positive.size))
+    return float(2 * stats.norm.sf(abs(wald.estimate - 0.5) / wald.se))
+
+
+def format_p(p: float) -> str:
+    """A p-value as a table shows it: never 0.000."""
+    return "< 1e-10" if p < 1e-10 else f"{p:.2g}" if p < 0.001 else f"{p:.3f}"
+
+
 def bootstrap(
     positive: np.ndarray, negative: np.ndarray, resamples: int = 2000, seed: int = 0, level: float = 0.95
 ) -> Interval:
@@ -145,6 +184,11 @@ def fit_binormal(positive: np.ndarray, negative: np.ndarray) -> Binormal:
         return Binormal(**{**nan.__dict__, "note": "all ratings in one category"})
     if positive.min() > negative.max() or negative.min() > positive.max():
         return Binormal(**{**nan.__dict__, "note": "perfect separation: no finite ML estimate"})
+    if values.size < 3:
+        return Binormal(**{**nan.__dict__, "note": "fewer than 3 rating categories used: not identified"})
+    if degenerate(positive, negative):
+        note = "degenerate data: every ROC point on the FPF = 0 or TPF = 1 edge (no unique ML fit)"
+        return Binormal(**{**nan.__dict__, "note": note})
     pos_counts = np.array([(positive == v).sum() for v in values], float)
     neg_counts = np.array([(negative == v).sum() for v in values], float)
     cumulative = np.clip(np.cumsum(neg_counts)[:-1] / neg_counts.sum(), 0.02, 0.98)
@@ -156,7 +200,15 @@ def fit_binormal(positive: np.ndarray, negative: np.ndarray) -> Binormal:
     theta = result.x
     a, b, z = _unpack(theta)
     az = float(stats.norm.cdf(a / math.sqrt(1 + b * b)))
-    az_se, note = math.nan, "" if result.success else f"optimizer: {result.message}"
+    # converged is judged by the gradient: BFGS's "precision loss" often comes at the optimum itself
+    gradient_norm = float(
+        np.max(np.abs(optimize.approx_fprime(theta, _binormal_nll, 1e-7, neg_counts, pos_counts)))
+    )
+    if not result.success and gradient_norm > 1e-3 * (positive.size + negative.size):
+        return Binormal(
+            **{**nan.__dict__, "note": f"no convergence (gradient {gradient_norm:.2g}): {result.message}"}
+        )
+    az_se, note = math.nan, ""
     try:
         covariance = np.linalg.inv(_hessian(lambda t: _binormal_nll(t, neg_counts, pos_counts), theta))
         # delta method for Az over (a, log b)
@@ -170,6 +222,15 @@ def fit_binormal(positive: np.ndarray, negative: np.ndarray) -> Binormal:
     except np.linalg.LinAlgError:
         note = note or "information matrix singular: no SE"
     return Binormal(float(a), float(b), az, az_se, tuple(float(t) for t in z), note)
+
+
+def degenerate(positive: np.ndarray, negative: np.ndarray) -> bool:
+    """Dorfman & Berbaum (1986): every empirical operating point lies on the FPF = 0 or TPF = 1 edge."""
+    for value in np.unique(np.concatenate([positive, negative]))[1:]:
+        fpf, tpf = float((negative >= value).mean()), float((positive >= value).mean())
+        if fpf > 0 and tpf < 1:
+            return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -213,16 +274,18 @@ def random_reader_test(aucs: np.ndarray, covariance: np.ndarray, cases: int, nul
 
 
 def null_auc_variance(synthetic: int, real: int) -> float:
-    """Variance of the AUC of an observer who cannot tell (AUC = 0.5), continuous ratings
-    (Mann-Whitney null); ordinal ties make it smaller, so this is the conservative bound."""
+    """Variance of the AUC of an observer who cannot tell (AUC = 0.5) with continuous ratings (the
+    Mann-Whitney null, equal spreads). It is not an upper bound: unequal spreads make it larger (N(0, 3^2)
+    against N(0, 1) gives SD 0.089 against 0.080), and so does reader variance with several readers."""
     return (synthetic + real + 1) / (12 * synthetic * real)
 
 
 def cases_needed(margin: float = 0.1, synthetic_share: float = 0.5, alpha: float = 0.05, power: float = 0.8):
     """Total cases so that an observer at chance is shown to be within +-margin of 0.5.
 
-    'ci': the 95 % CI half-width is at most `margin`; 'equivalence': two one-sided tests at
-    `alpha` reject both bounds with probability `power`.
+    'ci': the 95 % CI half-width at AUC 0.5 is at most `margin` (a planning width, not a probability
+    that the interval lies within 0.5 +- margin: that needs the estimate to be exactly 0.5);
+    'equivalence': two one-sided tests at `alpha` reject both bounds with probability `power`.
     """
     needs = {
         "ci": stats.norm.ppf(0.975),
@@ -245,13 +308,6 @@ def ci_half_width_at_chance(synthetic: int, real: int) -> float:
     return float(stats.norm.ppf(0.975) * math.sqrt(null_auc_variance(synthetic, real)))
 
 
-def _p_vs_chance(wald: Interval) -> float:
-    """Two-sided DeLong z-test of AUC = 0.5; a zero SE (perfect or no separation) decides it outright."""
-    if wald.se == 0:
-        return 1.0 if wald.estimate == 0.5 else 0.0
-    return float(2 * stats.norm.sf(abs(wald.estimate - 0.5) / wald.se))
-
-
 def reader_table(joined: pd.DataFrame, kinds: dict[str, str], resamples: int = 2000, seed: int = 0):
     """One row per reader: design, AUC with DeLong and bootstrap CIs, test of AUC = 0.5, binormal fit.
 
@@ -262,6 +318,9 @@ def reader_table(joined: pd.DataFrame, kinds: dict[str, str], resamples: int = 2
         positive = group.loc[group["synthetic"] == 1, "rating"].to_numpy(float)
         negative = group.loc[group["synthetic"] == 0, "rating"].to_numpy(float)
         wald = delong(positive, negative)
+        method = "DeLong"
+        if wald.se == 0 or wald.low <= 0 or wald.high >= 1:  # Wald cannot reach past the boundary
+            wald, method = newcombe(wald.estimate, positive.size, negative.size), "Newcombe (boundary)"
         boot = bootstrap(positive, negative, resamples, seed)
         fit = fit_binormal(positive, negative)
         rows.append(
@@ -277,7 +336,8 @@ def reader_table(joined: pd.DataFrame, kinds: dict[str, str], resamples: int = 2
                 "ci_high": wald.high,
                 "bootstrap_low": boot.low,
                 "bootstrap_high": boot.high,
-                "p_vs_chance": _p_vs_chance(wald),
+                "ci_method": method,
+                "p_vs_chance": p_vs_chance(positive, negative, wald),
                 "binormal_a": fit.a,
                 "binormal_b": fit.b,
                 "az": fit.az,
@@ -362,7 +422,7 @@ def analyse(
             *(
                 {
                     "design": {
-                        "ci": f"95 % CI within 0.5 +- {margin:g}",
+                        "ci": f"95 % CI half-width <= {margin:g} at AUC 0.5",
                         "equivalence": f"equivalence test at +- {margin:g}, 80 % power",
                     }[criterion],
                     **counts,
@@ -380,14 +440,17 @@ def analyse(
                 f"{c} ({s}/{r})"
                 for c, s, r in zip(readers["cases"], readers["synthetic"], readers["real"], strict=True)
             ],
-            "AUC [DeLong 95% CI]": [
-                _interval(*v) for v in zip(readers["auc"], readers["ci_low"], readers["ci_high"], strict=True)
+            "AUC [95% CI]": [
+                _interval(*v) + (" (Newcombe)" if m.startswith("Newcombe") else "")
+                for *v, m in zip(
+                    readers["auc"], readers["ci_low"], readers["ci_high"], readers["ci_method"], strict=True
+                )
             ],
             "bootstrap 95% CI": [
                 f"[{low:.3f}, {high:.3f}]"
                 for low, high in zip(readers["bootstrap_low"], readers["bootstrap_high"], strict=True)
             ],
-            "p (AUC = 0.5)": readers["p_vs_chance"].map(lambda p: f"{p:.3f}"),
+            "p (AUC = 0.5)": readers["p_vs_chance"].map(format_p),
             "binormal Az": readers["az"].map(lambda az: "-" if math.isnan(az) else f"{az:.3f}"),
         }
     )
@@ -397,9 +460,9 @@ def analyse(
             "reader": f"mean of {int(row['readers'])} readers (OR)",
             "kind": "human",
             "cases (synthetic/real)": str(int(row["cases"])),
-            "AUC [DeLong 95% CI]": _interval(row["mean_auc"], row["low"], row["high"]),
+            "AUC [95% CI]": _interval(row["mean_auc"], row["low"], row["high"]),
             "bootstrap 95% CI": "-",
-            "p (AUC = 0.5)": f"{row['p']:.3f}",
+            "p (AUC = 0.5)": format_p(row["p"]),
             "binormal Az": "-",
         }
     return Analysis(readers, points, pooled, power, summary.set_index("reader"), warnings)

@@ -9,7 +9,13 @@ from pathlib import Path
 import pandas as pd
 
 from mame.plotting import data_uri
+from mame.reader_study.roc import format_p
 from mame.report.render import Section, html_table
+
+
+def _p_text(p: float) -> str:
+    shown = format_p(p)
+    return shown if shown.startswith("<") else f"= {shown}"
 
 
 def _table(path: str | Path, index_levels: int = 0) -> pd.DataFrame:
@@ -180,7 +186,7 @@ def inpainting_sections(models: dict[str, tuple[str, str]]) -> list[Section]:
     return sections
 
 
-def privacy_sections(histograms: str, summary: str, threshold: float) -> list[Section]:
+def privacy_sections(histograms: str, summary: str) -> list[Section]:
     """Section 6: how close samples come to training images, against held-out real images.
 
     `summary` is the evaluation stage's table (results/tables/memorization.csv), shown as computed there.
@@ -190,8 +196,10 @@ def privacy_sections(histograms: str, summary: str, threshold: float) -> list[Se
             "Memorization",
             "For every sample, the Pearson correlation of a 32 x 32 copy with its nearest training image; "
             "held-out real images show how close an unseen mammogram comes by chance (median and 95th "
-            f"percentile per source). Samples above {threshold:g} are flagged as possible copies "
-            "(metrics/<model>/memorization.csv lists them).",
+            "percentile per source). A sample closer than every held-out image (the threshold column, "
+            "unless evaluation.memorization_threshold sets one) is flagged; the exceedance p-value asks "
+            "whether more samples than exchangeable unseen images would come that close "
+            "(metrics/<model>/memorization.csv lists each image).",
             figure=data_uri(histograms),
             table_html=html_table(_table(summary, 2)),
         )
@@ -232,7 +240,7 @@ def reader_study_sections(
         row = pooled_table.iloc[0]
         notes.append(
             f"Random-reader test (Obuchowski-Rockette, DeLong covariances, Hillis df = {row['df']:.1f}): "
-            f"mean AUC {row['mean_auc']:.3f} [{row['low']:.3f}, {row['high']:.3f}], p = {row['p']:.3f}."
+            f"mean AUC {row['mean_auc']:.3f} [{row['low']:.3f}, {row['high']:.3f}], p {_p_text(row['p'])}."
         )
     notes += [f"Warning: {line}" for line in Path(warnings).read_text().splitlines() if line.strip()]
     notes += [
@@ -246,7 +254,8 @@ def reader_study_sections(
             "Each reader rated every case of the blinded kit from Definitely real (1) to Definitely "
             "synthetic (5). Synthetic is the positive class: AUC 0.5 means the reader cannot tell "
             "generated from real images. "
-            "Points: the empirical ROC (AUC = Mann-Whitney, 95 % CI by DeLong); dashed: the binormal "
+            "Points: the empirical ROC (AUC = Mann-Whitney; 95 % CI by DeLong, or by Newcombe's score method "
+            "where DeLong's collapses at AUC 0 or 1; p exact where the ratings allow); dashed: the binormal "
             "maximum-likelihood fit. The study had one radiologist, 53 images, and no interval (AUC 0.49).",
             figure=data_uri(roc),
             table_html=html_table(pd.read_csv(summary, dtype=str, keep_default_na=False), index=False),
