@@ -92,3 +92,11 @@ def test_the_kit_page_in_a_browser_rates_goes_back_persists_and_exports(study, t
     assert warnings == [] and set(joined["reader"]) == {"Reader A"}
     assert all(url.startswith(("file:", "data:", "blob:")) for url in requests)
     context.close()
+
+
+def test_the_kit_spends_as_few_seeds_as_it_needs(study):
+    real, samples = study
+    seeded = samples.assign(seed=[i % 8 for i in range(len(samples))])  # 8 seeds, one image each per scale
+    key = draw_cases(real, seeded, 7, KitSettings(real=4, synthetic=3, seed=0))
+    used = set(seeded.set_index("file").loc[key.loc[key["truth"] == "synthetic", "source"], "seed"])
+    assert len(used) == 3  # three seeds for three cases: five seeds stay for the observer

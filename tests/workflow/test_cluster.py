@@ -26,6 +26,7 @@ FAKE = REPO / "tests" / "fake_slurm" / "fake_slurm.py"
 COMMANDS = ("sbatch", "sacct", "squeue", "scancel", "srun", "sinfo", "scontrol", "sacctmgr", "sshare")
 GPU_RULES = {
     "encode_latents",
+    "encode_inpaint_latents",
     "finetune",
     "train_inpaint",
     "sample_sweep",

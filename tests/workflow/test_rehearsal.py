@@ -16,13 +16,13 @@ def test_the_rehearsal_plans_the_random_sd15_base_latents_and_gpu_jobs(tmp_path)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", output, flags=re.M))
-    assert jobs["random_sd_base"] == "1" and jobs["encode_latents"] == "4"
+    assert jobs["random_sd_base"] == "1" and jobs["encode_latents"] == jobs["encode_inpaint_latents"] == "2"
     assert jobs["finetune"] == "1" and jobs["train_inpaint"] == "1"
     blocks = output.split("rule ")
-    for rule in ("encode_latents", "finetune", "train_inpaint", "sample_sweep"):
+    for rule in ("encode_latents", "encode_inpaint_latents", "finetune", "train_inpaint", "sample_sweep"):
         block = next(b for b in blocks if b.startswith(f"{rule}:"))
         assert "gpu=1" in block, f"{rule} must ask for a GPU (SLURM sends it to the GPU partition)"
-    latents = [b for b in blocks if b.startswith("encode_latents:")]
+    latents = [b for b in blocks if b.startswith(("encode_latents:", "encode_inpaint_latents:"))]
     assert {re.search(r"output: (\S+)", b).group(1) for b in latents} == {
         f"results/latents/{vae}/{dataset}" for vae in ("base", "inpaint") for dataset in ("omi", "vindr")
     }

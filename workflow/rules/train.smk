@@ -70,17 +70,25 @@ rule encode_latents:
         flags=lambda wildcards: "--inpainting" if wildcards.vae == "inpaint" else "",
     conda:
         "../../envs/mame.yaml"
+    # the text-to-image models' latents first: their training jobs are the longest
+    priority: 10
     threads: config["models"]["resources"]["threads"]
     resources:
         mem_mb=config["models"]["resources"]["mem_mb"],
         runtime=config["models"]["resources"]["runtime"],
         gpu=min(1, config["models"]["resources"]["gpu"]),
     wildcard_constraints:
-        vae="base|inpaint",
+        vae="base",
     shell:
         '"$MAME_PYTHON" -m mame.cli encode-latents {input.manifest:q} --base {params.base:q} --out {output:q}'
         " --batch-size {params.batch_size} --precision {params.precision} --conversion {params.conversion}"
         " {params.resolution} {params.flags} > {log:q} 2>&1"
+
+
+use rule encode_latents as encode_inpaint_latents with:
+    priority: 0
+    wildcard_constraints:
+        vae="inpaint",
 
 
 rule finetune:

@@ -65,6 +65,18 @@ def _draw(frame: pd.DataFrame, count: int, what: str, rng: np.random.Generator) 
     return frame.iloc[np.sort(rng.choice(len(frame), count, replace=False))]
 
 
+def fewest_seeds(samples: pd.DataFrame, count: int, rng: np.random.Generator) -> pd.DataFrame:
+    """The samples of as few randomly chosen seeds as give `count` images. The sweep reuses each seed
+    for every prompt, so the kit's seeds are spent: the automated observer learns only from the other
+    seeds' images, never from a kit case's same-noise siblings."""
+    if "seed" not in samples.columns:
+        return samples
+    seeds = rng.permutation(np.unique(samples["seed"].to_numpy()))
+    sizes = samples.groupby("seed").size()
+    enough = int(np.searchsorted(np.cumsum(sizes.loc[seeds].to_numpy()), count)) + 1
+    return samples[samples["seed"].isin(seeds[:enough])]
+
+
 def draw_cases(
     real: pd.DataFrame, samples: pd.DataFrame, guidance: float, settings: KitSettings
 ) -> pd.DataFrame:
@@ -80,7 +92,9 @@ def draw_cases(
             f"no samples at guidance {guidance}; the sweep has {sorted(set(samples['guidance']))}"
         )
     real_cases = _draw(held_out, settings.real, "held-out real", rng)
-    synthetic_cases = _draw(at_guidance, settings.synthetic, "synthetic", rng)
+    synthetic_cases = _draw(
+        fewest_seeds(at_guidance, settings.synthetic, rng), settings.synthetic, "synthetic", rng
+    )
     cases = pd.concat(
         [
             pd.DataFrame(
