@@ -11,7 +11,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
-from PIL import Image  # noqa: E402
 
 plt.rcParams.update({"font.size": 9, "axes.titlesize": 9, "figure.dpi": 110, "savefig.bbox": "tight"})
 BOX_COLOUR = "#ff4d4d"
@@ -37,12 +36,6 @@ def blank_figure(message: str) -> plt.Figure:
 def data_uri(path: str | Path) -> str:
     """A PNG file as a data URI, so the report is one self-contained file."""
     return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode()
-
-
-def grey(path: str | Path) -> np.ndarray:
-    """A PNG as shown in figures: 8-bit grey."""
-    with Image.open(path) as image:
-        return np.asarray(image.convert("L"))
 
 
 def show_grey(axis: plt.Axes, image: np.ndarray, title: str = "") -> None:

@@ -12,7 +12,7 @@ import pandas as pd
 from PIL import Image
 
 from mame.data.dicom import IntensitySettings, load_display_image
-from mame.io import read_manifests
+from mame.io import read_grey, read_manifests
 from mame.plotting import blank_figure, draw_boxes, save_png, show_grey
 
 
@@ -24,7 +24,7 @@ def raw_vs_processed(examples: pd.DataFrame) -> plt.Figure:
         raw, _ = load_display_image(row.source, IntensitySettings())
         show_grey(axes[0, column], raw, f"raw {row.laterality} {row.view}")
         draw_boxes(axes[0, column], [f["box"] for f in json.loads(row.raw_findings)])
-        processed = np.asarray(Image.open(row.image).convert("L"))
+        processed = read_grey(row.image)
         show_grey(axes[1, column], processed, "processed")
         draw_boxes(axes[1, column], json.loads(row.boxes))
     figure.suptitle(
@@ -37,7 +37,7 @@ def image_prompt_pairs(healthy: pd.DataFrame) -> plt.Figure:
     count = len(healthy)
     figure, axes = plt.subplots(1, count, figsize=(1.9 * count, 2.6), squeeze=False)
     for column, row in enumerate(healthy.itertuples(index=False)):
-        show_grey(axes[0, column], np.asarray(Image.open(row.image).convert("L")))
+        show_grey(axes[0, column], read_grey(row.image))
         axes[0, column].set_xlabel("\n".join(textwrap.wrap(row.prompt, 24)), fontsize=8)
     return figure
 
@@ -46,9 +46,7 @@ def image_mask_pairs(lesions: pd.DataFrame) -> plt.Figure:
     count = len(lesions)
     figure, axes = plt.subplots(2, count, figsize=(1.9 * count, 4.2), squeeze=False)
     for column, row in enumerate(lesions.itertuples(index=False)):
-        show_grey(
-            axes[0, column], np.asarray(Image.open(row.image).convert("L")), row.categories.replace(";", "\n")
-        )
+        show_grey(axes[0, column], read_grey(row.image), row.categories.replace(";", "\n"))
         show_grey(axes[1, column], np.asarray(Image.open(row.mask)), "mask")
     return figure
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import textwrap
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
-from PIL import Image
 
+from mame.io import read_grey
 from mame.plotting import show_grey
 
 
@@ -23,7 +22,7 @@ def guidance_grid(samples: pd.DataFrame, title: str) -> plt.Figure:
     for r, prompt in enumerate(prompts):
         for c, scale in enumerate(scales):
             row = first[(first["prompt"] == prompt) & (first["guidance"] == scale)].iloc[0]
-            show_grey(axes[r, c], np.asarray(Image.open(row["file"]).convert("L")))
+            show_grey(axes[r, c], read_grey(row["file"]))
             if r == 0:
                 axes[r, c].set_title(f"guidance {scale:g}")
         axes[r, 0].set_ylabel(
@@ -53,7 +52,7 @@ def extrapolation_grid(table: pd.DataFrame, title: str) -> plt.Figure:
             if c >= len(rows):
                 continue
             row = rows.iloc[c]
-            show_grey(axis, np.asarray(Image.open(row["file"]).convert("L")))
+            show_grey(axis, read_grey(row["file"]))
             asked = row["area"] or row["density"]
             axis.set_title(
                 str(row.get("read", "")), fontsize=6, color="green" if row.get("read") == asked else "red"
@@ -77,8 +76,6 @@ def inpainting_panels(table: pd.DataFrame, title: str) -> plt.Figure:
     figure, axes = plt.subplots(len(table), 3, figsize=(4.2, 1.45 * len(table)), squeeze=False)
     for r, row in enumerate(table.itertuples(index=False)):
         for c, kind in enumerate(("before", "mask", "after")):
-            show_grey(
-                axes[r, c], np.asarray(Image.open(getattr(row, kind)).convert("L")), kind if r == 0 else ""
-            )
+            show_grey(axes[r, c], read_grey(getattr(row, kind)), kind if r == 0 else "")
     figure.suptitle(title, fontsize=9)
     return figure

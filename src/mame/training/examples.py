@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from PIL import Image
 
 from mame.io import read_manifests
@@ -41,6 +42,17 @@ def read_mask(path: str | Path, resolution: int) -> np.ndarray:
         return (np.asarray(mask)[None] > 127).astype(np.float32)
 
 
+def split_rows(manifests: list[str], split: str | None = "train") -> pd.DataFrame:
+    """The rows of the manifests in one split (all rows for None), renumbered; an empty split is an error
+    naming the manifests. Training, the latent stage and the tiny base all read their images through it."""
+    frame = read_manifests(manifests)
+    if split and "split" in frame.columns:
+        frame = frame[frame["split"] == split].reset_index(drop=True)
+    if frame.empty:
+        raise ValueError(f"no {split or ''} images in {', '.join(manifests)}")
+    return frame
+
+
 def load_examples(
     manifests: list[str],
     resolution: int,
@@ -49,11 +61,7 @@ def load_examples(
     masks: bool = False,
 ) -> Examples:
     """Rows of the manifests (of one split) as arrays; `prompt` replaces every caption (inpainting)."""
-    frame = read_manifests(manifests)
-    if split and "split" in frame.columns:
-        frame = frame[frame["split"] == split]
-    if frame.empty:
-        raise ValueError(f"no {split or ''} images in {', '.join(manifests)}")
+    frame = split_rows(manifests, split)
     images = np.stack([read_image(p, resolution) for p in frame["image"]])
     captions = [prompt] * len(frame) if prompt is not None else frame["prompt"].tolist()
     mask_array = np.stack([read_mask(p, resolution) for p in frame["mask"]]) if masks else None

@@ -24,8 +24,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from mame.io import read_manifests
-from mame.training.examples import read_image, read_mask
+from mame.training.examples import read_image, read_mask, split_rows
 
 log = logging.getLogger(__name__)
 
@@ -252,9 +251,7 @@ def encode_base_latents(
     VAE is loaded) at `resolution` (default: the base's own)."""
     from diffusers import AutoencoderKL
 
-    frame = read_manifests(manifests, column="image")
-    if "split" in frame.columns:
-        frame = frame[frame["split"] == "train"].reset_index(drop=True)
+    frame = split_rows(manifests, "train")
     vae = AutoencoderKL.from_pretrained(base, subfolder="vae")
     return encode_manifest(
         vae,

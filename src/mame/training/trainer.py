@@ -28,7 +28,6 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from mame.io import read_manifests
 from mame.models.components import (
     Components,
     build_pipeline,
@@ -39,6 +38,7 @@ from mame.models.components import (
 )
 from mame.models.conditions import write_conditions
 from mame.training.checkpoints import checkpoint_path, fingerprint, resume, save_checkpoint
+from mame.training.examples import split_rows
 from mame.training.latents import (
     LatentStore,
     StreamedLatents,
@@ -219,11 +219,7 @@ class Trainer:
 
     def _rows(self) -> pd.DataFrame:
         """The training rows of the manifests (split `train`), checked against the batch size."""
-        frame = read_manifests(self.manifests)
-        if "split" in frame.columns:
-            frame = frame[frame["split"] == "train"].reset_index(drop=True)
-        if frame.empty:
-            raise ValueError(f"no train images in {', '.join(self.manifests)}")
+        frame = split_rows(self.manifests, "train")
         needed = self.settings.batch_size * self.accelerator.num_processes
         if len(frame) < needed:
             raise ValueError(
