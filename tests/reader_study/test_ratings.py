@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -103,3 +105,13 @@ def test_analysis_pools_human_readers_and_keeps_the_observer_apart(tmp_path):
     assert result.pooled.iloc[0]["mean_auc"] == pytest.approx(result.readers["auc"].iloc[:2].mean())
     assert list(result.summary.index)[-1] == "mean of 2 readers (OR)"
     assert result.power.iloc[0]["cases"] == 40
+
+
+def test_a_probability_column_beside_the_rating_is_kept_as_the_readers_continuous_score(tmp_path):
+    frame = pd.DataFrame(
+        {"case_id": ["case-001", "case-002"], "rating": [5, 2], "probability": [0.91, "n/a"]}
+    )
+    ratings = read_ratings(_write(tmp_path / "observer.csv", frame))
+    assert ratings["probability"].iloc[0] == 0.91 and math.isnan(ratings["probability"].iloc[1])
+    plain = read_ratings(_write(tmp_path / "human.csv", frame.drop(columns="probability")))
+    assert plain["probability"].isna().all()

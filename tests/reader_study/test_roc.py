@@ -12,13 +12,16 @@ from scipy import stats
 from sklearn.metrics import roc_auc_score
 
 from mame.reader_study.roc import (
+    Planning,
     auc,
     bootstrap,
     cases_needed,
+    chance_auc_variance,
     ci_half_width_at_chance,
     delong,
     delong_covariance,
     empirical_roc,
+    equivalence_p,
     fit_binormal,
     format_p,
     newcombe,
@@ -216,3 +219,65 @@ def test_the_power_rows_mean_what_their_labels_say_in_simulation():
             assert np.median(widths) == pytest.approx(0.1, abs=0.005)
         else:
             assert rejected / 300 == pytest.approx(0.8, abs=0.07)
+
+
+def test_chance_variance_with_unequal_spreads_matches_simulation_and_exceeds_the_null():
+    """N(0, 3^2) synthetic ratings against N(0, 1) real ones: AUC 0.5 on average, but a wider spread."""
+    rng = np.random.default_rng(1)
+    values = [auc(rng.normal(0, 3, 25), rng.normal(0, 1, 25)) for _ in range(4000)]
+    assert math.sqrt(chance_auc_variance(25, 25, 3.0)) == pytest.approx(np.std(values), rel=0.05)
+    assert chance_auc_variance(25, 25, 1.0) == pytest.approx((25 + 25 + 1) / (12 * 25 * 25))
+    assert chance_auc_variance(25, 25, 3.0) > chance_auc_variance(25, 25, 1.0)
+    # the study's kit, 25 synthetic / 28 real: SD 0.088 against the equal-spread null's 0.080
+    assert math.sqrt(chance_auc_variance(25, 28, 3.0)) == pytest.approx(0.0882, abs=1e-4)
+    assert math.sqrt(chance_auc_variance(25, 28, 1.0)) == pytest.approx(0.0802, abs=1e-4)
+
+
+def test_planning_with_several_readers_and_reader_variance():
+    one = cases_needed(0.1, planning=Planning())
+    wide = cases_needed(0.1, planning=Planning(spread_ratio=3.0))
+    assert wide["equivalence"]["cases"] > one["equivalence"]["cases"]
+    # four readers whose case errors correlate 0.5: fewer cases than one reader needs
+    four = cases_needed(0.1, planning=Planning(readers=4, reader_correlation=0.5))
+    assert four["ci"]["cases"] < one["ci"]["cases"]
+    planning = Planning(readers=4, reader_sd=0.03, reader_correlation=0.5)
+    counts = cases_needed(0.1, planning=planning)["ci"]
+    v = chance_auc_variance(counts["synthetic"], counts["real"])
+    assert planning.variance(counts["synthetic"], counts["real"]) == pytest.approx(0.03**2 / 4 + v * 2.5 / 4)
+    # reader variance alone wider than the margin: no number of cases is enough
+    assert cases_needed(0.1, planning=Planning(readers=1, reader_sd=0.06))["equivalence"]["cases"] is None
+
+
+def test_equivalence_is_tost_with_the_tests_own_distribution():
+    assert equivalence_p(0.5, 0.03, 0.1) == pytest.approx(stats.norm.sf(0.1 / 0.03))
+    assert equivalence_p(0.55, 0.03, 0.1, df=5) == pytest.approx(stats.t(5).cdf((0.55 - 0.6) / 0.03))
+    # not significantly different from 0.5 is not equivalence: a wide interval around 0.5
+    assert equivalence_p(0.52, 0.2, 0.1) > 0.3
+    assert equivalence_p(1.0, 0.0, 0.1) == 1.0
+    test = random_reader_test(np.array([0.48, 0.52, 0.5]), np.full((3, 3), 0.0004), cases=200, margin=0.1)
+    expected = max(
+        stats.t(test.df).sf((test.mean_auc - 0.4) / test.se),
+        stats.t(test.df).cdf((test.mean_auc - 0.6) / test.se),
+    )
+    assert test.equivalence_p == pytest.approx(expected) and test.equivalence_p < 0.05
+
+
+def test_the_observers_probability_gets_its_own_auc_beside_the_rating():
+    rng = np.random.default_rng(4)
+    truth = np.r_[np.ones(20), np.zeros(20)].astype(int)
+    probability = np.clip(0.5 + 0.3 * (truth - 0.5) + rng.normal(0, 0.2, 40), 0, 1)
+    joined = pd.DataFrame(
+        {
+            "reader": "observer",
+            "case_id": np.arange(40),
+            "rating": np.digitize(probability, (0.2, 0.4, 0.6, 0.8)) + 1,
+            "probability": probability,
+            "synthetic": truth,
+        }
+    )
+    row = reader_table(joined, {"observer": "model"}, resamples=100)[0].iloc[0]
+    assert row["probability_auc"] == pytest.approx(roc_auc_score(truth, probability))
+    assert row["probability_auc"] != row["auc"]  # five categories lose ties
+    assert row["probability_ci_low"] < row["probability_auc"] < row["probability_ci_high"]
+    human = reader_table(joined.drop(columns="probability"), {}, resamples=100)[0].iloc[0]
+    assert math.isnan(human["probability_auc"])

@@ -302,6 +302,21 @@ def test_real_vs_synthetic_auc_is_reported_per_guidance(run):
     assert ">Real vs synthetic<" in (run / "results" / "report.html").read_text()
 
 
+def test_fidelity_reads_among_the_asked_values_with_intervals_and_a_confusion_matrix(run):
+    fidelity = pd.read_csv(run / "results" / "metrics" / "fusion" / "fidelity.csv")
+    confusion = pd.read_csv(run / "results" / "metrics" / "fusion" / "fidelity_confusion.csv")
+    for (attribute, guidance), cells in confusion.groupby(["attribute", "guidance"]):
+        asked = sorted(set(cells["asked"]))
+        assert sorted(set(cells["read"])) == asked and len(cells) == len(asked) ** 2
+        row = fidelity[(fidelity["attribute"] == attribute) & (fidelity["guidance"] == guidance)].iloc[0]
+        assert row["chance"] == pytest.approx(1 / len(asked))
+        hits = cells.loc[cells["asked"] == cells["read"], "count"].sum()
+        assert hits == row["hits"] and cells["count"].sum() == row["images"]
+        assert row["ci_low"] <= row["accuracy"] <= row["ci_high"]
+    html = (run / "results" / "report.html").read_text()
+    assert "Fidelity confusion matrices" in html and "read as asked [95% CI]" in html
+
+
 def test_concept_extrapolation_asks_each_vendor_for_the_attribute_it_never_saw(run):
     table = pd.read_csv(
         run / "results" / "extrapolation" / "fusion" / "extrapolation.csv", keep_default_na=False
@@ -311,7 +326,14 @@ def test_concept_extrapolation_asks_each_vendor_for_the_attribute_it_never_saw(r
     assert set(hologic["attribute"]) == {"density"} and set(siemens["attribute"]) == {"area"}
     assert set(hologic["density"]) == {"very low", "low", "high", "very high"}
     assert set(siemens["area"]) == {"small", "medium", "big"}
-    assert table["read"].ne("").all()
+    # read among the asked values that real training images have; a value none has cannot be checked
+    real = pd.read_csv(run / "results" / "data" / "fusion" / "healthy.csv", keep_default_na=False)
+    real = real[real["split"] == "train"]
+    asked = table["area"].where(table["area"] != "", table["density"])
+    checkable = [
+        value in set(real[attribute]) for value, attribute in zip(asked, table["attribute"], strict=True)
+    ]
+    assert table["read"].ne("").tolist() == checkable and any(checkable)
     assert ">Concept extrapolation: fusion<" in (run / "results" / "report.html").read_text()
 
 

@@ -78,6 +78,7 @@ rule roc:
         readers=[entry.get("reader") for entry in config["reader_study"]["ratings"]],
         observer=config["reader_study"]["observer"],
         margin=config["reader_study"]["margin"],
+        planning=config["reader_study"]["planning"],
         bootstrap=config["reader_study"]["bootstrap"],
         seed=config["reader_study"]["seed"],
     conda:

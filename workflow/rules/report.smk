@@ -17,6 +17,7 @@ rule report:
         msssim_table="results/tables/msssim.csv" if FINETUNE else [],
         separability_table="results/tables/separability.csv" if FINETUNE else [],
         fidelity_table="results/tables/fidelity.csv" if FINETUNE else [],
+        confusion_table="results/tables/fidelity_confusion.csv" if FINETUNE else [],
         tradeoff="results/figures/evaluation/fidelity_and_diversity.png" if FINETUNE else [],
         memorization_table="results/tables/memorization.csv" if FINETUNE else [],
         memorization_histograms="results/figures/evaluation/memorization.png" if FINETUNE else [],
@@ -40,6 +41,7 @@ rule report:
         finetuned=FINETUNE,
         fusion_models=FUSION_MODELS,
         inpaint_models=INPAINT,
+        reader_guidance=READER_GUIDANCE,
         config=canonical(config),
         benchmarks="benchmarks",
     conda:

@@ -85,7 +85,8 @@ rule fidelity:
         images="results/samples/{model}/images",
         real=lambda wildcards: model_manifests("finetune", wildcards.model),
     output:
-        "results/metrics/{model}/fidelity.csv",
+        fidelity="results/metrics/{model}/fidelity.csv",
+        confusion="results/metrics/{model}/fidelity_confusion.csv",
     log:
         "logs/metrics/{model}_fidelity.log",
     benchmark:
@@ -136,8 +137,6 @@ rule separability:
         "logs/metrics/{model}_separability.log",
     benchmark:
         "benchmarks/metrics/{model}_separability.tsv",
-    params:
-        bootstrap=config["evaluation"]["bootstrap"],
     conda:
         "../../envs/mame.yaml"
     resources:
@@ -241,11 +240,13 @@ rule msssim_table:
 rule evaluation_tables:
     input:
         fidelity=expand("results/metrics/{model}/fidelity.csv", model=FINETUNE),
+        confusion=expand("results/metrics/{model}/fidelity_confusion.csv", model=FINETUNE),
         separability=expand("results/metrics/{model}/separability.csv", model=FINETUNE),
         memorization=expand("results/metrics/{model}/memorization.csv", model=FINETUNE),
         diversity=expand("results/metrics/{model}/msssim.csv", model=FINETUNE),
     output:
         fidelity=report("results/tables/fidelity.csv", caption="../report/fidelity.rst", category="Guidance"),
+        confusion="results/tables/fidelity_confusion.csv",
         separability="results/tables/separability.csv",
         memorization="results/tables/memorization.csv",
         tradeoff=report(

@@ -18,6 +18,12 @@ fidelity = (
     .set_index(["model", "attribute", "guidance"])
 )
 write_tables(fidelity, Path(snakemake.output.fidelity).with_suffix(""))
+confusion = (
+    read_manifests(snakemake.input.confusion, column=None)
+    .round(3)
+    .set_index(["model", "attribute", "guidance", "asked", "read"])
+)
+write_tables(confusion, Path(snakemake.output.confusion).with_suffix(""))
 separability = (
     read_manifests(snakemake.input.separability, column=None).round(3).set_index(["model", "guidance"])
 )

@@ -30,7 +30,9 @@ rows = sweep(
 table = describe_samples(rows, specs, columns=("vendor", "view", "area", "density"))
 table["attribute"] = ["density" if specs[i].get("density") else "area" for i in table["prompt_index"]]
 real = read_manifests(snakemake.input.real)
-verdicts = read_attributes(table.drop(columns=["view"]), real)[["file", "read"]]  # only the unseen attribute
+verdicts = read_attributes(table.drop(columns=["view"]), real)[
+    ["file", "read", "chance"]
+]  # the unseen attribute
 table = table.merge(verdicts, on="file", how="left")
 table.to_csv(snakemake.output.table, index=False)
 extrapolation_agreement(table).to_csv(snakemake.output.agreement, index=False)

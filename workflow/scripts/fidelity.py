@@ -1,4 +1,5 @@
-"""Rule fidelity: accuracy of real-trained attribute classifiers on the samples, per guidance."""
+"""Rule fidelity: real-trained attribute classifiers read the samples among the asked values; the share
+read as asked per guidance, and the confusion matrix."""
 
 from mame.logs import log_to
 
@@ -6,11 +7,11 @@ log_to(snakemake.log[0])
 
 import pandas as pd  # noqa: E402
 
-from mame.evaluation.fidelity import fidelity_by_guidance  # noqa: E402
+from mame.evaluation.fidelity import fidelity_by_guidance, fidelity_confusion, read_attributes  # noqa: E402
 from mame.io import read_manifests  # noqa: E402
 
 samples = pd.read_csv(snakemake.input.samples, keep_default_na=False)
-real = read_manifests(snakemake.input.real)
-fidelity_by_guidance(samples, real).assign(model=snakemake.wildcards.model).to_csv(
-    snakemake.output[0], index=False
-)
+verdicts = read_attributes(samples, read_manifests(snakemake.input.real))
+model = snakemake.wildcards.model
+fidelity_by_guidance(verdicts).assign(model=model).to_csv(snakemake.output.fidelity, index=False)
+fidelity_confusion(verdicts).assign(model=model).to_csv(snakemake.output.confusion, index=False)

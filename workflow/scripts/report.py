@@ -34,6 +34,8 @@ if params.finetuned:
         inputs.msssim_table,
         inputs.separability_table,
         inputs.fidelity_table,
+        inputs.confusion_table,
+        params.reader_guidance,
         inputs.tradeoff,
     )
 later = []

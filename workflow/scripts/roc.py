@@ -12,7 +12,7 @@ import pandas as pd  # noqa: E402
 from mame.io import write_tables  # noqa: E402
 from mame.plotting import save_png  # noqa: E402
 from mame.reader_study.figures import roc_curves  # noqa: E402
-from mame.reader_study.roc import analyse  # noqa: E402
+from mame.reader_study.roc import Planning, analyse  # noqa: E402
 
 key = pd.read_csv(snakemake.input.key, keep_default_na=False)
 files = list(snakemake.input.ratings)
@@ -26,6 +26,7 @@ result = analyse(
     margin=snakemake.params.margin,
     resamples=snakemake.params.bootstrap,
     seed=snakemake.params.seed,
+    planning=Planning(**snakemake.params.planning),
 )
 for line in result.warnings:
     logging.warning(line)

@@ -11,7 +11,5 @@ from mame.io import read_manifests  # noqa: E402
 
 samples = pd.read_csv(snakemake.input.samples, keep_default_na=False)
 real = read_manifests(snakemake.input.real)
-table = separability_by_guidance(
-    samples, real[real["split"] == "train"], resamples=snakemake.params.bootstrap
-)
+table = separability_by_guidance(samples, real[real["split"] == "train"])
 table.assign(model=snakemake.wildcards.model).to_csv(snakemake.output[0], index=False)

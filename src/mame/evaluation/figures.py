@@ -28,15 +28,23 @@ def fidelity_and_diversity(diversity: pd.DataFrame, fidelity: pd.DataFrame) -> p
         twin = axis.twinx()
         scores = fidelity[fidelity["model"] == model]
         for attribute, group in scores.groupby("attribute"):
-            twin.plot(
-                group["guidance"].astype(float),
+            guidance = group["guidance"].astype(float)
+            error = None
+            if {"ci_low", "ci_high"} <= set(group.columns):
+                error = [group["accuracy"] - group["ci_low"], group["ci_high"] - group["accuracy"]]
+            twin.errorbar(
+                guidance,
                 group["accuracy"],
-                "s-",
+                yerr=error,
+                fmt="s-",
+                capsize=2,
                 alpha=0.8,
-                label=f"{attribute} accuracy",
+                label=f"{attribute} read as asked",
             )
+        if "chance" in scores.columns and len(scores):
+            twin.axhline(scores["chance"].max(), color="grey", linestyle=":", linewidth=1, label="chance")
         twin.set_ylim(0, 1.05)
-        twin.set_ylabel("fidelity (classifier accuracy)")
+        twin.set_ylabel("fidelity (read as asked, Wilson 95 % CI)")
         handles = axis.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
         labels = axis.get_legend_handles_labels()[1] + twin.get_legend_handles_labels()[1]
         axis.legend(handles, labels, fontsize=7, frameon=False, loc="lower left")

@@ -25,6 +25,7 @@ SYNONYMS = {"not sure": 3, "uncertain": 3, "neither": 3, "don't know": 3}
 CASE_COLUMNS = ("case_id", "case", "caseid", "image", "question")
 RATING_COLUMNS = ("rating", "label", "answer", "score", "response")
 READER_COLUMNS = ("reader", "name", "reader_name", "rater")
+PROBABILITY_COLUMNS = ("probability", "p_synthetic")
 CASE_PATTERN = re.compile(r"^case_(\d+)$")  # a header "case-001" after normalising
 
 
@@ -74,7 +75,8 @@ def _first(columns: list[str], names: tuple[str, ...]) -> str | None:
 
 
 def read_ratings(path: str | Path, reader: str | None = None) -> pd.DataFrame:
-    """Ratings in one file as rows (reader, case_id, rating 1-5, answer); blank answers dropped.
+    """Ratings in one file as rows (reader, case_id, rating 1-5, answer, probability); blank answers
+    dropped. `probability`: a continuous rating beside the 5-point one (the observer's), else NaN.
 
     `reader` names the reader when the file has no reader column (default: the file's stem).
     """
@@ -85,12 +87,16 @@ def read_ratings(path: str | Path, reader: str | None = None) -> pd.DataFrame:
     columns = list(raw.columns)
     case_column, rating_column = _first(columns, CASE_COLUMNS), _first(columns, RATING_COLUMNS)
     reader_column = _first(columns, READER_COLUMNS)
+    probability_column = _first(columns, PROBABILITY_COLUMNS)
     if case_column and rating_column:
         long = pd.DataFrame(
             {
                 "reader": raw[reader_column] if reader_column and reader is None else (reader or path.stem),
                 "case_id": raw[case_column].astype(str).str.strip(),
                 "answer": raw[rating_column],
+                "probability": pd.to_numeric(raw[probability_column], errors="coerce")
+                if probability_column
+                else float("nan"),
             }
         )
     else:
@@ -113,6 +119,7 @@ def read_ratings(path: str | Path, reader: str | None = None) -> pd.DataFrame:
             .melt(id_vars="reader", var_name="case_id", value_name="answer")
         )
         long["case_id"] = long["case_id"].str.replace("case_", "case-", n=1)
+        long["probability"] = float("nan")
     bad = []
     values = []
     for row, answer in enumerate(long["answer"]):
@@ -129,7 +136,7 @@ def read_ratings(path: str | Path, reader: str | None = None) -> pd.DataFrame:
     long["rating"] = values
     long["reader"] = long["reader"].astype(str).str.strip()
     long = long.dropna(subset=["rating"]).astype({"rating": int})
-    return long[["reader", "case_id", "rating", "answer"]].reset_index(drop=True)
+    return long[["reader", "case_id", "rating", "answer", "probability"]].reset_index(drop=True)
 
 
 def join_to_key(ratings: pd.DataFrame, key: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:

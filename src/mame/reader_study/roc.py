@@ -96,6 +96,19 @@ def p_vs_chance(positive: np.ndarray, negative: np.ndarray, wald: Interval) -> f
     return float(2 * stats.norm.sf(abs(wald.estimate - 0.5) / wald.se))
 
 
+def equivalence_p(
+    estimate: float, se: float, margin: float, df: float = math.inf, centre: float = 0.5
+) -> float:
+    """TOST p of |AUC - centre| >= margin (small p: equivalent within +-margin), with the same t (or z)
+    and df as the test of AUC = centre. A non-significant test of 0.5 is not equivalence; this is."""
+    if se == 0 or math.isnan(se):
+        return 0.0 if abs(estimate - centre) < margin else 1.0
+    distribution = stats.norm if math.isinf(df) else stats.t(df)
+    above_low = float(distribution.sf((estimate - (centre - margin)) / se))
+    below_high = float(distribution.cdf((estimate - (centre + margin)) / se))
+    return max(above_low, below_high)
+
+
 def format_p(p: float) -> str:
     """A p-value as a table shows it: never 0.000."""
     return "< 1e-10" if p < 1e-10 else f"{p:.2g}" if p < 0.001 else f"{p:.3f}"
@@ -248,9 +261,13 @@ class RandomReaderTest:
     high: float
     reader_variance: float  # MS_R: between-reader mean square of the AUCs
     covariance: float  # Cov2: mean DeLong covariance of two readers' AUCs
+    margin: float
+    equivalence_p: float  # TOST of |mean AUC - null| >= margin, same t and df
 
 
-def random_reader_test(aucs: np.ndarray, covariance: np.ndarray, cases: int, null: float = 0.5):
+def random_reader_test(
+    aucs: np.ndarray, covariance: np.ndarray, cases: int, null: float = 0.5, margin: float = 0.1
+) -> RandomReaderTest:
     """One modality, r readers, AUC covariance from the same cases (e.g. DeLong's).
 
     Var(mean AUC) = MS_R / r + max(Cov2, 0); df = (MS_R + r max(Cov2, 0))^2 / (MS_R^2 / (r - 1)).
@@ -270,57 +287,122 @@ def random_reader_test(aucs: np.ndarray, covariance: np.ndarray, cases: int, nul
     distribution = stats.norm if math.isinf(df) else stats.t(df)
     p = float(2 * distribution.sf(abs(t))) if se > 0 else math.nan
     half = float(distribution.ppf(0.975)) * se
-    return RandomReaderTest(readers, cases, mean, se, df, t, p, mean - half, mean + half, ms_r, cov2)
+    tost = equivalence_p(mean, se, margin, df, null)
+    return RandomReaderTest(
+        readers, cases, mean, se, df, t, p, mean - half, mean + half, ms_r, cov2, margin, tost
+    )
 
 
 def null_auc_variance(synthetic: int, real: int) -> float:
-    """Variance of the AUC of an observer who cannot tell (AUC = 0.5) with continuous ratings (the
-    Mann-Whitney null, equal spreads). It is not an upper bound: unequal spreads make it larger (N(0, 3^2)
-    against N(0, 1) gives SD 0.089 against 0.080), and so does reader variance with several readers."""
+    """Variance of the AUC of an observer who cannot tell (AUC = 0.5) with continuous ratings of equal
+    spread for both kinds (the Mann-Whitney null). It is not an upper bound: see chance_auc_variance."""
     return (synthetic + real + 1) / (12 * synthetic * real)
 
 
-def cases_needed(margin: float = 0.1, synthetic_share: float = 0.5, alpha: float = 0.05, power: float = 0.8):
+def chance_auc_variance(synthetic: int, real: int, spread_ratio: float = 1.0) -> float:
+    """Variance of the empirical AUC when both kinds are rated alike on average (AUC = 0.5) but with
+    rating SDs in the ratio `spread_ratio` (synthetic / real): Hanley-McNeil's exact form with Q1, Q2 the
+    orthant probabilities 1/4 + asin(rho) / (2 pi) of normal ratings. N(0, 3^2) against N(0, 1) with
+    25 synthetic / 28 real cases gives SD 0.088 where the equal-spread null gives 0.080."""
+    rho_two_synthetic = 1.0 / (1.0 + spread_ratio**2)  # two synthetic cases against one real share the real
+    rho_two_real = spread_ratio**2 / (1.0 + spread_ratio**2)
+    q1 = 0.25 + math.asin(rho_two_synthetic) / (2 * math.pi)
+    q2 = 0.25 + math.asin(rho_two_real) / (2 * math.pi)
+    return (0.25 + (synthetic - 1) * (q1 - 0.25) + (real - 1) * (q2 - 0.25)) / (synthetic * real)
+
+
+@dataclass(frozen=True)
+class Planning:
+    """What a design is planned against: an observer at chance whose rating spreads may differ by kind,
+    and several readers whose AUCs vary (reader_sd) and whose case errors correlate (reader_correlation)."""
+
+    readers: int = 1
+    spread_ratio: float = 1.0
+    reader_sd: float = 0.0
+    reader_correlation: float = 0.5
+
+    def variance(self, synthetic: int, real: int) -> float:
+        """Variance of the readers' mean AUC: reader_sd^2 / r + V (1 + (r - 1) rho) / r (the
+        Obuchowski-Rockette model, V one reader's case variance)."""
+        case = chance_auc_variance(synthetic, real, self.spread_ratio)
+        r = self.readers
+        return self.reader_sd**2 / r + case * (1 + (r - 1) * self.reader_correlation) / r
+
+
+def cases_needed(
+    margin: float = 0.1,
+    synthetic_share: float = 0.5,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    planning: Planning | None = None,
+    limit: int = 100_000,
+) -> dict:
     """Total cases so that an observer at chance is shown to be within +-margin of 0.5.
 
     'ci': the 95 % CI half-width at AUC 0.5 is at most `margin` (a planning width, not a probability
     that the interval lies within 0.5 +- margin: that needs the estimate to be exactly 0.5);
     'equivalence': two one-sided tests at `alpha` reject both bounds with probability `power`.
+    Both use the variance of `planning` (normal approximation); a criterion that reader variance alone
+    puts out of reach, whatever the cases, gets cases None.
     """
+    planning = planning or Planning()
     needs = {
         "ci": stats.norm.ppf(0.975),
         "equivalence": stats.norm.ppf(1 - alpha) + stats.norm.ppf(0.5 + power / 2),
     }
     found = {}
     for criterion, z in needs.items():
+        if z * planning.reader_sd / math.sqrt(planning.readers) >= margin:
+            found[criterion] = {"cases": None, "synthetic": None, "real": None}
+            continue
         total = 4
-        while True:
+        while total <= limit:
             synthetic = max(1, round(total * synthetic_share))
             real = max(1, total - synthetic)
-            if z * math.sqrt(null_auc_variance(synthetic, real)) <= margin:
+            if z * math.sqrt(planning.variance(synthetic, real)) <= margin:
                 found[criterion] = {"cases": total, "synthetic": synthetic, "real": real}
                 break
             total += 1
+        else:
+            found[criterion] = {"cases": None, "synthetic": None, "real": None}
     return found
 
 
-def ci_half_width_at_chance(synthetic: int, real: int) -> float:
-    return float(stats.norm.ppf(0.975) * math.sqrt(null_auc_variance(synthetic, real)))
+def ci_half_width_at_chance(synthetic: int, real: int, planning: Planning | None = None) -> float:
+    return float(stats.norm.ppf(0.975) * math.sqrt((planning or Planning()).variance(synthetic, real)))
 
 
-def reader_table(joined: pd.DataFrame, kinds: dict[str, str], resamples: int = 2000, seed: int = 0):
-    """One row per reader: design, AUC with DeLong and bootstrap CIs, test of AUC = 0.5, binormal fit.
+def interval(positive: np.ndarray, negative: np.ndarray) -> tuple[Interval, str]:
+    """DeLong's Wald interval, or Newcombe's where Wald reaches past 0 or 1 (or has no width)."""
+    wald = delong(positive, negative)
+    if wald.se == 0 or wald.low <= 0 or wald.high >= 1:
+        return newcombe(wald.estimate, positive.size, negative.size), "Newcombe (boundary)"
+    return wald, "DeLong"
 
-    `joined`: rows (reader, case_id, rating, synthetic) from ratings.join_to_key.
+
+def _probability_auc(group: pd.DataFrame) -> Interval | None:
+    """The AUC of a reader's continuous probability (the observer's), when every case has one."""
+    if "probability" not in group or group["probability"].isna().any():
+        return None
+    positive = group.loc[group["synthetic"] == 1, "probability"].to_numpy(float)
+    negative = group.loc[group["synthetic"] == 0, "probability"].to_numpy(float)
+    return interval(positive, negative)[0]
+
+
+def reader_table(
+    joined: pd.DataFrame, kinds: dict[str, str], resamples: int = 2000, seed: int = 0, margin: float = 0.1
+):
+    """One row per reader: design, AUC with DeLong and bootstrap CIs, tests of AUC = 0.5 and of
+    equivalence within +-margin (TOST), binormal fit, and the AUC of a continuous probability if given.
+
+    `joined`: rows (reader, case_id, rating, synthetic[, probability]) from ratings.join_to_key.
     """
     rows, points = [], []
     for reader, group in joined.groupby("reader", sort=False):
         positive = group.loc[group["synthetic"] == 1, "rating"].to_numpy(float)
         negative = group.loc[group["synthetic"] == 0, "rating"].to_numpy(float)
-        wald = delong(positive, negative)
-        method = "DeLong"
-        if wald.se == 0 or wald.low <= 0 or wald.high >= 1:  # Wald cannot reach past the boundary
-            wald, method = newcombe(wald.estimate, positive.size, negative.size), "Newcombe (boundary)"
+        wald, method = interval(positive, negative)
+        probability = _probability_auc(group)
         boot = bootstrap(positive, negative, resamples, seed)
         fit = fit_binormal(positive, negative)
         rows.append(
@@ -338,6 +420,10 @@ def reader_table(joined: pd.DataFrame, kinds: dict[str, str], resamples: int = 2
                 "bootstrap_high": boot.high,
                 "ci_method": method,
                 "p_vs_chance": p_vs_chance(positive, negative, wald),
+                "equivalence_p": equivalence_p(wald.estimate, delong(positive, negative).se, margin),
+                "probability_auc": probability.estimate if probability else math.nan,
+                "probability_ci_low": probability.low if probability else math.nan,
+                "probability_ci_high": probability.high if probability else math.nan,
                 "binormal_a": fit.a,
                 "binormal_b": fit.b,
                 "az": fit.az,
@@ -350,7 +436,7 @@ def reader_table(joined: pd.DataFrame, kinds: dict[str, str], resamples: int = 2
     return pd.DataFrame(rows), pd.concat(points, ignore_index=True)
 
 
-def pooled_test(joined: pd.DataFrame, readers: list[str]) -> RandomReaderTest:
+def pooled_test(joined: pd.DataFrame, readers: list[str], margin: float = 0.1) -> RandomReaderTest:
     """Random-reader test over `readers`, on the cases every one of them rated."""
     subset = joined[joined["reader"].isin(readers)]
     common = set.intersection(*(set(g["case_id"]) for _, g in subset.groupby("reader")))
@@ -361,7 +447,9 @@ def pooled_test(joined: pd.DataFrame, readers: list[str]) -> RandomReaderTest:
         positives.append(group.loc[group["synthetic"] == 1, "rating"].to_numpy(float))
         negatives.append(group.loc[group["synthetic"] == 0, "rating"].to_numpy(float))
         aucs.append(auc(positives[-1], negatives[-1]))
-    return random_reader_test(np.array(aucs), delong_covariance(positives, negatives), len(common))
+    return random_reader_test(
+        np.array(aucs), delong_covariance(positives, negatives), len(common), margin=margin
+    )
 
 
 @dataclass
@@ -388,6 +476,7 @@ def analyse(
     margin: float = 0.1,
     resamples: int = 2000,
     seed: int = 0,
+    planning: Planning | None = None,
 ) -> Analysis:
     """Every rating file joined to the key by case id, and the whole analysis of the study.
 
@@ -400,16 +489,23 @@ def analyse(
     ratings = pd.concat(frames, ignore_index=True)
     joined, warnings = join_to_key(ratings, key)
     model_readers = set(frames[files.index(observer)]["reader"]) if observer in files else set()
-    readers, points = reader_table(joined, {name: "model" for name in model_readers}, resamples, seed)
+    readers, points = reader_table(joined, {name: "model" for name in model_readers}, resamples, seed, margin)
     humans = readers.loc[readers["kind"] == "human", "reader"].tolist()
     pooled = pd.DataFrame(columns=["reader_names", *RandomReaderTest.__dataclass_fields__])
     if len(humans) >= 2:
-        test = pooled_test(joined, humans)
+        test = pooled_test(joined, humans, margin)
         pooled = pd.DataFrame([{"reader_names": ", ".join(humans), **test.__dict__}])
     elif humans:
         warnings.append("one human reader: the random-reader test needs at least two")
     synthetic, real = int((key["truth"] == "synthetic").sum()), int((key["truth"] == "real").sum())
-    needed = cases_needed(margin, synthetic / (synthetic + real))
+    planning = planning or Planning()
+    needed = cases_needed(margin, synthetic / (synthetic + real), planning=planning)
+    design = {
+        "readers": planning.readers,
+        "spread_ratio": planning.spread_ratio,
+        "reader_sd": planning.reader_sd,
+        "reader_correlation": planning.reader_correlation,
+    }
     power = pd.DataFrame(
         [
             {
@@ -417,7 +513,8 @@ def analyse(
                 "cases": synthetic + real,
                 "synthetic": synthetic,
                 "real": real,
-                "ci_half_width_at_chance": ci_half_width_at_chance(synthetic, real),
+                "ci_half_width_at_chance": ci_half_width_at_chance(synthetic, real, planning),
+                **design,
             },
             *(
                 {
@@ -426,7 +523,12 @@ def analyse(
                         "equivalence": f"equivalence test at +- {margin:g}, 80 % power",
                     }[criterion],
                     **counts,
-                    "ci_half_width_at_chance": ci_half_width_at_chance(counts["synthetic"], counts["real"]),
+                    "ci_half_width_at_chance": ci_half_width_at_chance(
+                        counts["synthetic"], counts["real"], planning
+                    )
+                    if counts["cases"]
+                    else math.nan,
+                    **design,
                 }
                 for criterion, counts in needed.items()
             ),
@@ -451,7 +553,17 @@ def analyse(
                 for low, high in zip(readers["bootstrap_low"], readers["bootstrap_high"], strict=True)
             ],
             "p (AUC = 0.5)": readers["p_vs_chance"].map(format_p),
+            f"p (TOST, within ±{margin:g})": readers["equivalence_p"].map(format_p),
             "binormal Az": readers["az"].map(lambda az: "-" if math.isnan(az) else f"{az:.3f}"),
+            "AUC of probability": [
+                _interval(*values)
+                for values in zip(
+                    readers["probability_auc"],
+                    readers["probability_ci_low"],
+                    readers["probability_ci_high"],
+                    strict=True,
+                )
+            ],
         }
     )
     if not pooled.empty:
@@ -463,6 +575,8 @@ def analyse(
             "AUC [95% CI]": _interval(row["mean_auc"], row["low"], row["high"]),
             "bootstrap 95% CI": "-",
             "p (AUC = 0.5)": format_p(row["p"]),
+            f"p (TOST, within ±{margin:g})": format_p(row["equivalence_p"]),
             "binormal Az": "-",
+            "AUC of probability": "-",
         }
     return Analysis(readers, points, pooled, power, summary.set_index("reader"), warnings)

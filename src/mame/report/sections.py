@@ -97,6 +97,8 @@ def guidance_sections(
     msssim_wide: str,
     separability: str,
     fidelity: str,
+    confusion: str,
+    confusion_guidance: float,
     tradeoff: str,
 ) -> list[Section]:
     """Section 3: samples over guidance, the MS-SSIM table, separability, fidelity against diversity."""
@@ -127,10 +129,15 @@ def guidance_sections(
         Section(
             "Real vs synthetic",
             "Cross-validated AUC of a logistic regression (the fidelity features) telling each model's "
-            "samples from as many real training images, per guidance scale, with a bootstrap 95 % CI. "
-            "0.5 = this observer cannot tell them apart; 1 = always can.",
+            "samples from real training images of the same conditions (vendor, view, area / density: as "
+            "many per condition as samples; conditions no real image has are left out), per guidance "
+            "scale. Folds keep a woman's images and a seed's samples together; the AUC is the mean over "
+            "folds with the influence-curve 95 % CI of a cross-validated AUC (LeDell 2015), Newcombe's "
+            "where that reaches 0 or 1. 0.5 = this observer cannot tell them apart; 1 = always can.",
             table_html=html_table(
-                separability_table[["model", "guidance", "real", "synthetic", "auc", "ci_low", "ci_high"]],
+                separability_table[
+                    ["model", "guidance", "real", "synthetic", "auc", "ci_low", "ci_high", "ci_method"]
+                ],
                 index=False,
             ),
         )
@@ -139,13 +146,64 @@ def guidance_sections(
         Section(
             "Fidelity and diversity against guidance",
             "Left axis: mean MS-SSIM over prompts (dashed: real images). Right axis: how often "
-            "classifiers trained on real images read the view / density / area the prompt asked for. "
-            "More guidance trades diversity for fidelity; the study described this trade-off in words only.",
+            "classifiers trained on real images read the view / density / area the prompt asked for, "
+            "read among the asked values only (chance = 1/k for k asked values), with Wilson 95 % CIs. "
+            "Ceiling: the same reading on real images of the asked values, balanced recall over "
+            "patient-grouped folds with the classifier's setting chosen inside each fold (nested). "
+            "'Read outside asked': the share an all-class reading puts on values the prompts never ask "
+            "for (e.g. medium density). More guidance trades diversity for fidelity; the study described "
+            "this trade-off in words only.",
             figure=data_uri(tradeoff),
-            table_html=html_table(_table(fidelity), index=False),
+            table_html=html_table(fidelity_view(_table(fidelity)), index=False),
+        )
+    )
+    sections.append(
+        Section(
+            f"Fidelity confusion matrices at guidance {confusion_guidance:g}",
+            "Rows: the value the prompt asked for; columns: the value the real-trained classifier reads "
+            "(among the asked values); each cell the share of the row with its Wilson 95 % CI. Every "
+            "guidance scale: results/tables/fidelity_confusion.csv.",
+            table_html=html_table(confusion_view(_table(confusion), confusion_guidance)),
         )
     )
     return sections
+
+
+def _share_text(share: float, low: float, high: float) -> str:
+    return f"{share:.2f} [{low:.2f}, {high:.2f}]"
+
+
+def fidelity_view(table: pd.DataFrame) -> pd.DataFrame:
+    """The fidelity table as the report shows it: share read as asked with its CI in one cell."""
+    return pd.DataFrame(
+        {
+            "model": table["model"],
+            "attribute": table["attribute"],
+            "guidance": table["guidance"],
+            "images": table["images"],
+            "read as asked [95% CI]": [
+                _share_text(*row)
+                for row in zip(table["accuracy"], table["ci_low"], table["ci_high"], strict=True)
+            ],
+            "chance": table["chance"].round(3),
+            "real ceiling": table["real_ceiling"],
+            "read outside asked": table["read_outside_asked"],
+        }
+    )
+
+
+def confusion_view(table: pd.DataFrame, guidance: float) -> pd.DataFrame:
+    """One guidance scale's confusion cells as matrices: (model, attribute, asked) rows, read columns."""
+    part = table[table["guidance"].astype(float) == float(guidance)]
+    if part.empty:
+        return pd.DataFrame()
+    cells = part.assign(
+        cell=[_share_text(*r) for r in zip(part["share"], part["ci_low"], part["ci_high"], strict=True)]
+    )
+    wide = cells.pivot_table(
+        index=["model", "attribute", "asked"], columns="read", values="cell", aggfunc="first", sort=False
+    )
+    return wide.fillna("").rename_axis(columns="read as")
 
 
 def extrapolation_sections(models: dict[str, tuple[str, str]]) -> list[Section]:
@@ -232,15 +290,20 @@ def reader_study_sections(
         f"Power: an observer at chance would get AUC 0.5 +- {this_kit['ci_half_width_at_chance']:.3f} "
         "(95 % CI) with this kit; "
         + "; ".join(
-            f"{row['design']}: {int(row['cases'])} cases" for _, row in power_table.iloc[1:].iterrows()
-        ),
+            f"{row['design']}: "
+            + (f"{int(row['cases'])} cases" if pd.notna(row["cases"]) else "out of reach at this reader SD")
+            for _, row in power_table.iloc[1:].iterrows()
+        )
+        + f" (planned for {int(this_kit.get('readers', 1))} reader(s), rating-spread ratio "
+        f"{this_kit.get('spread_ratio', 1.0):g}, reader SD {this_kit.get('reader_sd', 0.0):g}).",
     ]
     pooled_table = pd.read_csv(pooled)  # header only when fewer than two human readers
     if not pooled_table.empty:
         row = pooled_table.iloc[0]
         notes.append(
             f"Random-reader test (Obuchowski-Rockette, DeLong covariances, Hillis df = {row['df']:.1f}): "
-            f"mean AUC {row['mean_auc']:.3f} [{row['low']:.3f}, {row['high']:.3f}], p {_p_text(row['p'])}."
+            f"mean AUC {row['mean_auc']:.3f} [{row['low']:.3f}, {row['high']:.3f}], p {_p_text(row['p'])}; "
+            f"equivalent within ± {row['margin']:g} (TOST, same t, df): p {_p_text(row['equivalence_p'])}."
         )
     notes += [f"Warning: {line}" for line in Path(warnings).read_text().splitlines() if line.strip()]
     notes += [
@@ -256,7 +319,10 @@ def reader_study_sections(
             "generated from real images. "
             "Points: the empirical ROC (AUC = Mann-Whitney; 95 % CI by DeLong, or by Newcombe's score method "
             "where DeLong's collapses at AUC 0 or 1; p exact where the ratings allow); dashed: the binormal "
-            "maximum-likelihood fit. The study had one radiologist, 53 images, and no interval (AUC 0.49).",
+            "maximum-likelihood fit. A p of AUC = 0.5 above 0.05 is not equivalence: the TOST column asks "
+            "whether the AUC lies within the margin of 0.5. The automated observer's raw probability has its "
+            "own AUC beside its 5-point rating. The study had one radiologist, 53 images, and no interval "
+            "(AUC 0.49).",
             figure=data_uri(roc),
             table_html=html_table(pd.read_csv(summary, dtype=str, keep_default_na=False), index=False),
             notes=notes,
