@@ -7,8 +7,14 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from mame.evaluation.diversity import diversity_table, study_protocol, wide_table
-from mame.evaluation.msssim import ms_ssim
+from mame.evaluation.diversity import (
+    diversity_table,
+    guidance_contrasts,
+    paired_difference_ci,
+    study_protocol,
+    wide_table,
+)
+from mame.evaluation.msssim import bootstrap_mean_ci, ms_ssim, pair_values
 
 
 def _png(path, array) -> str:
@@ -78,3 +84,32 @@ def test_a_row_of_too_few_images_says_its_interval_is_unreliable(images):
     assert wide.loc["guidance 2.0", "m: p"].endswith("(n=4: CI unreliable)")
     many = table.assign(images=16)
     assert "unreliable" not in wide_table(many).loc["guidance 2.0", "m: p"]
+
+
+def _seeded_matrix(effects: np.ndarray, shift: float, rng) -> np.ndarray:
+    """Pair scores driven by each seed's own effect (shared across guidance), plus a shift and noise."""
+    matrix = 0.5 + effects[:, None] + effects[None, :] + shift + rng.normal(0, 0.002, (len(effects),) * 2)
+    matrix = (matrix + matrix.T) / 2
+    np.fill_diagonal(matrix, 1.0)
+    return matrix
+
+
+def test_guidance_levels_are_compared_paired_by_seed():
+    rng = np.random.default_rng(0)
+    effects = rng.normal(0, 0.08, 12)
+    low_guidance, high_guidance = _seeded_matrix(effects, 0.0, rng), _seeded_matrix(effects, 0.03, rng)
+    difference, low, high = paired_difference_ci(high_guidance, low_guidance, resamples=500)
+    assert difference == pytest.approx(pair_values(high_guidance).mean() - pair_values(low_guidance).mean())
+    assert 0 < low < 0.03 < high < 0.04  # the seeds' shared effects cancel
+    unpaired_high = bootstrap_mean_ci(high_guidance, resamples=500)
+    unpaired_low = bootstrap_mean_ci(low_guidance, resamples=500)
+    assert unpaired_high[0] < unpaired_low[1]  # apart, the two intervals overlap and show nothing
+    matrices = {
+        ("m", "p", 2.0): (low_guidance, 5, list(range(12))),
+        ("m", "p", 7.0): (high_guidance[::-1, ::-1], 5, list(range(12))[::-1]),  # another seed order
+    }
+    table = guidance_contrasts(matrices, resamples=200)
+    assert table[["guidance", "reference", "seeds"]].values.tolist() == [[7.0, 2.0, 12]]
+    assert table["difference"].iloc[0] == pytest.approx(difference)
+    with pytest.raises(ValueError, match="share their seeds"):
+        paired_difference_ci(high_guidance, low_guidance[:5, :5])

@@ -302,6 +302,18 @@ def test_real_vs_synthetic_auc_is_reported_per_guidance(run):
     assert ">Real vs synthetic<" in (run / "results" / "report.html").read_text()
 
 
+def test_guidance_levels_are_contrasted_paired_by_seed(run):
+    contrasts = pd.read_csv(run / "results" / "metrics" / "fusion" / "msssim_guidance_contrasts.csv")
+    samples = pd.read_csv(run / "results" / "samples" / "fusion" / "samples.csv")
+    assert len(contrasts) == samples["prompt"].nunique() * (samples["guidance"].nunique() - 1)
+    assert (contrasts["guidance"] > contrasts["reference"]).all()
+    assert (contrasts["seeds"] == samples.groupby(["prompt", "guidance"]).size().min()).all()
+    assert (
+        (contrasts["ci_low"] <= contrasts["difference"]) & (contrasts["difference"] <= contrasts["ci_high"])
+    ).all()
+    assert "paired by seed" in (run / "results" / "report.html").read_text()
+
+
 def test_fidelity_reads_among_the_asked_values_with_intervals_and_a_confusion_matrix(run):
     fidelity = pd.read_csv(run / "results" / "metrics" / "fusion" / "fidelity.csv")
     confusion = pd.read_csv(run / "results" / "metrics" / "fusion" / "fidelity_confusion.csv")

@@ -15,6 +15,7 @@ rule report:
         samples=expand("results/samples/{model}/samples.csv", model=FINETUNE),
         diversity=expand("results/metrics/{model}/msssim.csv", model=FINETUNE),
         msssim_table="results/tables/msssim.csv" if FINETUNE else [],
+        msssim_contrasts="results/tables/msssim_guidance_contrasts.csv" if FINETUNE else [],
         separability_table="results/tables/separability.csv" if FINETUNE else [],
         fidelity_table="results/tables/fidelity.csv" if FINETUNE else [],
         confusion_table="results/tables/fidelity_confusion.csv" if FINETUNE else [],

@@ -62,6 +62,7 @@ rule diversity:
     output:
         table="results/metrics/{model}/msssim.csv",
         study="results/metrics/{model}/msssim_study_protocol.csv",
+        contrasts="results/metrics/{model}/msssim_guidance_contrasts.csv",
     log:
         "logs/metrics/{model}_msssim.log",
     benchmark:
@@ -219,11 +220,13 @@ rule inpaint_panels:
 
 rule msssim_table:
     input:
-        expand("results/metrics/{model}/msssim.csv", model=FINETUNE),
+        table=expand("results/metrics/{model}/msssim.csv", model=FINETUNE),
+        contrasts=expand("results/metrics/{model}/msssim_guidance_contrasts.csv", model=FINETUNE),
     output:
         csv=report("results/tables/msssim.csv", caption="../report/msssim.rst", category="Guidance"),
         markdown="results/tables/msssim.md",
         latex="results/tables/msssim.tex",
+        contrasts="results/tables/msssim_guidance_contrasts.csv",
     log:
         "logs/tables/msssim.log",
     benchmark:

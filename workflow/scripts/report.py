@@ -32,6 +32,7 @@ if params.finetuned:
         inputs.samples,
         inputs.diversity,
         inputs.msssim_table,
+        inputs.msssim_contrasts,
         inputs.separability_table,
         inputs.fidelity_table,
         inputs.confusion_table,

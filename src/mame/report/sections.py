@@ -95,6 +95,7 @@ def guidance_sections(
     samples: list[str],
     diversity: list[str],
     msssim_wide: str,
+    msssim_contrasts: str,
     separability: str,
     fidelity: str,
     confusion: str,
@@ -122,6 +123,15 @@ def guidance_sections(
             f"row). Original definition, data range 255, one channel, {', '.join(map(str, scales))} "
             "scale(s) at this image size. Lower means more diverse.",
             table_html=html_table(_table(msssim_wide, 1)),
+        )
+    )
+    sections.append(
+        Section(
+            "MS-SSIM against the lowest guidance, paired by seed",
+            "Each guidance scale's mean pairwise MS-SSIM minus the lowest scale's, over the seeds both share "
+            "(image i of every scale starts from the same noise), with a bootstrap 95 % CI that resamples "
+            "seeds jointly. Above 0: less diverse than at the lowest guidance.",
+            table_html=html_table(contrast_view(_table(msssim_contrasts))),
         )
     )
     separability_table = _table(separability)
@@ -328,3 +338,19 @@ def reader_study_sections(
             notes=notes,
         )
     ]
+
+
+def contrast_view(table: pd.DataFrame) -> pd.DataFrame:
+    """Paired guidance contrasts as (model, prompt) rows and guidance columns, 'difference [CI]' cells."""
+    if table.empty:
+        return pd.DataFrame()
+    cells = table.assign(
+        cell=[
+            f"{d:+.3f} [{lo:+.3f}, {hi:+.3f}]"
+            for d, lo, hi in zip(table["difference"], table["ci_low"], table["ci_high"], strict=True)
+        ],
+        column=[f"{g:g} vs {r:g}" for g, r in zip(table["guidance"], table["reference"], strict=True)],
+    )
+    return cells.pivot_table(
+        index=["model", "prompt"], columns="column", values="cell", aggfunc="first", sort=False
+    )
