@@ -106,3 +106,23 @@ def test_the_schema_ships_inside_the_package():
 def test_a_schema_error_names_the_key():
     with pytest.raises(ConfigError, match="steps"):
         check_config(_changed(lambda c: c["sampling"].update(steps=0)))
+
+
+def test_non_square_sizes_must_fit_the_unet_and_share_the_images_aspect_ratio():
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config["convert"]["size"] = [256, 192]
+    config["models"]["tiny"]["resolution"] = [128, 96]
+    check_config(config)  # 128 x 96 keeps 256 x 192's aspect and is a multiple of 32
+    stretched = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    stretched["convert"]["size"] = [160, 128]
+    with pytest.raises(ConfigError, match="same aspect ratio"):
+        check_config(stretched)  # the tiny model's square 64 would stretch every image
+    odd = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    odd["convert"]["size"] = [100, 80]
+    odd["models"]["tiny"]["resolution"] = [40, 32]
+    with pytest.raises(ConfigError, match="multiple of 32"):
+        check_config(odd)
+    wrong = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    wrong["convert"]["size"] = [160, 128, 3]
+    with pytest.raises(ConfigError):
+        check_config(wrong)

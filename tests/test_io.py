@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from mame.io import read_grey, read_manifests, to_latex, to_markdown, write_tables
+from mame.io import data_range, read_grey, read_manifests, read_pixels, to_latex, to_markdown, write_tables
 
 TABLE = pd.DataFrame(
     {"images": [1200, 35], "share": ["40 %", "3 %"]},
@@ -52,3 +52,14 @@ def test_read_manifests_joins_tables_as_text_and_names_what_is_missing(tmp_path)
         read_manifests([tmp_path / "none.csv"])
     with pytest.raises(ValueError, match="no 'image' column"):
         read_manifests([tmp_path / "a.csv"], column="image")
+
+
+def test_a_16_bit_png_keeps_its_depth_in_read_pixels_and_scales_not_clips_in_read_grey(tmp_path):
+    ramp = np.tile(np.linspace(0, 65535, 64).astype(np.uint16), (16, 1))
+    Image.fromarray(ramp).save(tmp_path / "deep.png")
+    native = read_pixels(tmp_path / "deep.png")
+    assert native.dtype == np.uint16 and np.array_equal(native, ramp) and data_range(native) == 65535
+    shown = read_grey(tmp_path / "deep.png")
+    assert shown.dtype == np.uint8 and shown[0, 0] == 0 and shown[0, -1] == 255  # not clipped at 255
+    assert shown[0, 32] == round(int(ramp[0, 32]) / 257)
+    assert read_pixels(tmp_path / "deep.png", side=8).dtype == np.uint16

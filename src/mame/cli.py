@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from mame.data.rejections import Rejection
+from mame.shapes import parse_size
 
 log = logging.getLogger("mame")
 
@@ -251,6 +252,18 @@ def _cmd_gui(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export_dicom(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from mame.export.sweep import export_sweep
+
+    out = Path(args.out)
+    samples = pd.read_csv(args.samples, keep_default_na=False)
+    summary = export_sweep(samples, out, out.with_suffix(".csv"), out.with_suffix(".json"), base=args.base)
+    print(json.dumps(summary, indent=2))
+    return 0 if summary["passed"] else 1
+
+
 def _cmd_check_config(args: argparse.Namespace) -> int:
     from mame.config import load_config
 
@@ -359,7 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="tiny")
     p.add_argument("--inpainting-out", default="tiny-inpainting")
     p.add_argument("--vendors", nargs="+", default=["hologic", "siemens"])
-    p.add_argument("--resolution", type=int, default=64)
+    p.add_argument("--resolution", type=parse_size, default=64, help="a side, or height,width")
     p.add_argument("--vae-steps", type=int, default=400)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_cmd_tiny_base)
@@ -388,7 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--inpainting", action="store_true", help="also masked-image latents and latent-size masks"
     )
-    p.add_argument("--resolution", type=int, help="pixels (default: the base's own)")
+    p.add_argument("--resolution", type=parse_size, help="a side or height,width (default: the base's own)")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--precision", choices=["fp16", "bf16", "fp32"], default="fp16", help="autocast on a GPU")
     p.add_argument(
@@ -408,6 +421,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("config")
     p.set_defaults(func=_cmd_check_config)
+
+    p = sub.add_parser(
+        "export-dicom", help="a sweep's samples (samples.csv) as validated DICOM Secondary Capture files"
+    )
+    p.add_argument("samples", help="samples.csv of a sweep (file, model, prompt, guidance, seed, steps ...)")
+    p.add_argument("out", help="folder for the .dcm files; <out>.csv and <out>.json get the validation")
+    p.add_argument("--base", default=".", help="folder the samples' file paths are relative to")
+    p.set_defaults(func=_cmd_export_dicom)
 
     p = sub.add_parser("gui", help="browser app: generate mammograms and paint lesions (Gradio)")
     p.add_argument("--model", default="results/models/fusion/pipeline", help="text-to-image pipeline dir")

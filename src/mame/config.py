@@ -13,6 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from mame.shapes import as_shape
+
 
 class ConfigError(ValueError):
     """A config the workflow cannot run; the message names the key and the allowed values."""
@@ -61,6 +63,33 @@ def reader_guidance(config: dict) -> float:
     return scales[(len(scales) - 1) // 2] if chosen is None else chosen
 
 
+def check_shapes(config: dict) -> None:
+    """Image sizes that the models can take: multiples of the VAE factor times the UNet's downsampling,
+    and a tiny model's aspect ratio equal to the processed images' (training must not stretch them)."""
+    models = config["models"]
+    sizes = {"models.train.resolution": models["train"].get("resolution")}
+    if "tiny" in (models["base"], models["inpaint_base"]):
+        tiny = models["tiny"]
+        factor = 8 * 2 ** (len(tiny.get("unet_channels", (64, 128, 128))) - 1)
+        sizes["models.tiny.resolution"] = tiny["resolution"]
+        for key, size in sizes.items():
+            if size is not None and any(side % factor for side in as_shape(size)):
+                raise ConfigError(
+                    f"{key} is {size}: each side must be a multiple of {factor} (VAE factor 8 x the tiny "
+                    "UNet's downsampling)"
+                )
+        image_h, image_w = as_shape(config["convert"]["size"])
+        for key, size in sizes.items():
+            if size is None:
+                continue
+            height, width = as_shape(size)
+            if abs(height / width - image_h / image_w) > 0.02:
+                raise ConfigError(
+                    f"{key} is {size} (height x width) but convert.size is {config['convert']['size']}: "
+                    "give both the same aspect ratio, or training stretches every image"
+                )
+
+
 def cross_check(config: dict) -> None:
     """Every rule that spans keys; raise ConfigError naming the key and what it may be."""
     datasets = list(config["datasets"])
@@ -96,6 +125,7 @@ def cross_check(config: dict) -> None:
                     f"models.{kind}.{name}.train.resolution is {own} but models.train.resolution is "
                     f"{shared}: each dataset is encoded once at one resolution; set it in models.train"
                 )
+    check_shapes(config)
     for name in config["sampling"]["prompts"]:
         if name not in finetune:
             raise ConfigError(

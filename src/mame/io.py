@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+from mame.shapes import as_shape, pil_size
+
 
 def _cells(table: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     """Header and rows as text; every index level becomes a leading column."""
@@ -59,13 +61,32 @@ def write_tables(table: pd.DataFrame, stem: str | Path) -> None:
     write_latex(table, stem.with_suffix(".tex"))
 
 
-def read_grey(path: str | Path, side: int | None = None) -> np.ndarray:
-    """Any processed or generated PNG as grey uint8 (HxW), box-resized to side x side if given."""
+def read_pixels(path: str | Path, side: int | tuple[int, int] | None = None) -> np.ndarray:
+    """A processed or generated PNG at its own depth: grey uint8, or uint16 for 16-bit files (HxW),
+    box-resized to `side` (a side, or (height, width)) if given, in float, rounded back to its depth."""
     with Image.open(path) as image:
-        grey = image.convert("L")
-        if side and grey.size != (side, side):
-            grey = grey.resize((side, side), Image.Resampling.BOX)
-        return np.asarray(grey)
+        if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+            array = np.asarray(image).astype(np.uint16)
+        else:
+            array = np.asarray(image.convert("L"))
+    if side and array.shape != as_shape(side):
+        floats = Image.fromarray(array.astype(np.float32), mode="F")
+        array = np.round(np.asarray(floats.resize(pil_size(side), Image.Resampling.BOX))).astype(array.dtype)
+    return array
+
+
+def data_range(pixels: np.ndarray) -> float:
+    """The value range of an image's bit depth: 255 for 8-bit, 65535 for 16-bit."""
+    return float(np.iinfo(pixels.dtype).max)
+
+
+def read_grey(path: str | Path, side: int | tuple[int, int] | None = None) -> np.ndarray:
+    """Any processed or generated PNG as grey uint8 (HxW), box-resized to side x side if given: the
+    8-bit display rendering (a 16-bit file is scaled by 255/65535, never clipped)."""
+    pixels = read_pixels(path, side)
+    if pixels.dtype == np.uint16:
+        return np.round(pixels.astype(np.float64) / 257.0).astype(np.uint8)
+    return pixels
 
 
 def read_manifests(paths: list[str], column: str | None = "prompt") -> pd.DataFrame:

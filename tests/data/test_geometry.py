@@ -79,3 +79,29 @@ def test_sixteen_bit_images_keep_their_dtype():
     image16 = image.astype(np.uint16) * 257
     processed = plan_geometry(image16, "breast", 64, flip=True).apply_image(image16)
     assert processed.dtype == np.uint16 and processed.max() > 255
+
+
+def test_a_non_square_canvas_keeps_the_aspect_ratio_and_never_cuts_the_breast():
+    image, box = raw_right_breast(rows=320, cols=250)
+    geometry = plan_geometry(image, "breast", (80, 64), flip=True)
+    processed = geometry.apply_image(image)
+    assert processed.shape == (80, 64)
+    breast_rows, breast_cols = np.nonzero(image > 50)
+    assert geometry.crop[0] <= breast_cols.min() and breast_cols.max() < geometry.crop[2]  # nothing cut
+    assert geometry.crop[1] <= breast_rows.min() and breast_rows.max() < geometry.crop[3]
+    width, height = geometry.resized
+    crop_w, crop_h = geometry.crop[2] - geometry.crop[0], geometry.crop[3] - geometry.crop[1]
+    assert width / height == pytest.approx(crop_w / crop_h, abs=0.03) and width <= 64 and height <= 80
+    x1, y1, x2, y2 = geometry.apply_boxes(box)[0]
+    rows, cols = np.nonzero(processed > 200)
+    assert len(rows) > 5  # the lesion survives, inside its moved box
+    assert cols.min() >= np.floor(x1) and cols.max() < np.ceil(x2)
+    assert rows.min() >= np.floor(y1) and rows.max() < np.ceil(y2)
+
+
+def test_a_non_square_center_crop_takes_the_canvas_aspect_from_the_middle():
+    image = np.zeros((300, 300), dtype=np.uint8)
+    geometry = plan_geometry(image, "center", (80, 64), flip=False)
+    x0, y0, x1, y1 = geometry.crop
+    assert (y1 - y0, x1 - x0) == (300, 240) and x0 == 30
+    assert geometry.apply_image(image).shape == (80, 64)

@@ -12,7 +12,7 @@ from mame.data.lesions import BoxDistribution, box_mask, breast_region, place_bo
 
 def test_box_statistics_follow_the_training_boxes():
     boxes = [json.dumps([[0, 0, 10, 10]]), json.dumps([[0, 0, 20, 10], [5, 5, 25, 25]])]
-    distribution = BoxDistribution.from_manifest(boxes, side=100)
+    distribution = BoxDistribution.from_manifest(boxes, 100)
     areas = np.array([100, 200, 400]) / 100**2
     assert distribution.area_low == pytest.approx(np.percentile(areas, 25))
     assert distribution.area_high == pytest.approx(np.percentile(areas, 75))

@@ -74,3 +74,23 @@ def test_bootstrap_interval_brackets_the_mean_and_narrows_with_more_images():
     assert low < pair_values(small).mean() < high
     low_l, high_l = bootstrap_mean_ci(large, resamples=400)
     assert high_l - low_l < high - low
+
+
+def test_sixteen_bit_pairs_agree_with_pytorch_msssim_at_data_range_65535():
+    from pytorch_msssim import ms_ssim as reference
+
+    rng = np.random.default_rng(5)
+    base = rng.integers(0, 65535, (192, 192)).astype(np.float64)
+    a = np.clip(base + rng.normal(0, 4000, base.shape), 0, 65535).astype(np.uint16)
+    b = np.clip(base + rng.normal(0, 4000, base.shape), 0, 65535).astype(np.uint16)
+    expected = float(
+        reference(
+            torch.tensor(a.astype(np.float64))[None, None],
+            torch.tensor(b.astype(np.float64))[None, None],
+            data_range=65535,
+            size_average=True,
+        )
+    )
+    assert ms_ssim(a, b, data_range=65535) == pytest.approx(expected, abs=1e-5)
+    matrix, _ = ms_ssim_all_pairs([a, b], data_range=65535)
+    assert matrix[0, 1] == pytest.approx(expected, abs=1e-5)

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pydicom
 import pytest
 import torch
 from PIL import Image
 
+from mame.export.validation import attribute_problems
 from mame.gui.actions import GuiSettings, LoadedModels, healthy_images, load_background, run_generate
 from mame.gui.app import launch
 from mame.models.components import TinySpec
@@ -120,6 +122,7 @@ def test_generate_tab_sets_every_control_and_shows_the_prompt_used(app, browser)
     )
     # Siemens images were captioned with density only: area is the extrapolated control
     assert "Extrapolated: area 'big'" in page.inner_text("#extrapolation")
+    page.check("#as-dicom input")
     page.click("#generate-button")
     page.wait_for_selector("#gallery img >> nth=1", timeout=120000)
     assert page.input_value("#prompt-used textarea") == expected
@@ -129,6 +132,15 @@ def test_generate_tab_sets_every_control_and_shows_the_prompt_used(app, browser)
     page.screenshot(path=str(SCREENSHOTS / "gui-generate.png"), full_page=True)
     # what the browser got is what the library makes for these settings: seeds 42, 43, mirrored
     saved = np.asarray(Image.open(Path(settings.output) / "mame-gui" / "mame_seed43_MLO_R.png"))
+    exported = Path(settings.output) / "mame-gui" / "mame_seed43_MLO_R.dcm"  # asked for as DICOM too
+    assert attribute_problems(exported) == []
+    dataset = pydicom.dcmread(exported)
+    assert (
+        dataset.ImageLaterality == "R"
+        and dataset.ViewPosition == "MLO"
+        and "seed 43" in dataset.DerivationDescription
+    )
+    assert np.array_equal(dataset.pixel_array, saved if saved.ndim == 2 else saved[..., 0])
     models = LoadedModels(settings)
     conditions = {"vendors": {}, "vendor_in_prompt": True}
     unmirrored, prompt, _, _ = run_generate(

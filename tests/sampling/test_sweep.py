@@ -49,3 +49,16 @@ def test_a_right_breast_sample_is_the_mirrored_left_one_from_the_same_seed(tiny,
     for seed in left:
         assert not np.array_equal(left[seed], left[seed][:, ::-1])  # not symmetric by chance
         np.testing.assert_array_equal(right[seed], left[seed][:, ::-1])
+
+
+def test_sixteen_bit_samples_come_straight_from_the_decoder_with_more_than_256_levels(tiny, tmp_path):
+    from mame.io import read_pixels
+    from mame.sampling.sweep import generate, load_pipeline, sweep
+
+    pipeline = load_pipeline(tiny["base"])
+    deep = generate(pipeline, PROMPTS[:1], [5], guidance=4, steps=3, bit_depth=16)[0]
+    shallow = generate(pipeline, PROMPTS[:1], [5], guidance=4, steps=3)[0]
+    assert deep.dtype == np.uint16 and np.unique(deep).size > 256
+    assert np.abs(np.round(deep / 257.0) - shallow).max() <= 1  # the same image, finer levels
+    rows = sweep(pipeline, PROMPTS[:1], [4.0], 1, str(tmp_path / "s"), seed=5, steps=3, bit_depth=16)
+    assert np.array_equal(read_pixels(rows[0]["file"]), deep)  # written without an 8-bit detour

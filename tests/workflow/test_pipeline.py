@@ -302,6 +302,19 @@ def test_real_vs_synthetic_auc_is_reported_per_guidance(run):
     assert ">Real vs synthetic<" in (run / "results" / "report.html").read_text()
 
 
+def test_the_default_run_exports_every_sample_as_validated_dicom(run):
+    for model in ("fusion", "hologic"):
+        samples = pd.read_csv(run / "results" / "samples" / model / "samples.csv")
+        summary = json.loads((run / "results" / "export" / "dicom" / f"{model}.json").read_text())
+        files = sorted((run / "results" / "export" / "dicom" / model).glob("*.dcm"))
+        assert summary["files"] == len(files) == len(samples) and summary["passed"]
+        assert "dciodvfy" in summary["validator"] and summary["dciodvfy_errors"] == 0
+        dataset = pydicom.dcmread(files[0])
+        assert dataset.ConversionType == "SYN" and dataset.Modality == "MG"
+    html = (run / "results" / "report.html").read_text()
+    assert "Synthetic mammograms as DICOM" in html and "results/export/dicom/fusion" in html
+
+
 def test_guidance_levels_are_contrasted_paired_by_seed(run):
     contrasts = pd.read_csv(run / "results" / "metrics" / "fusion" / "msssim_guidance_contrasts.csv")
     samples = pd.read_csv(run / "results" / "samples" / "fusion" / "samples.csv")

@@ -9,6 +9,7 @@ from pathlib import Path
 from mame.config import fusion_datasets, is_fusion, reader_guidance, reader_model
 from mame.data.convert import shard_count
 from mame.sampling.specs import extrapolation_specs, prompt_specs, validation_prompts
+from mame.shapes import size_flag
 
 
 wildcard_constraints:
@@ -153,7 +154,7 @@ def model_latents(kind, name):
 def resolution_flag():
     """Latents are encoded at the training resolution: models.train.resolution, else the base's own."""
     resolution = config["models"]["train"].get("resolution")
-    return f"--resolution {resolution}" if resolution else ""
+    return f"--resolution {size_flag(resolution)}" if resolution else ""
 
 
 def conversion_fingerprint(dataset):
@@ -226,6 +227,7 @@ os.environ.setdefault("MAME_PYTHON", python_command())
 
 
 FUSION_MODELS = [name for name in FINETUNE if is_fusion(config, name)]
+EXPORT = FINETUNE if config["export"]["dicom"] else []
 
 
 def inpaint_healthy(name):

@@ -31,6 +31,7 @@ rule report:
         else [],
         reader_table="results/tables/reader_study.csv" if FINETUNE else [],
         roc_figure="results/figures/reader_study/roc.png" if FINETUNE else [],
+        dicom_exports=expand("results/export/dicom/{model}.json", model=EXPORT),
     output:
         html="results/report.html",
     log:
@@ -43,6 +44,7 @@ rule report:
         fusion_models=FUSION_MODELS,
         inpaint_models=INPAINT,
         reader_guidance=READER_GUIDANCE,
+        exported=EXPORT,
         config=canonical(config),
         benchmarks="benchmarks",
     conda:

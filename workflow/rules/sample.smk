@@ -14,6 +14,7 @@ rule sample_sweep:
     params:
         specs=lambda wildcards: canonical(prompt_specs(config, wildcards.model)),
         sampling=sampling_settings(),
+        bit_depth=config["convert"]["bit_depth"],
     conda:
         "../../envs/mame.yaml"
     priority: 5
@@ -171,6 +172,7 @@ rule concept_extrapolation:
         sampling=sampling_settings(),
         images=config["evaluation"]["extrapolation_images"],
         guidance=config["evaluation"]["extrapolation_guidance"],
+        bit_depth=config["convert"]["bit_depth"],
     conda:
         "../../envs/mame.yaml"
     threads: config["models"]["resources"]["threads"]

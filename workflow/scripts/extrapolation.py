@@ -26,6 +26,7 @@ rows = sweep(
     steps=settings["steps"],
     negative_prompt=settings["negative_prompt"] or None,
     model=snakemake.wildcards.model,
+    bit_depth=snakemake.params.bit_depth,
 )
 table = describe_samples(rows, specs, columns=("vendor", "view", "area", "density"))
 table["attribute"] = ["density" if specs[i].get("density") else "area" for i in table["prompt_index"]]

@@ -9,11 +9,11 @@ from pathlib import Path  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from mame.io import read_manifests  # noqa: E402
-from mame.reader_study.kit import image_side  # noqa: E402
+from mame.reader_study.kit import image_shape  # noqa: E402
 from mame.reader_study.observer import observer_ratings, observer_training_samples  # noqa: E402
 
 key = pd.read_csv(snakemake.input.key, keep_default_na=False)
-side = image_side(next(Path(snakemake.input.kit, "images").glob("*.png")))
+side = image_shape(next(Path(snakemake.input.kit, "images").glob("*.png")))
 real = read_manifests(snakemake.input.real)
 samples = pd.read_csv(snakemake.input.samples, keep_default_na=False)
 ratings = observer_ratings(

@@ -8,8 +8,10 @@ from mame.report.provenance import provenance  # noqa: E402
 from mame.report.render import write_report  # noqa: E402
 from mame.report.sections import (  # noqa: E402
     data_sections,
+    export_sections,
     extrapolation_sections,
     guidance_sections,
+    image_format,
     inpainting_sections,
     privacy_sections,
     reader_study_sections,
@@ -19,7 +21,12 @@ from mame.report.sections import (  # noqa: E402
 inputs, params = snakemake.input, snakemake.params
 stages = {
     "Data": data_sections(
-        inputs.dataset_table, inputs.rejects, inputs.raw_vs_processed, inputs.image_mask, inputs.image_prompt
+        inputs.dataset_table,
+        inputs.rejects,
+        inputs.raw_vs_processed,
+        inputs.image_mask,
+        inputs.image_prompt,
+        image_format(params.config["convert"], list(inputs.samples)),
     )
 }
 if params.models:
@@ -66,4 +73,6 @@ if params.finetuned:
         readers, pooled, power, inputs.reader_table, key, warnings, inputs.roc_figure
     )
     stages["Privacy"] = privacy_sections(inputs.memorization_histograms, inputs.memorization_table)
+if params.exported:
+    stages["Export"] = export_sections(dict(zip(params.exported, inputs.dicom_exports, strict=True)))
 write_report(snakemake.output.html, stages, provenance(params.config, params.benchmarks))

@@ -24,5 +24,6 @@ rows = sweep(
     batch_size=settings["batch_size"],
     model=snakemake.wildcards.model,
     mirror=[mirrored(spec) for spec in specs],
+    bit_depth=snakemake.params.bit_depth,
 )
 describe_samples(rows, specs).to_csv(snakemake.output.samples, index=False)

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 class ConvertSettings:
     """Everything that decides the processed image. Defaults are ours; the study's are in thesis.yaml."""
 
-    size: int = 512
+    size: int | tuple[int, int] = 512  # a side (square) or (height, width)
     crop: str = "breast"
     channels: int = 1
     png_compression: int = 1  # zlib level: 1 is ~5x faster than 6 for ~10% larger files
@@ -54,7 +54,7 @@ class ConvertSettings:
             prefer_voi_sequence=bool(settings.get("prefer_voi_sequence", True)),
         )
         return cls(
-            size=int(settings.get("size", 512)),
+            size=_size(settings.get("size", 512)),
             crop=settings.get("crop", "breast"),
             channels=int(settings.get("channels", 1)),
             png_compression=int(settings.get("png_compression", 1)),
@@ -62,9 +62,14 @@ class ConvertSettings:
         )
 
 
+def _size(value) -> int | tuple[int, int]:
+    """The config's size: an integer side, or [height, width] kept as a tuple (hashable, comparable)."""
+    return int(value) if isinstance(value, int) else tuple(int(v) for v in value)
+
+
 @dataclass
 class Converted:
-    image: np.ndarray  # uint8/uint16, size x size
+    image: np.ndarray  # uint8/uint16, height x width of `size`
     boxes: np.ndarray  # (n, 4) processed-image boxes, pixel edges
     area_fraction: float
     geometry: Geometry

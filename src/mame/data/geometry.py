@@ -13,19 +13,25 @@ import numpy as np
 from PIL import Image
 
 from mame.data.breast import find_breast
+from mame.shapes import as_shape
 
 CROP_MODES = ("breast", "center")
 
 
 @dataclass(frozen=True)
 class Geometry:
-    """A planned transform from a raw image of `source` (h, w) to a `size` x `size` canvas."""
+    """A planned transform from a raw image to a canvas of `size`: a side (square) or (height, width)."""
 
     crop: tuple[int, int, int, int]  # x0, y0, x1, y1 in raw pixels
     flip: bool
     resized: tuple[int, int]  # width, height of the crop after resizing
     offset: tuple[int, int]  # x, y where the resized crop sits on the canvas
-    size: int
+    size: int | tuple[int, int]
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """The canvas as (height, width)."""
+        return as_shape(self.size)
 
     def apply_image(self, image: np.ndarray) -> np.ndarray:
         """Transform a uint8/uint16 HxW image; padding is 0 (air)."""
@@ -39,7 +45,7 @@ class Geometry:
             # 8-bit images take PIL's fast reduce-then-filter path; 16-bit ones the plain filter
             gap = 2.0 if patch.dtype == np.uint8 else None
             resized = resized.resize(self.resized, Image.Resampling.BILINEAR, reducing_gap=gap)
-        canvas = np.zeros((self.size, self.size), dtype=image.dtype)
+        canvas = np.zeros(self.shape, dtype=image.dtype)
         ox, oy = self.offset
         width, height = self.resized
         canvas[oy : oy + height, ox : ox + width] = np.asarray(resized)
@@ -60,28 +66,31 @@ class Geometry:
         return np.column_stack([xs[:, 0], ys[:, 0], xs[:, 1], ys[:, 1]])
 
 
-def plan_geometry(image: np.ndarray, mode: str, size: int, flip: bool) -> Geometry:
-    """Choose the crop for a display image.
+def plan_geometry(image: np.ndarray, mode: str, size: int | tuple[int, int], flip: bool) -> Geometry:
+    """Choose the crop for a display image; `size` is a side (square canvas) or (height, width).
 
-    mode "breast" (default): the breast's bounding box, aspect preserved, resized so its long side
-    is `size`, the chest wall kept at its canvas edge and the rest padded.
-    mode "center" (the study's): the centred square of side = short side, resized to `size`;
-    it cuts the breast when the image is not square.
+    mode "breast" (default): the breast's bounding box, aspect preserved, scaled to fit the canvas
+    (never cut), the chest wall kept at its canvas edge and the rest padded.
+    mode "center" (the study's): the largest centred crop of the canvas's aspect ratio (a square of
+    side = short side for a square canvas), resized to the canvas; it cuts the breast when the image's
+    aspect differs from the canvas's.
     """
     height, width = image.shape
+    canvas_h, canvas_w = as_shape(size)
     if mode == "center":
-        side = min(height, width)
-        x0, y0 = (width - side) // 2, (height - side) // 2
-        return Geometry((x0, y0, x0 + side, y0 + side), flip, (size, size), (0, 0), size)
+        crop_w = min(width, round(height * canvas_w / canvas_h))
+        crop_h = min(height, round(crop_w * canvas_h / canvas_w))
+        x0, y0 = (width - crop_w) // 2, (height - crop_h) // 2
+        return Geometry((x0, y0, x0 + crop_w, y0 + crop_h), flip, (canvas_w, canvas_h), (0, 0), size)
     if mode != "breast":
         raise ValueError(f"crop mode {mode!r} unknown; expected one of {CROP_MODES}")
     region = find_breast(image)
     x0, y0, x1, y1 = region.box
     crop_w, crop_h = x1 - x0, y1 - y0
-    scale = size / max(crop_w, crop_h)
-    new_w = min(size, max(1, round(crop_w * scale)))
-    new_h = min(size, max(1, round(crop_h * scale)))
+    scale = min(canvas_w / crop_w, canvas_h / crop_h)
+    new_w = min(canvas_w, max(1, round(crop_w * scale)))
+    new_h = min(canvas_h, max(1, round(crop_h * scale)))
     chest_left = region.chest_wall_left != flip  # a flip moves the chest wall to the other side
-    offset_x = 0 if chest_left else size - new_w
-    offset_y = (size - new_h) // 2
+    offset_x = 0 if chest_left else canvas_w - new_w
+    offset_y = (canvas_h - new_h) // 2
     return Geometry((x0, y0, x1, y1), flip, (new_w, new_h), (offset_x, offset_y), size)

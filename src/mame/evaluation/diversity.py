@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from mame.evaluation.msssim import bootstrap_mean_ci, ms_ssim_all_pairs, pair_values
-from mame.io import read_grey
+from mame.io import data_range, read_pixels
 
 # the image bootstrap of a mean pairwise score covers 95 % from about 6-8 images; at 3 its coverage is
 # 0.70 and at 2 the interval has zero width, so rows with fewer images say so in the table
@@ -45,7 +45,8 @@ def sample_matrices(samples: pd.DataFrame) -> dict[tuple, tuple[np.ndarray, int,
     matrices = {}
     for key, group in samples.groupby(["model", "prompt", "guidance"], sort=True):
         ordered = group.sort_values("seed") if "seed" in group else group
-        matrix, scales = ms_ssim_all_pairs([read_grey(p) for p in ordered["file"]])
+        images = [read_pixels(p) for p in ordered["file"]]
+        matrix, scales = ms_ssim_all_pairs(images, data_range(images[0]))
         seeds = ordered["seed"].tolist() if "seed" in ordered else list(range(len(ordered)))
         matrices[key] = (matrix, scales, seeds)
     return matrices
@@ -68,14 +69,15 @@ def diversity_table(
     side = None
     matrices = sample_matrices(samples) if matrices is None else matrices
     for (model, prompt, guidance), group in samples.groupby(["model", "prompt", "guidance"], sort=True):
-        side = read_grey(group["file"].iloc[0]).shape[0]
+        side = read_pixels(group["file"].iloc[0]).shape  # real images compared at the samples' shape
         matrix, scales, _ = matrices[model, prompt, guidance]
         rows.append(_row(model, prompt, guidance, matrix, scales, resamples, seed))
     for (model, prompt), _ in samples.groupby(["model", "prompt"], sort=True):
         matching = real[real["prompt"] == prompt]
         if len(matching) >= 2:
             picked = matching.sample(min(real_images, len(matching)), random_state=seed)["image"]
-            matrix, scales = ms_ssim_all_pairs([read_grey(p, side) for p in picked])
+            images = [read_pixels(p, side) for p in picked]
+            matrix, scales = ms_ssim_all_pairs(images, data_range(images[0]))
             rows.append(_row(model, prompt, "real", matrix, scales, resamples, seed))
     return pd.DataFrame(rows, columns=COLUMNS)
 
@@ -95,7 +97,8 @@ def study_protocol(samples: pd.DataFrame, pairs: int = 20, seed: int = 0) -> pd.
         scores = []
         for _ in range(pairs):
             a, b = rng.choice(len(files), 2, replace=False)
-            scores.append(ms_ssim(read_grey(files[a]), read_grey(files[b])))
+            first, second = read_pixels(files[a]), read_pixels(files[b])
+            scores.append(ms_ssim(first, second, data_range(first)))
         rows.append(
             {
                 "model": model,

@@ -27,7 +27,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from mame.evaluation.proportions import wilson
-from mame.io import read_grey
+from mame.io import read_pixels
 
 log = logging.getLogger(__name__)
 
@@ -253,7 +253,7 @@ def read_attributes(samples: pd.DataFrame, real: pd.DataFrame, seed: int = 0) ->
         groups = known["patient"] if "patient" in known.columns else known["image"]
         classifier = AttributeClassifier.fit(
             attribute,
-            [read_grey(p) for p in known["image"]],
+            [read_pixels(p) for p in known["image"]],
             known[attribute].astype(str).tolist(),
             groups.astype(str).tolist(),
             asked,
@@ -268,7 +268,7 @@ def read_attributes(samples: pd.DataFrame, real: pd.DataFrame, seed: int = 0) ->
             classifier.ceiling,
             classifier.ceiling_images,
         )
-        images = [read_grey(p) for p in asked_rows["file"]]
+        images = [read_pixels(p) for p in asked_rows["file"]]
         rows.append(
             pd.DataFrame(
                 {

@@ -31,7 +31,10 @@ def fidelity_and_diversity(diversity: pd.DataFrame, fidelity: pd.DataFrame) -> p
             guidance = group["guidance"].astype(float)
             error = None
             if {"ci_low", "ci_high"} <= set(group.columns):
-                error = [group["accuracy"] - group["ci_low"], group["ci_high"] - group["accuracy"]]
+                error = [
+                    (group["accuracy"] - group["ci_low"]).clip(lower=0),
+                    (group["ci_high"] - group["accuracy"]).clip(lower=0),
+                ]
             twin.errorbar(
                 guidance,
                 group["accuracy"],

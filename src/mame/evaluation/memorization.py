@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mame.io import read_grey
+from mame.io import read_pixels
 
 SIDE = 32
 
@@ -21,7 +21,7 @@ def signatures(paths: list[str], side: int = SIDE) -> np.ndarray:
     """(n, side*side) standardised copies: rows with zero variance stay zero."""
     rows = []
     for path in paths:
-        small = read_grey(path, side).astype(np.float64).ravel()
+        small = read_pixels(path, side).astype(np.float64).ravel()
         small -= small.mean()
         norm = np.linalg.norm(small)
         rows.append(small / norm if norm > 0 else small)

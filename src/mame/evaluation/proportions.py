@@ -21,4 +21,6 @@ def wilson(hits: int, total: int, level: float = 0.95) -> tuple[float, float]:
     share = hits / total
     centre = (share + z * z / (2 * total)) / (1 + z * z / total)
     half = z * math.sqrt(share * (1 - share) / total + z * z / (4 * total * total)) / (1 + z * z / total)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    low = 0.0 if hits == 0 else max(0.0, centre - half)  # exact at the boundary, not 1e-17 away
+    high = 1.0 if hits == total else min(1.0, centre + half)
+    return low, high

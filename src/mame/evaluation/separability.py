@@ -27,7 +27,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from mame.evaluation.fidelity import features
-from mame.io import read_grey
+from mame.io import read_grey, read_pixels
 from mame.reader_study.roc import _placements, newcombe
 
 log = logging.getLogger(__name__)
@@ -36,9 +36,11 @@ CONDITIONS = ("vendor", "view", "area", "density", "laterality")
 CI_METHOD = "CV influence curve (LeDell 2015)"
 
 
-def _features(paths: list[str], side: int | None = None) -> np.ndarray:
-    """Feature rows of images, box-resized to side x side first when given (as a reader sees them)."""
-    return np.stack([features(read_grey(path, side)) for path in paths])
+def _features(paths: list[str], side: int | None = None, display: bool = False) -> np.ndarray:
+    """Feature rows of images at their own bit depth (or, with `display`, as the 8-bit rendering a
+    reader sees), box-resized to side x side first when given."""
+    read = read_grey if display else read_pixels
+    return np.stack([features(read(path, side)) for path in paths])
 
 
 def classifier(seed: int = 0):

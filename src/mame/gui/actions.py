@@ -15,13 +15,12 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 from PIL import Image
 
 from mame.io import read_grey, read_manifests
-from mame.models.components import latent_scale
+from mame.models.components import config_shape
 from mame.models.conditions import extrapolated as extrapolated_attributes
 from mame.prompts import LESION_PROMPT, build_prompt
 
@@ -168,9 +167,13 @@ def run_generate(
     seed: int,
     random_seed: bool,
     images: int,
+    dicom: bool = False,
+    sixteen_bit: bool = False,
     model: str | None = None,
 ) -> tuple[list[np.ndarray], str, list[str], int]:
-    """Images, the prompt used, PNG files for download, and the first seed (seeds are seed, seed+1 ...)."""
+    """Images to show (8-bit), the prompt used, PNG files (16-bit with `sixteen_bit`; and, with `dicom`,
+    DICOM Secondary Captures marked synthetic) for download, and the first seed (seeds are seed,
+    seed+1 ...)."""
     from mame.sampling.sweep import generate
 
     images, steps = int(images), int(steps)
@@ -185,6 +188,7 @@ def run_generate(
         steps=steps,
         negative_prompt=negative_prompt.strip() or None,
         mirror=[laterality == "R"] * images,
+        bit_depth=16 if sixteen_bit else 8,
     )
     folder = output_dir(models.settings)
     files = []
@@ -192,7 +196,52 @@ def run_generate(
         path = folder / f"mame_seed{first + i}_{view}_{laterality}.png"
         Image.fromarray(picture).save(path)
         files.append(str(path))
-    return pictures, prompt, files, first
+        if dicom:
+            files.append(
+                export_one(
+                    picture,
+                    path.with_suffix(".dcm"),
+                    model_name(model or models.settings.model),
+                    prompt,
+                    float(guidance),
+                    first + i,
+                    steps,
+                    view,
+                    laterality,
+                    negative_prompt.strip(),
+                )
+            )
+    shown = [np.round(p / 257.0).astype(np.uint8) if p.dtype == np.uint16 else p for p in pictures]
+    return shown, prompt, files, first
+
+
+def model_name(path: str) -> str:
+    """results/models/fusion/pipeline -> fusion: the name a model goes by in the pipeline."""
+    parts = Path(path).parts
+    return parts[-2] if len(parts) > 1 and parts[-1] == "pipeline" else Path(path).name
+
+
+def export_one(
+    picture: np.ndarray,
+    target: Path,
+    model: str,
+    prompt: str,
+    guidance: float,
+    seed: int,
+    steps: int,
+    view: str,
+    laterality: str,
+    negative_prompt: str = "",
+) -> str:
+    """One GUI result as a DICOM Secondary Capture (mame.export.dicom), next to its PNG."""
+    from mame.export.dicom import SampleRecord, secondary_capture
+
+    record = SampleRecord(
+        str(target), model, prompt, guidance, seed, steps, view, laterality, negative_prompt=negative_prompt
+    )
+    grey = picture if picture.ndim == 2 else picture[..., 0]
+    secondary_capture(record, np.ascontiguousarray(grey)).save_as(target, enforce_file_format=True)
+    return str(target)
 
 
 def healthy_images(data: str | Path) -> list[str]:
@@ -207,9 +256,9 @@ def healthy_images(data: str | Path) -> list[str]:
     return sorted(p for p in paths if Path(p).exists())
 
 
-def load_background(path: str | Path, side: int) -> np.ndarray:
-    """An uploaded or picked image as grey uint8 side x side: PNG/JPEG box-resized, DICOM through
-    the conversion stage's intensity chain and breast geometry."""
+def load_background(path: str | Path, side: int | tuple[int, int]) -> np.ndarray:
+    """An uploaded or picked image as grey uint8 at `side` (a side, or (height, width)): PNG/JPEG
+    box-resized, DICOM through the conversion stage's intensity chain and breast geometry."""
     path = Path(path)
     try:
         with open(path, "rb") as handle:
@@ -286,14 +335,16 @@ def run_inpaint(
     return result, files
 
 
-def model_side(models: LoadedModels, inpainting: bool) -> int:
-    """Image side the model was trained at (UNet sample size x VAE factor), read from its config."""
+def model_side(models: LoadedModels, inpainting: bool) -> int | tuple[int, int]:
+    """Image size the model was trained at (UNet sample size x VAE factor), read from its config: a side
+    for square models, (height, width) otherwise."""
     import json
 
     path = Path(models.settings.inpaint_model if inpainting else models.settings.model)
     unet = json.loads((path / "unet" / "config.json").read_text())
-    vae = SimpleNamespace(config=SimpleNamespace(**json.loads((path / "vae" / "config.json").read_text())))
-    return int(unet["sample_size"]) * latent_scale(vae)
+    vae = json.loads((path / "vae" / "config.json").read_text())
+    height, width = config_shape(unet, vae)
+    return height if height == width else (height, width)
 
 
 def shown_size(image: np.ndarray, side: int = 256) -> np.ndarray:

@@ -117,13 +117,18 @@ def generate_tab(app, models: LoadedModels, settings: GuiSettings) -> None:
                     label="Number of images",
                     elem_id="count",
                 )
+                with gr.Row():
+                    as_dicom = gr.Checkbox(
+                        False, label="Also as DICOM (marked synthetic)", elem_id="as-dicom"
+                    )
+                    sixteen_bit = gr.Checkbox(False, label="16-bit PNG / DICOM", elem_id="sixteen-bit")
                 go = gr.Button("Generate", variant="primary", elem_id="generate-button")
             with gr.Column():
                 note = gr.Markdown(elem_id="extrapolation")
                 prompt_shown = gr.Textbox(label="Prompt used", interactive=False, elem_id="prompt-used")
                 gallery = gr.Gallery(label="Generated", columns=4, elem_id="gallery", format="png")
                 used_seed = gr.Number(label="First seed used", interactive=False, elem_id="used-seed")
-                downloads = gr.File(label="Download (PNG)", file_count="multiple", elem_id="downloads")
+                downloads = gr.File(label="Download (PNG, DICOM)", file_count="multiple", elem_id="downloads")
         controls = [model, vendor, view, density, area, priority]
         model.change(on_model, [model, vendor], [vendor, missing_model], queue=False)
         for control in controls:
@@ -145,6 +150,8 @@ def generate_tab(app, models: LoadedModels, settings: GuiSettings) -> None:
                 seed,
                 random_seed,
                 count,
+                as_dicom,
+                sixteen_bit,
             ],
             [gallery, prompt_shown, downloads, used_seed],
             concurrency_id="text-to-image",

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import torch
 
+from mame.shapes import as_shape, scaled
+
 log = logging.getLogger(__name__)
 
 SD_SCHEDULER = {  # SD 1.x noise schedule
@@ -34,7 +36,7 @@ SD_SCHEDULER = {  # SD 1.x noise schedule
 class TinySpec:
     """Widths of the tiny model. Defaults are tuned for 128 px on a 2-core CPU (see bench/README.md)."""
 
-    resolution: int = 128
+    resolution: int | tuple[int, int] = 128  # a side, or (height, width) for non-square images
     vae_channels: tuple[int, ...] = (16, 32, 64, 64)  # 4 blocks -> 3 downsamplings -> factor 8, like SD
     unet_channels: tuple[int, ...] = (64, 128, 128)
     unet_layers_per_block: int = 1
@@ -43,6 +45,17 @@ class TinySpec:
     text_layers: int = 2
     text_heads: int = 4
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.resolution, int):  # a config's [h, w] list: kept as a hashable tuple
+            object.__setattr__(self, "resolution", tuple(int(v) for v in self.resolution))
+        if any(side % 8 for side in as_shape(self.resolution)):
+            raise ValueError(f"resolution {self.resolution} must be a multiple of 8 (the VAE's factor)")
+
+    def sample_size(self, factor: int = 1) -> int | list[int]:
+        """diffusers' sample_size at 1/factor of the pixels: an int when square, [h, w] otherwise."""
+        height, width = as_shape(self.resolution)
+        return height // factor if height == width else [height // factor, width // factor]
 
 
 @dataclass
@@ -107,6 +120,33 @@ def latent_scale(vae) -> int:
     return 2 ** (len(vae.config.block_out_channels) - 1)
 
 
+def record_shape(unet, vae, shape: int | tuple[int, int], inpainting: bool = False) -> None:
+    """Write the pixel shape a model generates at into its configs, the form plain diffusers loads:
+    the VAE's sample_size [h, w] (a side when square), the text-to-image UNet's sample_size [h, w] / 8,
+    and for inpainting UNets an integer (diffusers' inpainting pipeline compares it with 64)."""
+    height, width = as_shape(shape)
+    factor = latent_scale(vae)
+    square = height == width
+    vae.register_to_config(sample_size=height if square else [height, width])
+    latent = height // factor if square or inpainting else [height // factor, width // factor]
+    unet.register_to_config(sample_size=latent)
+
+
+def config_shape(unet_config, vae_config) -> tuple[int, int]:
+    """(height, width) a model generates at, from its configs (dicts or diffusers configs): the VAE's
+    [h, w] when it records one (non-square models, record_shape), else the UNet's sample size x the
+    VAE factor."""
+
+    def get(config, key):
+        return config[key] if isinstance(config, dict) else getattr(config, key)
+
+    vae_size = get(vae_config, "sample_size")
+    if isinstance(vae_size, (list, tuple)):
+        return int(vae_size[0]), int(vae_size[1])
+    factor = 2 ** (len(get(vae_config, "block_out_channels")) - 1)
+    return scaled(get(unet_config, "sample_size"), factor)
+
+
 # --- the tiny base ---------------------------------------------------------------------------------
 
 
@@ -123,7 +163,7 @@ def tiny_vae(spec: TinySpec):
         layers_per_block=1,
         latent_channels=4,
         norm_num_groups=min(8, math.gcd(*spec.vae_channels)),
-        sample_size=spec.resolution,
+        sample_size=spec.sample_size(),
     )
 
 
@@ -131,8 +171,11 @@ def tiny_unet(spec: TinySpec, in_channels: int = 4):
     from diffusers import UNet2DConditionModel
 
     depth = len(spec.unet_channels)
+    latent = spec.sample_size(8)
     return UNet2DConditionModel(
-        sample_size=spec.resolution // 8,
+        # an inpainting UNet (9 channels) keeps an integer: diffusers' inpainting pipeline needs one;
+        # the VAE's [h, w] records the shape (record_shape)
+        sample_size=latent[0] if in_channels != 4 and isinstance(latent, list) else latent,
         in_channels=in_channels,
         out_channels=4,
         block_out_channels=spec.unet_channels,

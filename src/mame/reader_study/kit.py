@@ -25,6 +25,7 @@ from PIL import Image
 
 from mame.io import read_grey
 from mame.reader_study.ratings import RATING_LABELS
+from mame.shapes import as_shape, describe
 
 log = logging.getLogger(__name__)
 
@@ -41,19 +42,21 @@ class KitSettings:
     title: str = "Mammogram reader study"
 
 
-def image_side(path: str | Path) -> int:
+def image_shape(path: str | Path) -> tuple[int, int]:
+    """(height, width) of an image file."""
     with Image.open(path) as image:
-        return min(image.size)
+        return image.height, image.width
 
 
-def kit_side(key: pd.DataFrame, size: int = 0) -> int:
-    """The side every kit image is shown at: `size` if set, else the smaller of the real and the
-    generated images' sides (so sharpness gives nothing away)."""
+def kit_side(key: pd.DataFrame, size: int = 0) -> int | tuple[int, int]:
+    """The size every kit image is shown at (a side when square, else (height, width)): the smaller of
+    the real and the generated images (so sharpness gives nothing away), with its height set to `size`
+    if given and its aspect ratio kept."""
+    shapes = [image_shape(key.loc[key["truth"] == t, "source"].iloc[0]) for t in ("real", "synthetic")]
+    height, width = min(shapes)
     if size:
-        return size
-    return min(
-        image_side(key.loc[key["truth"] == truth, "source"].iloc[0]) for truth in ("real", "synthetic")
-    )
+        height, width = size, max(1, round(size * width / height))
+    return height if height == width else (height, width)
 
 
 def _draw(frame: pd.DataFrame, count: int, what: str, rng: np.random.Generator) -> pd.DataFrame:
@@ -145,7 +148,9 @@ def _template() -> jinja2.Template:
     return environment.get_template("reader_kit.html")
 
 
-def write_kit(key: pd.DataFrame, side: int, kit_dir: str | Path, title: str = KitSettings.title) -> Path:
+def write_kit(
+    key: pd.DataFrame, side: int | tuple[int, int], kit_dir: str | Path, title: str = KitSettings.title
+) -> Path:
     """Write kit_dir/images/<case>.png, kit_dir/index.html (images embedded; works offline from
     one file) and kit_dir/README.txt. Returns the page's path."""
     kit_dir = Path(kit_dir)
@@ -162,7 +167,8 @@ def write_kit(key: pd.DataFrame, side: int, kit_dir: str | Path, title: str = Ki
         labels_json=json.dumps(list(RATING_LABELS)),
         labels=RATING_LABELS,
         count=len(cases),
-        side=side,
+        height=as_shape(side)[0],
+        width=as_shape(side)[1],
     )
     index = kit_dir / "index.html"
     index.write_text(page, encoding="utf-8")
@@ -173,7 +179,7 @@ def write_kit(key: pd.DataFrame, side: int, kit_dir: str | Path, title: str = Ki
         "The images are also in images/ should the page not open.\n",
         encoding="utf-8",
     )
-    log.info("reader kit: %d cases (%s), %d px, in %s", len(cases), _counts(key), side, kit_dir)
+    log.info("reader kit: %d cases (%s), %s px, in %s", len(cases), _counts(key), describe(side), kit_dir)
     return index
 
 

@@ -57,10 +57,12 @@ def observer_ratings(
     rng = np.random.default_rng(seed)
     real_train = sorted(rng.choice(sorted(real_train), count, replace=False))
     synthetic_train = sorted(rng.choice(sorted(synthetic_train), count, replace=False))
-    x = np.concatenate([image_features(real_train, side), image_features(synthetic_train, side)])
+    x = np.concatenate(
+        [image_features(real_train, side, display=True), image_features(synthetic_train, side, display=True)]
+    )
     y = np.concatenate([np.zeros(count, int), np.ones(count, int)])
     model = classifier(seed).fit(x, y)
-    probability = model.predict_proba(image_features(key["source"].tolist(), side))[:, 1]
+    probability = model.predict_proba(image_features(key["source"].tolist(), side, display=True))[:, 1]
     rating = np.digitize(probability, CUTPOINTS) + 1
     log.info("observer trained on %d real + %d synthetic images; rated %d cases", count, count, len(key))
     return pd.DataFrame(

@@ -4,10 +4,12 @@ tables hold (results/tables) and what their figures show (results/figures)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
 
+from mame.io import read_pixels
 from mame.plotting import data_uri
 from mame.reader_study.roc import format_p
 from mame.report.render import Section, html_table
@@ -24,8 +26,31 @@ def _table(path: str | Path, index_levels: int = 0) -> pd.DataFrame:
     return frame.set_index(list(frame.columns[:index_levels])) if index_levels else frame
 
 
+def image_format(convert: dict, samples: list[str]) -> str:
+    """Which bit depth and shape this run used: the processed images as configured, the samples as
+    written (read from the first sample of the first sweep)."""
+    size = convert["size"]
+    height, width = (size, size) if isinstance(size, int) else size
+    text = (
+        f"Processed images: {convert['bit_depth']}-bit grey PNG, {height} x {width} px (height x width), "
+        f"{convert['crop']} crop, {convert['intensity']} intensity."
+    )
+    if samples:
+        first = pd.read_csv(samples[0], usecols=["file"])["file"]
+        if len(first):
+            pixels = read_pixels(first.iloc[0])
+            bits, (rows, cols) = 8 * pixels.dtype.itemsize, pixels.shape
+            text += f" Samples: {bits}-bit grey PNG, {rows} x {cols} px."
+    return text
+
+
 def data_sections(
-    dataset_table: str, rejects: str, raw_vs_processed: str, image_mask: str, image_prompt: str
+    dataset_table: str,
+    rejects: str,
+    raw_vs_processed: str,
+    image_mask: str,
+    image_prompt: str,
+    format_note: str = "",
 ) -> list[Section]:
     """Section 1: the dataset table, rejects, raw -> processed, image-mask and image-prompt pairs."""
     reject_table = _table(rejects)
@@ -36,6 +61,7 @@ def data_sections(
             "for the conditional models, images with a lesion of a selected category become image-mask "
             "pairs for inpainting (the study's dataset table).",
             table_html=html_table(_table(dataset_table, 1)),
+            notes=[format_note] if format_note else [],
         ),
         Section(
             "Rejected files",
@@ -354,3 +380,37 @@ def contrast_view(table: pd.DataFrame) -> pd.DataFrame:
     return cells.pivot_table(
         index=["model", "prompt"], columns="column", values="cell", aggfunc="first", sort=False
     )
+
+
+def export_sections(summaries: dict[str, str]) -> list[Section]:
+    """Section 7: where the DICOM exports are, how many files, and what validation said."""
+    rows = []
+    for model, path in summaries.items():
+        summary = json.loads(Path(path).read_text())
+        rows.append(
+            {
+                "model": model,
+                "folder": summary["folder"],
+                "files": summary["files"],
+                "validator": summary["validator"],
+                "files with problems": summary["files_with_problems"],
+                "dciodvfy errors": summary["dciodvfy_errors"],
+                "dciodvfy warnings": summary["dciodvfy_warnings"],
+                "result": "passed" if summary["passed"] else "FAILED",
+            }
+        )
+    return [
+        Section(
+            "Synthetic mammograms as DICOM",
+            "Every sample of the guidance sweep as a DICOM Secondary Capture (highdicom): Conversion Type "
+            "SYN, Image Type DERIVED\\SECONDARY, Burned In Annotation NO, Modality MG with Image Laterality, "
+            "View Position and View Code Sequence from the prompt, MONOCHROME2 at the image's bit depth with "
+            "a window from its breast pixels, no Pixel Spacing (a generated pixel has no physical size), "
+            "synthetic patient and study identifiers without dates, and the model, prompt, guidance, seed, "
+            "sampler and steps in Derivation Description. Each file is checked by dciodvfy (errors fail; "
+            "warnings are the mammography attributes a Secondary Capture does not define and the absent "
+            "dates) and against every Type 1 and 2 attribute of the SC Image IOD; per-file results in "
+            "results/export/dicom/<model>.csv.",
+            table_html=html_table(pd.DataFrame(rows), index=False),
+        )
+    ]

@@ -13,6 +13,8 @@ import pandas as pd
 import torch
 from PIL import Image
 
+from mame.sampling.sweep import output_shape, quantise
+
 log = logging.getLogger(__name__)
 
 
@@ -38,15 +40,18 @@ def inpaint(
     guidance: float = 7.0,
     seed: int = 0,
 ) -> np.ndarray:
-    """Inpaint one grey uint8 image (HxW) inside `mask` (HxW, 255 = lesion); returns uint8 HxW."""
+    """Inpaint one grey image (HxW, uint8 or uint16) inside `mask` (HxW, 255 = lesion); returns an image
+    of the same depth (the input reaches the VAE at full precision, as a float tensor)."""
     if not (mask > 127).any():
         raise ValueError("the mask is empty: draw the lesion region first")
     height, width = image.shape
-    rgb = Image.fromarray(image).convert("RGB")
+    bits = 16 if image.dtype == np.uint16 else 8
+    unit = image.astype(np.float32) / (2**bits - 1)
+    tensor = torch.from_numpy(np.repeat(unit[None, None], 3, axis=1))  # (1, 3, h, w) in [0, 1]
     result = pipeline(
         prompt=prompt,
         negative_prompt=negative_prompt,
-        image=rgb,
+        image=tensor,
         mask_image=Image.fromarray(mask.astype(np.uint8)),
         height=height,
         width=width,
@@ -55,8 +60,7 @@ def inpaint(
         generator=torch.Generator().manual_seed(seed),
         output_type="np",
     ).images[0]
-    generated = np.round(np.clip(result.mean(axis=-1), 0, 1) * 255).astype(np.uint8)
-    return composite(image, generated, mask)
+    return composite(image, quantise(result.mean(axis=-1), bits), mask)
 
 
 def painting_backgrounds(healthy: pd.DataFrame, seed: int = 0) -> list[str]:
@@ -88,19 +92,19 @@ def inpaint_panels(
     from pathlib import Path
 
     from mame.data.lesions import BoxDistribution, box_mask, breast_region, place_box
-    from mame.io import read_grey
+    from mame.io import read_grey, read_pixels
 
-    side = pipeline.unet.config.sample_size * pipeline.vae_scale_factor
+    shape = output_shape(pipeline)
     with Image.open(healthy[0]) as first:
-        source_side = first.width
-    distribution = BoxDistribution.from_manifest(lesion_boxes, source_side)
+        source_shape = (first.height, first.width)
+    distribution = BoxDistribution.from_manifest(lesion_boxes, source_shape)
     rng = np.random.default_rng(seed)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rows = []
     for number, path in enumerate(healthy[:count]):
-        before = read_grey(path, side)
-        box = place_box(breast_region(before), distribution, rng)
+        before = read_pixels(path, shape)  # painted at the data's own bit depth
+        box = place_box(breast_region(read_grey(path, shape)), distribution, rng)
         mask = box_mask(before.shape, box)
         after = inpaint(
             pipeline, before, mask, prompt=prompt, steps=steps, guidance=guidance, seed=seed + number

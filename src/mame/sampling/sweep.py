@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from mame.shapes import as_shape
+
 
 def load_pipeline(path: str, inpainting: bool = False, device: str | None = None):
     """A diffusers pipeline with the DPM-Solver multistep scheduler, on GPU (fp16) when there is one."""
@@ -22,6 +24,21 @@ def load_pipeline(path: str, inpainting: bool = False, device: str | None = None
     return pipeline.to(device)
 
 
+def output_shape(pipeline) -> tuple[int, int]:
+    """(height, width) a pipeline generates at: UNet sample size (a side or [h, w]) x the VAE factor."""
+    from mame.models.components import config_shape
+
+    return config_shape(pipeline.unet.config, pipeline.vae.config)
+
+
+def quantise(unit: np.ndarray, bit_depth: int = 8) -> np.ndarray:
+    """Float values in [0, 1] -> uint8 or uint16 over the full range of the bit depth."""
+    if bit_depth not in (8, 16):
+        raise ValueError(f"bit_depth must be 8 or 16, got {bit_depth}")
+    top = 2**bit_depth - 1
+    return np.round(np.clip(unit, 0, 1) * top).astype(np.uint8 if bit_depth == 8 else np.uint16)
+
+
 @torch.no_grad()
 def generate(
     pipeline,
@@ -30,13 +47,15 @@ def generate(
     guidance: float = 7.0,
     steps: int = 20,
     negative_prompt: str | None = None,
-    resolution: int | None = None,
+    resolution: int | tuple[int, int] | None = None,
     mirror: list[bool] | None = None,
+    bit_depth: int = 8,
 ) -> list[np.ndarray]:
-    """One grey uint8 image per (prompt, seed); `mirror[i]` flips image i (laterality R)."""
+    """One grey image per (prompt, seed), uint8 or (bit_depth 16) uint16 quantised straight from the
+    decoder's float output; `mirror[i]` flips image i (laterality R)."""
     if len(prompts) != len(seeds):
         raise ValueError(f"{len(prompts)} prompts but {len(seeds)} seeds")
-    size = resolution or pipeline.unet.config.sample_size * pipeline.vae_scale_factor
+    height, width = as_shape(resolution) if resolution else output_shape(pipeline)
     generators = [torch.Generator().manual_seed(int(seed)) for seed in seeds]
     images = pipeline(
         prompts,
@@ -44,11 +63,11 @@ def generate(
         num_inference_steps=steps,
         guidance_scale=guidance,
         generator=generators,
-        height=size,
-        width=size,
+        height=height,
+        width=width,
         output_type="np",
     ).images
-    grey = [np.round(np.clip(image.mean(axis=-1), 0, 1) * 255).astype(np.uint8) for image in images]
+    grey = [quantise(image.mean(axis=-1), bit_depth) for image in images]
     flips = mirror or [False] * len(grey)
     return [image[:, ::-1].copy() if flip else image for image, flip in zip(grey, flips, strict=True)]
 
@@ -65,6 +84,7 @@ def sweep(
     batch_size: int = 16,
     model: str = "",
     mirror: list[bool] | None = None,
+    bit_depth: int = 8,
 ) -> list[dict]:
     """The guidance-scale sweep: for every prompt and scale, `images_per_prompt` images;
     `mirror[p]` flips every image of prompt p (laterality R).
@@ -97,6 +117,7 @@ def sweep(
             steps=steps,
             negative_prompt=negative_prompt,
             mirror=[bool(mirror and mirror[prompt_index])] * count,
+            bit_depth=bit_depth,
         )
         for i, (image, image_seed) in enumerate(zip(images, seeds, strict=True)):
             name = f"p{prompt_index:02d}_g{guidance:g}_{start + i:03d}.png"

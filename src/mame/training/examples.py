@@ -10,6 +10,7 @@ import pandas as pd
 from PIL import Image
 
 from mame.io import read_manifests
+from mame.shapes import as_shape, pil_size
 
 
 @dataclass
@@ -19,26 +20,27 @@ class Examples:
     masks: np.ndarray | None = None  # float32 (n, 1, h, w) in {0, 1}: 1 = region to inpaint
 
 
-def read_image(path: str | Path, resolution: int) -> np.ndarray:
-    """A processed PNG (8- or 16-bit grey, or RGB) -> float32 (3, r, r) in [-1, 1]."""
+def read_image(path: str | Path, resolution: int | tuple[int, int]) -> np.ndarray:
+    """A processed PNG (8- or 16-bit grey, or RGB) -> float32 (3, h, w) in [-1, 1] at `resolution`
+    (a side or (height, width)), read at full precision: a 16-bit file never passes through 8 bits."""
     with Image.open(path) as image:
         array = np.asarray(image)
     if array.ndim == 3:
         array = array[..., 0]
     top = 65535.0 if array.dtype == np.uint16 else 255.0
     grey = array.astype(np.float32) / top
-    if grey.shape != (resolution, resolution):
+    if grey.shape != as_shape(resolution):
         grey = np.asarray(
-            Image.fromarray(grey, mode="F").resize((resolution, resolution), Image.Resampling.BILINEAR)
+            Image.fromarray(grey, mode="F").resize(pil_size(resolution), Image.Resampling.BILINEAR)
         )
     return np.repeat(grey[None] * 2.0 - 1.0, 3, axis=0).astype(np.float32)
 
 
-def read_mask(path: str | Path, resolution: int) -> np.ndarray:
+def read_mask(path: str | Path, resolution: int | tuple[int, int]) -> np.ndarray:
     with Image.open(path) as image:
         mask = image.convert("L")
-        if mask.size != (resolution, resolution):
-            mask = mask.resize((resolution, resolution), Image.Resampling.NEAREST)
+        if mask.size != pil_size(resolution):
+            mask = mask.resize(pil_size(resolution), Image.Resampling.NEAREST)
         return (np.asarray(mask)[None] > 127).astype(np.float32)
 
 
@@ -55,7 +57,7 @@ def split_rows(manifests: list[str], split: str | None = "train") -> pd.DataFram
 
 def load_examples(
     manifests: list[str],
-    resolution: int,
+    resolution: int | tuple[int, int],
     split: str | None = "train",
     prompt: str | None = None,
     masks: bool = False,

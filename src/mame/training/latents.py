@@ -24,6 +24,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
+from mame.shapes import as_shape
 from mame.training.examples import read_image, read_mask, split_rows
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ class LatentStore:
 
 
 @torch.no_grad()
-def _encode_batch(vae, frame: pd.DataFrame, resolution: int, inpainting: bool, device, dtype) -> dict:
+def _encode_batch(vae, frame: pd.DataFrame, resolution, inpainting: bool, device, dtype) -> dict:
     images = torch.from_numpy(np.stack([read_image(p, resolution) for p in frame["image"]])).to(device)
     autocast = torch.autocast(device.type, dtype=dtype) if dtype != torch.float32 else nullcontext()
     with autocast:
@@ -97,7 +98,7 @@ def encode_manifest(
     vae,
     frame: pd.DataFrame,
     folder: str | Path,
-    resolution: int,
+    resolution: int | tuple[int, int],
     inpainting: bool = False,
     batch_size: int = 32,
     precision: str = "fp16",
@@ -159,7 +160,7 @@ def encode_manifest(
         "arrays": list(names),
         "rows": len(frame),
         "latent_shape": list(files["mean"].shape[1:]),
-        "resolution": resolution,
+        "resolution": resolution if isinstance(resolution, int) else list(as_shape(resolution)),
         "inpainting": inpainting,
         "scaling_factor": float(vae.config.scaling_factor),
         "device": str(device),
@@ -211,9 +212,9 @@ class StreamedLatents:
         return out
 
 
-def check_store(store: LatentStore, resolution: int, vae_tag: str, inpainting: bool) -> None:
+def check_store(store: LatentStore, resolution, vae_tag: str, inpainting: bool) -> None:
     """Refuse a store made at another resolution, by another VAE, or without the inpainting arrays."""
-    if store.info["resolution"] != resolution:
+    if as_shape(store.info["resolution"]) != as_shape(resolution):
         raise ValueError(
             f"latents in {store.folder} were encoded at {store.info['resolution']} px but this run trains at "
             f"{resolution} px; set one resolution (models.train.resolution) for all models of a dataset"
@@ -228,13 +229,17 @@ def check_store(store: LatentStore, resolution: int, vae_tag: str, inpainting: b
         )
 
 
-def native_resolution(base: str) -> int:
-    """The resolution a base generates at: its UNet's sample size times the VAE's downsampling."""
+def native_resolution(base: str) -> int | tuple[int, int]:
+    """The resolution a base generates at: its UNet's sample size (a side, or [h, w]) times the VAE's
+    downsampling; a side for square bases, (height, width) otherwise."""
     from diffusers import AutoencoderKL, UNet2DConditionModel
+
+    from mame.models.components import config_shape
 
     unet = UNet2DConditionModel.load_config(base, subfolder="unet")
     vae = AutoencoderKL.load_config(base, subfolder="vae")
-    return int(unet["sample_size"]) * 2 ** (len(vae["block_out_channels"]) - 1)
+    height, width = config_shape(unet, vae)
+    return height if height == width else (height, width)
 
 
 def encode_base_latents(
@@ -242,7 +247,7 @@ def encode_base_latents(
     manifests: list[str],
     folder: str | Path,
     inpainting: bool = False,
-    resolution: int | None = None,
+    resolution: int | tuple[int, int] | None = None,
     batch_size: int = 32,
     precision: str = "fp16",
     fingerprints: dict | None = None,

@@ -36,7 +36,9 @@ class TrainSettings:
     snr_gamma: float | None = None
     offset_noise: float = 0.0
     lora_rank: int = 0  # 0: full fine-tuning
-    resolution: int | None = None  # None: the base UNet's sample size x the VAE factor
+    resolution: int | list[int] | None = (
+        None  # a side or [h, w]; None: the base UNet's sample size x VAE factor
+    )
     validation_every: int = 250
     validation_prompts: list[str] = field(default_factory=list)
     validation_guidance: float = 7.0

@@ -31,12 +31,14 @@ from PIL import Image
 from mame.models.components import (
     Components,
     build_pipeline,
-    latent_scale,
+    config_shape,
     load_components,
+    record_shape,
     save_pipeline,
     widen_conv_in,
 )
 from mame.models.conditions import write_conditions
+from mame.shapes import as_shape
 from mame.training.checkpoints import checkpoint_path, fingerprint, resume, save_checkpoint
 from mame.training.examples import split_rows
 from mame.training.latents import (
@@ -97,7 +99,7 @@ class TrainState:
     ema: object
     cache: dict[str, torch.Tensor]  # token ids of the captions and of the empty caption
     stream: StreamedLatents
-    resolution: int
+    resolution: int | tuple[int, int]
     count: int
     tag: str
     log_path: Path
@@ -212,10 +214,13 @@ class Trainer:
                 warnings.warn(f"xformers unavailable ({err}); using PyTorch SDPA attention", stacklevel=2)
         return components
 
-    def _resolution(self, components: Components) -> int:
+    def _resolution(self, components: Components) -> int | tuple[int, int]:
+        """The pixels this run trains at: the settings' side or (height, width), else the base's own."""
         if self.settings.resolution:
-            return self.settings.resolution
-        return int(components.unet.config.sample_size) * latent_scale(components.vae)
+            chosen = self.settings.resolution
+            return chosen if isinstance(chosen, int) else tuple(int(v) for v in chosen)
+        height, width = config_shape(components.unet.config, components.vae.config)
+        return height if height == width else (height, width)
 
     def _rows(self) -> pd.DataFrame:
         """The training rows of the manifests (split `train`), checked against the batch size."""
@@ -519,8 +524,8 @@ class Trainer:
             "num_inference_steps": s.validation_sampling_steps,
             "guidance_scale": s.validation_guidance,
             "generator": generator,
-            "height": resolution,
-            "width": resolution,
+            "height": as_shape(resolution)[0],
+            "width": as_shape(resolution)[1],
             "output_type": "np",
         }
         if self.inpainting:
@@ -578,6 +583,7 @@ class Trainer:
             raw_unet = merge_lora(raw_unet)
             if self.settings.train_text_encoder:
                 raw_text = merge_lora(raw_text)
+        record_shape(raw_unet, state.components.vae, state.resolution, self.inpainting)  # sampled as trained
         trained = dataclasses.replace(state.components, unet=raw_unet, text_encoder=raw_text)
         if self.output.exists():
             shutil.rmtree(self.output)

@@ -1,0 +1,1 @@
+"""Export: synthetic mammograms as DICOM Secondary Capture objects, and their validation."""
