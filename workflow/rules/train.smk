@@ -117,8 +117,8 @@ rule finetune:
         flags="",
     conda:
         "../../envs/mame.yaml"
-    # text-to-image models first: the longest jobs, with the most work waiting on them
-    priority: 10
+    # text-to-image models first, the longest (most steps) first: the most work waits on it
+    priority: lambda wildcards: 10 + train_settings("finetune", wildcards.model)["steps"] / 1e5
     threads: config["models"]["resources"]["threads"]
     resources:
         mem_mb=config["models"]["resources"]["mem_mb"],
