@@ -315,6 +315,24 @@ def test_the_default_run_exports_every_sample_as_validated_dicom(run):
     assert "Synthetic mammograms as DICOM" in html and "results/export/dicom/fusion" in html
 
 
+def test_distribution_metrics_and_copy_detection_reach_tables_and_report(run):
+    table = pd.read_csv(run / "results" / "metrics" / "fusion" / "distribution.csv")
+    assert table["guidance"].astype(str).tolist()[0] == "real" and table["n"].nunique() == 1
+    assert (table["fd"] >= 0).all() and table["precision"].between(0, 1).all()
+    assert ((table["fd_low"] <= table["fd"]) & (table["fd"] <= table["fd_high"])).all()
+    copies = pd.read_csv(run / "results" / "metrics" / "fusion" / "copy_detection.csv")
+    planted = copies[copies["planted"] != "none (samples)"]
+    assert set(planted["planted"]) == {"exact", "shifted", "flipped", "noised"}
+    exact = planted[(planted["planted"] == "exact") & (planted["detector"] == "aligned pixels")]
+    assert exact["rate"].iloc[0] == 1.0  # an exact copy of a training image is always caught
+    memorization = pd.read_csv(run / "results" / "metrics" / "fusion" / "memorization.csv")
+    assert {"aligned_correlation", "feature_similarity", "aligned_flagged"} <= set(memorization.columns)
+    encoder = json.loads((run / "results" / "metrics" / "encoder" / "encoder.json").read_text())
+    assert "view" in encoder["classes"]
+    html = (run / "results" / "report.html").read_text()
+    assert "Distribution metrics in a domain feature space" in html and "Copies: aligned pixels" in html
+
+
 def test_guidance_levels_are_contrasted_paired_by_seed(run):
     contrasts = pd.read_csv(run / "results" / "metrics" / "fusion" / "msssim_guidance_contrasts.csv")
     samples = pd.read_csv(run / "results" / "samples" / "fusion" / "samples.csv")

@@ -109,8 +109,10 @@ rule memorization:
         samples="results/samples/{model}/samples.csv",
         images="results/samples/{model}/images",
         real=lambda wildcards: model_manifests("finetune", wildcards.model),
+        encoder="results/metrics/encoder",
     output:
-        "results/metrics/{model}/memorization.csv",
+        table="results/metrics/{model}/memorization.csv",
+        copies="results/metrics/{model}/copy_detection.csv",
     log:
         "logs/metrics/{model}_memorization.log",
     benchmark:
@@ -247,13 +249,22 @@ rule evaluation_tables:
         fidelity=expand("results/metrics/{model}/fidelity.csv", model=FINETUNE),
         confusion=expand("results/metrics/{model}/fidelity_confusion.csv", model=FINETUNE),
         separability=expand("results/metrics/{model}/separability.csv", model=FINETUNE),
+        distribution=expand("results/metrics/{model}/distribution.csv", model=FINETUNE),
         memorization=expand("results/metrics/{model}/memorization.csv", model=FINETUNE),
+        copies=expand("results/metrics/{model}/copy_detection.csv", model=FINETUNE),
         diversity=expand("results/metrics/{model}/msssim.csv", model=FINETUNE),
     output:
         fidelity=report("results/tables/fidelity.csv", caption="../report/fidelity.rst", category="Guidance"),
         confusion="results/tables/fidelity_confusion.csv",
         separability="results/tables/separability.csv",
+        distribution="results/tables/distribution.csv",
+        distribution_figure=report(
+            "results/figures/evaluation/distribution.png",
+            caption="../report/evaluation_figures.rst",
+            category="Guidance",
+        ),
         memorization="results/tables/memorization.csv",
+        copies="results/tables/copy_detection.csv",
         tradeoff=report(
             "results/figures/evaluation/fidelity_and_diversity.png",
             caption="../report/evaluation_figures.rst",
@@ -275,3 +286,50 @@ rule evaluation_tables:
         runtime=10,
     script:
         "../scripts/evaluation_tables.py"
+
+
+rule domain_encoder:
+    input:
+        manifests=expand("results/data/{dataset}/healthy.csv", dataset=list(config["datasets"])),
+    output:
+        folder=directory("results/metrics/encoder"),
+    log:
+        "logs/metrics/encoder.log",
+    benchmark:
+        "benchmarks/metrics/encoder.tsv"
+    params:
+        steps=config["evaluation"]["encoder_steps"],
+    conda:
+        "../../envs/mame.yaml"
+    threads: config["models"]["resources"]["threads"]
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    script:
+        "../scripts/domain_encoder.py"
+
+
+rule distribution:
+    input:
+        encoder="results/metrics/encoder",
+        samples="results/samples/{model}/samples.csv",
+        images="results/samples/{model}/images",
+        real=lambda wildcards: model_manifests("finetune", wildcards.model),
+    output:
+        "results/metrics/{model}/distribution.csv",
+    log:
+        "logs/metrics/{model}_distribution.log",
+    benchmark:
+        "benchmarks/metrics/{model}_distribution.tsv"
+    params:
+        resamples=config["evaluation"]["distribution_bootstrap"],
+    conda:
+        "../../envs/mame.yaml"
+    threads: config["models"]["resources"]["threads"]
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    wildcard_constraints:
+        model="|".join(FINETUNE) or "^$",
+    script:
+        "../scripts/distribution.py"

@@ -7,7 +7,11 @@ log_to(snakemake.log[0])
 
 from pathlib import Path  # noqa: E402
 
-from mame.evaluation.figures import fidelity_and_diversity, memorization_histograms  # noqa: E402
+from mame.evaluation.figures import (  # noqa: E402
+    distribution_figure,
+    fidelity_and_diversity,
+    memorization_histograms,
+)
 from mame.evaluation.memorization import memorization_summary  # noqa: E402
 from mame.io import read_manifests, write_tables  # noqa: E402
 from mame.plotting import save_png  # noqa: E402
@@ -28,6 +32,16 @@ separability = (
     read_manifests(snakemake.input.separability, column=None).round(3).set_index(["model", "guidance"])
 )
 write_tables(separability, Path(snakemake.output.separability).with_suffix(""))
+distribution = read_manifests(snakemake.input.distribution, column=None)
+write_tables(
+    distribution.round(4).set_index(["model", "guidance"]),
+    Path(snakemake.output.distribution).with_suffix(""),
+)
+save_png(distribution_figure(distribution), snakemake.output.distribution_figure)
+copies = read_manifests(snakemake.input.copies, column=None).round(4)
+write_tables(
+    copies.set_index(["model", "detector", "planted"]), Path(snakemake.output.copies).with_suffix("")
+)
 summary = memorization_summary(read_manifests(snakemake.input.memorization, column=None))
 write_tables(summary, Path(snakemake.output.memorization).with_suffix(""))
 diversity = read_manifests(snakemake.input.diversity, column=None)

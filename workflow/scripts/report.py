@@ -41,6 +41,8 @@ if params.finetuned:
         inputs.msssim_table,
         inputs.msssim_contrasts,
         inputs.separability_table,
+        inputs.distribution_table,
+        inputs.distribution_figure,
         inputs.fidelity_table,
         inputs.confusion_table,
         params.reader_guidance,
@@ -72,7 +74,9 @@ if params.finetuned:
     stages["Reader study"] = reader_study_sections(
         readers, pooled, power, inputs.reader_table, key, warnings, inputs.roc_figure
     )
-    stages["Privacy"] = privacy_sections(inputs.memorization_histograms, inputs.memorization_table)
+    stages["Privacy"] = privacy_sections(
+        inputs.memorization_histograms, inputs.memorization_table, inputs.copy_table
+    )
 if params.exported:
     stages["Export"] = export_sections(dict(zip(params.exported, inputs.dicom_exports, strict=True)))
 write_report(snakemake.output.html, stages, provenance(params.config, params.benchmarks))

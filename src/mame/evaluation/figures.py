@@ -80,3 +80,33 @@ def memorization_histograms(tables: dict[str, pd.DataFrame]) -> plt.Figure:
         axis.legend(fontsize=7, frameon=False)
     figure.tight_layout()
     return figure
+
+
+def distribution_figure(table: pd.DataFrame) -> plt.Figure:
+    """Per model: FD (left) and precision / recall (right) against guidance, with bootstrap CIs; the
+    real-vs-real floor dashed."""
+    models = list(dict.fromkeys(table["model"]))
+    figure, axes = plt.subplots(2, len(models), figsize=(3.4 * len(models), 5.0), squeeze=False)
+    for column, model in enumerate(models):
+        part = table[table["model"] == model]
+        samples = part[part["guidance"].astype(str) != "real"].assign(g=lambda d: d["guidance"].astype(float))
+        floor = part[part["guidance"].astype(str) == "real"]
+        for row, names in enumerate((("fd",), ("precision", "recall"))):
+            axis = axes[row, column]
+            for name in names:
+                error = [
+                    (samples[name] - samples[f"{name}_low"]).clip(lower=0),
+                    (samples[f"{name}_high"] - samples[name]).clip(lower=0),
+                ]
+                line = axis.errorbar(samples["g"], samples[name], yerr=error, fmt="o-", capsize=2, label=name)
+                if len(floor):
+                    axis.axhline(floor[name].iloc[0], linestyle="--", linewidth=1, color=line[0].get_color())
+            axis.set_xlabel("guidance scale")
+            axis.set_ylabel("Frechet distance" if row == 0 else "precision / recall")
+            if row == 0:
+                axis.set_title(f"{model} (n = {int(part['n'].iloc[0])})")
+            else:
+                axis.set_ylim(0, 1.05)
+                axis.legend(fontsize=7, frameon=False)
+    figure.tight_layout()
+    return figure
