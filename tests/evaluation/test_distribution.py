@@ -9,7 +9,6 @@ import pytest
 import torch
 
 from mame.evaluation.distribution import (
-    compare_with_intervals,
     distribution_table,
     frechet_distance,
     kernel_inception_distance,
@@ -60,22 +59,21 @@ def test_precision_recall_density_coverage_on_a_hand_made_case():
         prdc(real[:2], fake, k=5)
 
 
-def test_intervals_bracket_the_estimates_and_the_table_shares_one_n_with_a_floor():
+def test_the_table_shares_one_n_with_a_floor_and_ranges_over_fresh_draws():
     rng = np.random.default_rng(2)
-    real, fake = rng.normal(size=(40, 6)), rng.normal(0.5, 1.0, size=(40, 6))
-    row = compare_with_intervals(real, fake, resamples=50)
-    for name in ("fd", "kid", "precision", "recall", "density", "coverage"):
-        assert row[f"{name}_low"] <= row[f"{name}_high"]
     table = distribution_table(
-        {2.0: rng.normal(0.8, 1.0, size=(30, 6)), 7.0: rng.normal(0.1, 1.0, size=(45, 6))},
+        {2.0: rng.normal(1.0, 1.0, size=(30, 6)), 7.0: rng.normal(0.5, 1.0, size=(45, 6))},
         train=rng.normal(size=(80, 6)),
         holdout=rng.normal(size=(10, 6)),
-        resamples=20,
+        draws=20,
     )
-    assert table["n"].nunique() == 1 and table["n"].iloc[0] == 30
+    assert table["n"].nunique() == 1 and table["n"].iloc[0] == 30 and (table["draws"] == 20).all()
     assert table["guidance"].tolist() == ["real", 2.0, 7.0]
-    assert table.loc[0, "compared"] == "other training half"  # 10 held-out images are fewer than n
-    assert table.loc[1, "fd"] > table.loc[2, "fd"] > 0  # farther samples, larger distance
+    assert table.loc[0, "compared"] == "other training images"  # 10 held-out images are fewer than n
+    assert table.loc[1, "fd"] > table.loc[2, "fd"] > table.loc[0, "fd"] > 0  # farther samples, larger FD
+    for name in ("fd", "kid", "precision", "recall", "density", "coverage"):
+        assert (table[f"{name}_low"] <= table[name]).all() and (table[name] <= table[f"{name}_high"]).all()
+    assert table.loc[0, "precision"] > table.loc[1, "precision"]  # distinct images: radii stay honest
 
 
 def test_the_domain_encoder_learns_the_real_labels(tmp_path):

@@ -322,7 +322,7 @@ rule distribution:
     benchmark:
         "benchmarks/metrics/{model}_distribution.tsv"
     params:
-        resamples=config["evaluation"]["distribution_bootstrap"],
+        draws=config["evaluation"]["distribution_draws"],
     conda:
         "../../envs/mame.yaml"
     threads: config["models"]["resources"]["threads"]

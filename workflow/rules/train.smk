@@ -20,6 +20,8 @@ rule tiny_base:
         vendors=model_vendors(),
     conda:
         "../../envs/mame.yaml"
+    # everything else waits on the base: nothing may take a core from it
+    priority: 20
     threads: max(2, config["models"]["resources"]["threads"])
     resources:
         mem_mb=config["models"]["resources"]["mem_mb"],
@@ -86,7 +88,9 @@ rule encode_latents:
 
 
 use rule encode_latents as encode_inpaint_latents with:
-    priority: 0
+    # after the text-to-image models start, before the single-vendor sweeps: the lesion model is the
+    # longest job left once the fusion model is sampling
+    priority: 7
     wildcard_constraints:
         vae="inpaint",
 
@@ -133,7 +137,7 @@ rule finetune:
 
 
 use rule finetune as train_inpaint with:
-    priority: 0
+    priority: 7
     input:
         base=base_input("inpaint"),
         manifests=lambda wildcards: model_manifests("inpaint", wildcards.model),

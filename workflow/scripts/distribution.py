@@ -21,6 +21,6 @@ table = distribution_table(
     features,
     encoder.embed_paths(real.loc[real["split"] == "train", "image"].tolist()),
     encoder.embed_paths(real.loc[real["split"] == "holdout", "image"].tolist()),
-    resamples=snakemake.params.resamples,
+    draws=snakemake.params.draws,
 )
 table.assign(model=snakemake.wildcards.model).to_csv(snakemake.output[0], index=False)

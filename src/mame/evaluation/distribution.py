@@ -86,25 +86,13 @@ def compare(real: np.ndarray, fake: np.ndarray, k: int = 5) -> dict[str, float]:
     }
 
 
-def compare_with_intervals(
-    real: np.ndarray, fake: np.ndarray, resamples: int = 200, seed: int = 0, k: int = 5, level: float = 0.95
-) -> dict[str, float]:
-    """Every metric with a percentile bootstrap CI that resamples images of both sets (duplicates are
-    nudged apart by 1e-9 so k-NN radii stay positive)."""
-    rng = np.random.default_rng(seed)
-    point = compare(real, fake, k)
-    draws = {name: [] for name in METRICS}
-    for _ in range(resamples):
-        pick_real = real[rng.integers(0, len(real), len(real))]
-        pick_fake = fake[rng.integers(0, len(fake), len(fake))]
-        pick_real = pick_real + rng.normal(0, 1e-9, pick_real.shape)
-        pick_fake = pick_fake + rng.normal(0, 1e-9, pick_fake.shape)
-        for name, value in compare(pick_real, pick_fake, k).items():
-            draws[name].append(value)
+def summarise_draws(draws: list[dict[str, float]], level: float = 0.95) -> dict[str, float]:
+    """Mean of each metric over draws, with the central `level` range of the draws."""
     row = {}
     for name in METRICS:
-        low, high = np.percentile(draws[name], [50 * (1 - level), 50 * (1 + level)])
-        row.update({name: point[name], f"{name}_low": float(low), f"{name}_high": float(high)})
+        values = np.array([draw[name] for draw in draws])
+        low, high = np.percentile(values, [50 * (1 - level), 50 * (1 + level)])
+        row.update({name: float(values.mean()), f"{name}_low": float(low), f"{name}_high": float(high)})
     return row
 
 
@@ -112,40 +100,44 @@ def distribution_table(
     sample_features: dict[float, np.ndarray],
     train: np.ndarray,
     holdout: np.ndarray,
-    resamples: int = 200,
+    draws: int = 50,
     seed: int = 0,
     k: int = 5,
 ) -> pd.DataFrame:
-    """Per guidance: samples against a fixed reference of n real training images, and the real-vs-real
-    floor (held-out images when there are n of them, else the other half of the training images)
-    against the same reference; one n for every row (FD's small-sample bias is then shared)."""
+    """Per guidance: samples against n real training images, and the real-vs-real floor (held-out images
+    when there are n of them, else another n training images) against the same reference; one n for
+    every row, so FD's small-sample bias is shared.
+
+    Intervals come from `draws` fresh draws of the n images (without replacement) from each pool: the
+    mean over draws is the estimate, the central 95 % of draws its range. A bootstrap with replacement
+    would put duplicate images into each set, which collapses k-NN radii (precision, density) and
+    shifts FD; redrawing keeps every set a set of distinct images. A pool of exactly n images (e.g. the
+    samples of one guidance) contributes no spread: the range then covers the other pool's draws only.
+    """
     rng = np.random.default_rng(seed)
     n = min(min(len(f) for f in sample_features.values()), len(train) // 2)
     if n <= k:
         raise ValueError(f"distribution metrics need more than {k} images per set; n would be {n}")
-    order = rng.permutation(len(train))
-    reference, other_half = train[order[:n]], train[order[n : 2 * n]]
-    floor_name, floor = (
-        ("held-out real", holdout[rng.permutation(len(holdout))[:n]])
-        if len(holdout) >= n
-        else ("other training half", other_half)
-    )
+    floor_name = "held-out real" if len(holdout) >= n else "other training images"
+    floor_draws, sample_draws = [], {g: [] for g in sample_features}
+    for _ in range(draws):
+        order = rng.permutation(len(train))
+        reference = train[order[:n]]
+        floor = holdout[rng.permutation(len(holdout))[:n]] if len(holdout) >= n else train[order[n : 2 * n]]
+        floor_draws.append(compare(reference, floor, k))
+        for guidance, features in sample_features.items():
+            sample_draws[guidance].append(compare(reference, features[rng.permutation(len(features))[:n]], k))
     rows = [
-        {
-            "guidance": "real",
-            "compared": floor_name,
-            "n": n,
-            **compare_with_intervals(reference, floor, resamples, seed, k),
-        }
+        {"guidance": "real", "compared": floor_name, "n": n, "draws": draws, **summarise_draws(floor_draws)}
     ]
-    for guidance, features in sorted(sample_features.items()):
-        picked = features[rng.permutation(len(features))[:n]]
+    for guidance in sorted(sample_features):
         rows.append(
             {
                 "guidance": guidance,
                 "compared": "samples",
                 "n": n,
-                **compare_with_intervals(reference, picked, resamples, seed, k),
+                "draws": draws,
+                **summarise_draws(sample_draws[guidance]),
             }
         )
     return pd.DataFrame(rows)

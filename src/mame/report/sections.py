@@ -197,13 +197,14 @@ def guidance_sections(
         Section(
             "Distribution metrics in a domain feature space",
             "Frechet distance, KID (unbiased, cubic kernel) and precision / recall / density / coverage "
-            "(k = 5) of each model's samples against a fixed set of n of its real training images, in the "
-            "feature space of a small CNN the pipeline trains on the real training images only (view, "
-            "vendor, area, density; never a sample). Row 'real': held-out real images (or, when there are "
-            "fewer than n, the other half of the training images) against the same reference, the floor a "
-            "perfect generator would reach. One n per model, so FD's small-sample bias is shared; 95 % "
-            "bootstrap CIs over images. The prompts ask for the attribute extremes while the real set "
-            "holds every class, so the samples' distance keeps some of that difference. Standard "
+            "(k = 5) of each model's samples against n of its real training images, in the feature space "
+            "of a small CNN the pipeline trains on the real training images only (view, vendor, area, "
+            "density; never a sample). Row 'real': held-out real images (or, when there are fewer than n, "
+            "other training images) against the same reference, the floor a perfect generator would "
+            "reach. One n per model, so FD's small-sample bias is shared; each value is the mean over fresh "
+            "draws of n distinct images from each pool, with the central 95 % range of the draws. The "
+            "prompts ask for the attribute extremes while the real set holds every class, so the samples' "
+            "distance keeps some of that difference. Standard "
             "Inception FID needs weights this offline run does not have.",
             figure=data_uri(distribution_plot),
             table_html=html_table(cells, index=False),
