@@ -122,7 +122,8 @@ rule finetune:
     conda:
         "../../envs/mame.yaml"
     # text-to-image models first, the longest (most steps) first: the most work waits on it
-    priority: lambda wildcards: 10 + train_settings("finetune", wildcards.model)["steps"] / 1e5
+    # (a wide gap: the scheduler weighs priority against other terms, and 0.01 apart lost to them)
+    priority: lambda wildcards: 10 + train_settings("finetune", wildcards.model)["steps"] / 100
     threads: config["models"]["resources"]["threads"]
     resources:
         mem_mb=config["models"]["resources"]["mem_mb"],
