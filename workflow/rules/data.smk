@@ -107,6 +107,8 @@ rule fusion_manifest:
         attributes=canonical({name: config["datasets"][name]["prompt_attribute"] for name in fusion_datasets(config)}),
     conda:
         "../../envs/mame.yaml"
+    # a second's work that the longest training job waits on: before the base takes both cores
+    priority: 30
     resources:
         mem_mb=1000,
         runtime=10,
