@@ -80,13 +80,24 @@ def data_range(pixels: np.ndarray) -> float:
     return float(np.iinfo(pixels.dtype).max)
 
 
-def read_grey(path: str | Path, side: int | tuple[int, int] | None = None) -> np.ndarray:
-    """Any processed or generated PNG as grey uint8 (HxW), box-resized to side x side if given: the
-    8-bit display rendering (a 16-bit file is scaled by 255/65535, never clipped)."""
-    pixels = read_pixels(path, side)
+def to_display(pixels: np.ndarray) -> np.ndarray:
+    """The 8-bit display rendering of a grey image: 16-bit values scaled by 255/65535, never clipped."""
     if pixels.dtype == np.uint16:
         return np.round(pixels.astype(np.float64) / 257.0).astype(np.uint8)
     return pixels
+
+
+def to_unit(pixels: np.ndarray, side: int | tuple[int, int]) -> np.ndarray:
+    """A grey uint8/uint16 image as float32 in [0, 1], box-resized to `side` (a side or (h, w)): the small
+    copies that feature extractors compare, whatever the bit depth and shape of the file."""
+    unit = pixels.astype(np.float32) / float(np.iinfo(pixels.dtype).max)
+    return np.asarray(Image.fromarray(unit, mode="F").resize(pil_size(side), Image.Resampling.BOX))
+
+
+def read_grey(path: str | Path, side: int | tuple[int, int] | None = None) -> np.ndarray:
+    """Any processed or generated PNG as grey uint8 (HxW), box-resized to side x side if given: the
+    8-bit display rendering (a 16-bit file is scaled by 255/65535, never clipped)."""
+    return to_display(read_pixels(path, side))
 
 
 def read_manifests(paths: list[str], column: str | None = "prompt") -> pd.DataFrame:

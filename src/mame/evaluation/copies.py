@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from mame.io import to_unit
+
 SIDE = 32
 SHIFT = 2  # pixels of the 32 x 32 thumbnail: about 6 % of the image each way
 KINDS = ("exact", "shifted", "flipped", "noised")
@@ -22,12 +24,7 @@ def _standardise(rows: np.ndarray) -> np.ndarray:
 
 def thumbnails(images: list[np.ndarray], side: int = SIDE) -> np.ndarray:
     """(n, side, side) float thumbnails in [0, 1] of grey images of any depth and shape."""
-    from PIL import Image
-
-    out = []
-    for image in images:
-        unit = image.astype(np.float32) / float(np.iinfo(image.dtype).max)
-        out.append(np.asarray(Image.fromarray(unit, mode="F").resize((side, side), Image.Resampling.BOX)))
+    out = [to_unit(image, side) for image in images]
     return np.stack(out) if out else np.zeros((0, side, side), np.float32)
 
 

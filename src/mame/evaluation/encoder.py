@@ -21,7 +21,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from mame.io import read_pixels
+from mame.io import read_pixels, to_unit
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +32,7 @@ LABELS = ("view", "vendor", "area", "density")
 
 def as_input(pixels: np.ndarray) -> np.ndarray:
     """A grey uint8/uint16 image -> float32 (1, SIDE, SIDE) in [0, 1], box-resized."""
-    from PIL import Image
-
-    unit = pixels.astype(np.float32) / float(np.iinfo(pixels.dtype).max)
-    resized = Image.fromarray(unit, mode="F").resize((SIDE, SIDE), Image.Resampling.BOX)
-    return np.asarray(resized, dtype=np.float32)[None]
+    return to_unit(pixels, SIDE)[None]
 
 
 def load_inputs(paths: list[str]) -> torch.Tensor:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from mame.io import read_grey, read_manifests
+from mame.io import read_grey, read_manifests, to_display
 from mame.models.components import config_shape
 from mame.models.conditions import extrapolated as extrapolated_attributes
 from mame.prompts import LESION_PROMPT, build_prompt
@@ -211,7 +211,7 @@ def run_generate(
                     negative_prompt.strip(),
                 )
             )
-    shown = [np.round(p / 257.0).astype(np.uint8) if p.dtype == np.uint16 else p for p in pictures]
+    shown = [to_display(p) for p in pictures]
     return shown, prompt, files, first
 
 
