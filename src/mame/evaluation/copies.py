@@ -6,10 +6,12 @@ checked on planted copies (exact, shifted, flipped, noised training images) ever
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
-from mame.io import to_unit
+from mame.io import read_pixels, to_unit
 
 SIDE = 32
 SHIFT = 2  # pixels of the 32 x 32 thumbnail: about 6 % of the image each way
@@ -22,9 +24,14 @@ def _standardise(rows: np.ndarray) -> np.ndarray:
     return np.divide(rows, norms, out=np.zeros_like(rows), where=norms > 0)
 
 
-def thumbnails(images: list[np.ndarray], side: int = SIDE) -> np.ndarray:
-    """(n, side, side) float thumbnails in [0, 1] of grey images of any depth and shape."""
-    out = [to_unit(image, side) for image in images]
+def _image(item: np.ndarray | str | Path) -> np.ndarray:
+    """An image as pixels or as a file (read when needed: 56k training images never sit in memory)."""
+    return item if isinstance(item, np.ndarray) else read_pixels(item)
+
+
+def thumbnails(images: list, side: int = SIDE) -> np.ndarray:
+    """(n, side, side) float thumbnails in [0, 1] of grey images (pixels or files) of any depth and shape."""
+    out = [to_unit(_image(image), side) for image in images]
     return np.stack(out) if out else np.zeros((0, side, side), np.float32)
 
 
@@ -108,20 +115,23 @@ def plant(images: list[np.ndarray], kind: str, rng: np.random.Generator) -> list
 
 
 def detection_rates(
-    train_images: list[np.ndarray],
+    train_images: list,
     train_features: np.ndarray,
-    held_out_images: list[np.ndarray],
+    held_out_images: list,
     held_out_features: np.ndarray,
     embed,
     count: int = 20,
     seed: int = 0,
+    train_thumbs: np.ndarray | None = None,
+    held_out_thumbs: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Per detector (aligned pixels, features) and planted kind: how many of `count` planted copies of
     training images its held-out-calibrated threshold flags, and the held-out false-positive rate.
-    `embed(images)` maps images to the feature space."""
+    Images are pixels or files; `embed(images)` maps pixel arrays to the feature space."""
     rng = np.random.default_rng(seed)
-    train_thumbs = thumbnails(train_images)
-    held_out_pixels = aligned_nearest(thumbnails(held_out_images), train_thumbs)[1]
+    train_thumbs = thumbnails(train_images) if train_thumbs is None else train_thumbs
+    held_out_thumbs = thumbnails(held_out_images) if held_out_thumbs is None else held_out_thumbs
+    held_out_pixels = aligned_nearest(held_out_thumbs, train_thumbs)[1]
     held_out_feature = feature_nearest(held_out_features, train_features)[1]
     thresholds = {
         "aligned pixels": calibrate(held_out_pixels, seed),
@@ -130,7 +140,7 @@ def detection_rates(
     picked = rng.choice(len(train_images), min(count, len(train_images)), replace=False)
     rows = []
     for kind in KINDS:
-        planted = plant([train_images[i] for i in picked], kind, rng)
+        planted = plant([_image(train_images[i]) for i in picked], kind, rng)
         scores = {
             "aligned pixels": aligned_nearest(thumbnails(planted), train_thumbs)[1],
             "features": feature_nearest(embed(planted), train_features)[1],
@@ -152,20 +162,25 @@ def detection_rates(
 
 
 def copy_scores(
-    sample_images: list[np.ndarray],
+    sample_images: list,
     sample_features: np.ndarray,
-    held_out_images: list[np.ndarray],
+    held_out_images: list,
     held_out_features: np.ndarray,
-    train_images: list[np.ndarray],
+    train_images: list,
     train_features: np.ndarray,
     seed: int = 0,
+    thumbs: dict[str, np.ndarray] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per image (samples, then held-out real): aligned-pixel correlation and feature similarity to the
     nearest training image, each flagged above its held-out-calibrated threshold; and per detector the
-    threshold with the held-out false-positive rate."""
-    train_thumbs = thumbnails(train_images)
-    pixel_samples = aligned_nearest(thumbnails(sample_images), train_thumbs)[1]
-    pixel_held = aligned_nearest(thumbnails(held_out_images), train_thumbs)[1]
+    threshold with the held-out false-positive rate. `thumbs` may hold the thumbnails already made
+    ("samples", "held_out", "train"), so files are read once."""
+    thumbs = thumbs or {}
+    train_thumbs = thumbs["train"] if "train" in thumbs else thumbnails(train_images)
+    sample_thumbs = thumbs["samples"] if "samples" in thumbs else thumbnails(sample_images)
+    held_thumbs = thumbs["held_out"] if "held_out" in thumbs else thumbnails(held_out_images)
+    pixel_samples = aligned_nearest(sample_thumbs, train_thumbs)[1]
+    pixel_held = aligned_nearest(held_thumbs, train_thumbs)[1]
     feature_samples = feature_nearest(sample_features, train_features)[1]
     feature_held = feature_nearest(held_out_features, train_features)[1]
     pixel_threshold, pixel_fpr = calibrate(pixel_held, seed)
