@@ -28,6 +28,11 @@ def scaled(size: int | Sequence[int], factor: float) -> tuple[int, int]:
     return int(height * factor), int(width * factor)
 
 
+def compact(height: int, width: int) -> int | tuple[int, int]:
+    """A side when square, else (height, width): the form configs and diffusers use."""
+    return height if height == width else (height, width)
+
+
 def is_square(size: int | Sequence[int]) -> bool:
     height, width = as_shape(size)
     return height == width

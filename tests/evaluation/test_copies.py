@@ -15,6 +15,7 @@ from mame.evaluation.copies import (
     feature_nearest,
     plant,
     thumbnails,
+    thumbnails_and_features,
 )
 
 
@@ -89,3 +90,23 @@ def test_no_held_out_images_leaves_thresholds_at_one_and_rates_unknown():
     scores, thresholds = copy_scores(samples, _embed(samples), [], np.zeros((0, 64)), train, _embed(train))
     assert len(scores) == 3 and thresholds["held_out_false_positive_rate"].isna().all()
     assert (thresholds["threshold"] == 1.0).all()
+
+
+def test_files_are_read_once_for_thumbnail_and_features(tmp_path):
+    from PIL import Image
+
+    class _Encoder:
+        model = None
+
+        def embed_images(self, images):
+            return np.zeros((len(images), 64))
+
+    rng = np.random.default_rng(4)
+    images = _mammograms(rng, 3)
+    files = []
+    for i, image in enumerate(images):
+        Image.fromarray(image).save(tmp_path / f"{i}.png")
+        files.append(str(tmp_path / f"{i}.png"))
+    empty_thumbs, empty_features = thumbnails_and_features([], _Encoder())
+    assert empty_thumbs.shape == (0, 32, 32) and empty_features.shape == (0, 64)
+    assert np.allclose(thumbnails(files), thumbnails(images))  # files and pixels give one thumbnail

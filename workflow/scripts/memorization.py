@@ -9,7 +9,7 @@ log_to(snakemake.log[0])
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
-from mame.evaluation.copies import copy_scores, detection_rates, thumbnails  # noqa: E402
+from mame.evaluation.copies import copy_scores, detection_rates, thumbnails_and_features  # noqa: E402
 from mame.evaluation.encoder import TrainedEncoder  # noqa: E402
 from mame.evaluation.memorization import memorization_table  # noqa: E402
 from mame.io import read_manifests  # noqa: E402
@@ -22,20 +22,17 @@ table = memorization_table(samples, train, holdout, snakemake.params.threshold)
 encoder = TrainedEncoder.load(snakemake.input.encoder)
 paths = {
     "samples": samples["file"].tolist(),
-    "holdout": holdout["image"].tolist(),
+    "held_out": holdout["image"].tolist(),
     "train": train["image"].tolist(),
 }
-features = {name: encoder.embed_paths(files) for name, files in paths.items()}
-thumbs = {
-    "samples": thumbnails(paths["samples"]),
-    "held_out": thumbnails(paths["holdout"]),
-    "train": thumbnails(paths["train"]),
-}
+thumbs, features = {}, {}
+for name, files in paths.items():  # each file read once for both detectors
+    thumbs[name], features[name] = thumbnails_and_features(files, encoder)
 scores, thresholds = copy_scores(
     paths["samples"],
     features["samples"],
-    paths["holdout"],
-    features["holdout"],
+    paths["held_out"],
+    features["held_out"],
     paths["train"],
     features["train"],
     thumbs=thumbs,
@@ -45,8 +42,8 @@ table.assign(model=snakemake.wildcards.model).to_csv(snakemake.output.table, ind
 planted = detection_rates(
     paths["train"],
     features["train"],
-    paths["holdout"],
-    features["holdout"],
+    paths["held_out"],
+    features["held_out"],
     encoder.embed_images,
     train_thumbs=thumbs["train"],
     held_out_thumbs=thumbs["held_out"],

@@ -35,6 +35,23 @@ def thumbnails(images: list, side: int = SIDE) -> np.ndarray:
     return np.stack(out) if out else np.zeros((0, side, side), np.float32)
 
 
+def thumbnails_and_features(files: list, encoder) -> tuple[np.ndarray, np.ndarray]:
+    """Each file read once: its copy-detection thumbnail and its domain features (`encoder`: a
+    mame.evaluation.encoder.TrainedEncoder)."""
+    from mame.evaluation.encoder import as_input
+
+    thumbs, inputs = [], []
+    for item in files:
+        pixels = _image(item)
+        thumbs.append(to_unit(pixels, SIDE))
+        inputs.append(as_input(pixels))
+    if not thumbs:
+        return np.zeros((0, SIDE, SIDE), np.float32), encoder.embed_images([])
+    import torch
+
+    return np.stack(thumbs), encoder.model.embed(torch.from_numpy(np.stack(inputs)))
+
+
 def _shifted(stack: np.ndarray, dy: int, dx: int) -> np.ndarray:
     out = np.zeros_like(stack)
     height, width = stack.shape[1:]

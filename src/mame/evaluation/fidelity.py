@@ -197,6 +197,11 @@ class AttributeClassifier:
         """The reading among the asked classes only."""
         return list(read_among(self.model, self._x(images), self.asked))
 
+    def readings(self, images: list[np.ndarray]) -> tuple[list[str], list[str]]:
+        """Both readings (among the asked classes, among every class) from one feature pass."""
+        x = self._x(images)
+        return list(read_among(self.model, x, self.asked)), list(self.model.predict(x))
+
     def accuracy(self, images: list[np.ndarray], labels: list[str]) -> float:
         return float(np.mean(np.asarray(self.read(images)) == np.asarray(labels)))
 
@@ -268,7 +273,7 @@ def read_attributes(samples: pd.DataFrame, real: pd.DataFrame, seed: int = 0) ->
             classifier.ceiling,
             classifier.ceiling_images,
         )
-        images = [read_pixels(p) for p in asked_rows["file"]]
+        read, read_all = classifier.readings([read_pixels(p) for p in asked_rows["file"]])
         rows.append(
             pd.DataFrame(
                 {
@@ -276,8 +281,8 @@ def read_attributes(samples: pd.DataFrame, real: pd.DataFrame, seed: int = 0) ->
                     "guidance": asked_rows["guidance"].tolist() if "guidance" in asked_rows else None,
                     "attribute": attribute,
                     "asked": asked_rows[attribute].astype(str).tolist(),
-                    "read": classifier.read(images),
-                    "read_all_classes": classifier.predict(images),
+                    "read": read,
+                    "read_all_classes": read_all,
                     "chance": 1.0 / len(asked),
                     "real_ceiling": classifier.ceiling,
                     "ceiling_images": classifier.ceiling_images,

@@ -23,6 +23,7 @@ from mame.io import read_grey, read_manifests, to_display
 from mame.models.components import config_shape
 from mame.models.conditions import extrapolated as extrapolated_attributes
 from mame.prompts import LESION_PROMPT, build_prompt
+from mame.shapes import compact
 
 log = logging.getLogger(__name__)
 
@@ -344,7 +345,7 @@ def model_side(models: LoadedModels, inpainting: bool) -> int | tuple[int, int]:
     unet = json.loads((path / "unet" / "config.json").read_text())
     vae = json.loads((path / "vae" / "config.json").read_text())
     height, width = config_shape(unet, vae)
-    return height if height == width else (height, width)
+    return compact(height, width)
 
 
 def shown_size(image: np.ndarray, side: int = 256) -> np.ndarray:

@@ -25,7 +25,7 @@ from PIL import Image
 
 from mame.io import read_grey
 from mame.reader_study.ratings import RATING_LABELS
-from mame.shapes import as_shape, describe
+from mame.shapes import as_shape, compact, describe
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def kit_side(key: pd.DataFrame, size: int = 0) -> int | tuple[int, int]:
     height, width = min(shapes)
     if size:
         height, width = size, max(1, round(size * width / height))
-    return height if height == width else (height, width)
+    return compact(height, width)
 
 
 def _draw(frame: pd.DataFrame, count: int, what: str, rng: np.random.Generator) -> pd.DataFrame:

@@ -24,7 +24,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from mame.shapes import as_shape
+from mame.shapes import as_shape, compact
 from mame.training.examples import read_image, read_mask, split_rows
 
 log = logging.getLogger(__name__)
@@ -239,7 +239,7 @@ def native_resolution(base: str) -> int | tuple[int, int]:
     unet = UNet2DConditionModel.load_config(base, subfolder="unet")
     vae = AutoencoderKL.load_config(base, subfolder="vae")
     height, width = config_shape(unet, vae)
-    return height if height == width else (height, width)
+    return compact(height, width)
 
 
 def encode_base_latents(

@@ -38,7 +38,7 @@ from mame.models.components import (
     widen_conv_in,
 )
 from mame.models.conditions import write_conditions
-from mame.shapes import as_shape
+from mame.shapes import as_shape, compact
 from mame.training.checkpoints import checkpoint_path, fingerprint, resume, save_checkpoint
 from mame.training.examples import split_rows
 from mame.training.latents import (
@@ -220,7 +220,7 @@ class Trainer:
             chosen = self.settings.resolution
             return chosen if isinstance(chosen, int) else tuple(int(v) for v in chosen)
         height, width = config_shape(components.unet.config, components.vae.config)
-        return height if height == width else (height, width)
+        return compact(height, width)
 
     def _rows(self) -> pd.DataFrame:
         """The training rows of the manifests (split `train`), checked against the batch size."""
