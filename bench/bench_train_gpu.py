@@ -93,8 +93,9 @@ def train_child(arguments: dict) -> dict:
         "settings": {k: v for k, v in arguments["settings"].items() if k not in ("validation_prompts",)},
         "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
         "load_s": float(phases.loc["load", "seconds"]),
+        "first_steps_s": float(phases.loc["first_steps", "seconds"]),
         "steps_per_s": float(steps["steps_per_s"]),
-        "step_peak_gb": round(float(steps["peak_device_mb"]) / 1024, 2)
+        "step_peak_gb": round(float(phases.loc[["first_steps", "steps"], "peak_device_mb"].max()) / 1024, 2)
         if torch.cuda.is_available()
         else None,
         "validation_peak_gb": (

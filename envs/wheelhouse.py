@@ -35,6 +35,16 @@ def target_options(python: str) -> list[str]:
     return options
 
 
+def normalised(name: str) -> str:
+    """A package name as PyPI compares them (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def already_present(listing: Path) -> set[str]:
+    """Names from a file listing what a machine has: one per line, or separated by commas."""
+    return {normalised(name) for name in re.split(r"[,\s]+", listing.read_text()) if name}
+
+
 def resolve(interpreter: str, project: Path, extras: str) -> list[str]:
     """name==version of everything mame[extras] installs with this interpreter, torch left out.
 
@@ -59,11 +69,11 @@ def fetch(pin: str, python: str, out: Path) -> None:
 
 
 def interpreter_for(python: str) -> str:
-    """python3.X on PATH, else pyenv's."""
+    """python3.X on PATH (not a pyenv shim), else pyenv's."""
     import shutil
 
     found = shutil.which(f"python{python}")
-    if found:
+    if found and "/.pyenv/shims/" not in found:  # a shim fails unless pyenv selects that version
         return found
     pyenv = sorted(Path.home().glob(f".pyenv/versions/{python}.*/bin/python"))
     if not pyenv:
@@ -78,12 +88,20 @@ def main() -> None:
     parser.add_argument(
         "--extras", default="slurm", help="extras to include (gui, gpu, slurm), comma-separated"
     )
+    parser.add_argument(
+        "--present",
+        help="a file of package names the target machine already has (one per line or comma-separated):"
+        " left out, so the wheelhouse stays small enough to carry",
+    )
     args = parser.parse_args()
     project = Path(__file__).resolve().parents[1]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for python in args.pythons:
         pins = resolve(interpreter_for(python), project, args.extras)
+        if args.present:
+            present = already_present(Path(args.present))
+            pins = [pin for pin in pins if normalised(pin.split("==")[0]) not in present]
         for pin in pins:
             fetch(pin, python, out)
         print(f"Python {python}: {len(pins)} packages", flush=True)

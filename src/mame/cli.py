@@ -33,7 +33,7 @@ def _cmd_phantom(args: argparse.Namespace) -> int:
         broken=not args.no_broken,
         extras=not args.no_extras,
     )
-    summary = write_phantom(args.out, settings)
+    summary = write_phantom(args.out, settings, workers=args.workers)
     print(json.dumps(summary, sort_keys=True))
     return 0
 
@@ -289,6 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cols", type=int, default=256, help="detector columns (2560 for real Hologic size)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--jpeg2000-share", type=float, default=0.3)
+    p.add_argument("--workers", type=int, default=1, help="processes rendering images at once")
     p.add_argument("--no-broken", action="store_true", help="leave out the deliberately broken files")
     p.add_argument(
         "--no-extras", action="store_true", help="leave out FOR PROCESSING / extra views / implants"

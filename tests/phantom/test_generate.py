@@ -26,6 +26,14 @@ def test_same_seed_same_bytes(tmp_path, phantoms):
     assert _digest(tmp_path / "again") == _digest(phantoms / "omi")
 
 
+def test_workers_write_the_same_bytes(tmp_path, phantoms):
+    """Several processes render the images (real detector sizes take seconds each): the same trees."""
+    for layout, seed in (("omi", 4), ("vindr", 3)):
+        settings = PhantomSettings(layout=layout, seed=seed, **SMALL_PHANTOM)
+        write_phantom(tmp_path / layout, settings, workers=2)
+        assert _digest(tmp_path / layout) == _digest(phantoms / layout)
+
+
 def test_vindr_layout_has_its_tables_and_files(phantoms):
     breast = pd.read_csv(
         phantoms / "vindr" / "breast-level_annotations.csv", dtype=str, keep_default_na=False

@@ -9,7 +9,7 @@ import torch
 
 from mame.training.figures import loss_summary
 from mame.training.phases import Phases
-from mame.training.trainer import Trainer
+from mame.training.trainer import WARM_UP_STEPS, Trainer
 
 from conftest import train_settings
 
@@ -30,11 +30,13 @@ def test_phases_add_up_calls_steps_and_rates():
 
 def test_a_run_writes_its_phases_and_the_loss_table_reads_them(tiny, tmp_path):
     Trainer(
-        tiny["base"], [tiny["healthy"]], tmp_path / "m" / "pipeline", tmp_path / "c", train_settings(steps=3)
+        tiny["base"], [tiny["healthy"]], tmp_path / "m" / "pipeline", tmp_path / "c", train_settings(steps=5)
     ).run()
     phases = pd.read_csv(tmp_path / "m" / "phases.csv")
-    assert phases["phase"].tolist() == ["load", "steps", "save"]
-    assert phases.set_index("phase").loc["steps", "steps"] == 3
+    # the first steps (autotuning, optimizer state, compilation on a GPU) are timed apart from the steady ones
+    assert phases["phase"].tolist() == ["load", "first_steps", "steps", "save"]
+    assert phases.set_index("phase").loc["first_steps", "steps"] == WARM_UP_STEPS
+    assert phases.set_index("phase").loc["steps", "steps"] == 5 - WARM_UP_STEPS
     log = pd.read_csv(tmp_path / "m" / "training_log.csv")
     table = loss_summary({"m": log}, {"m": phases})
     assert table.loc["m", "steps/s"] == phases.set_index("phase").loc["steps", "steps_per_s"]

@@ -63,6 +63,13 @@ def phantom_settings(dataset):
     )
 
 
+def phantom_threads(wildcards):
+    """Processes for a phantom: one for the demo's small images, eight at the real detector size, where an
+    image takes seconds to render (Snakemake caps it at --cores)."""
+    phantom = config["phantom"]
+    return 8 if phantom.get("rows", 320) * phantom.get("cols", 256) > 2_000_000 else 1
+
+
 def index_settings(dataset):
     settings = config["datasets"][dataset]
     return canonical(

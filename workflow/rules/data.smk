@@ -10,6 +10,7 @@ rule phantom:
         "benchmarks/phantom/{dataset}.tsv",
     params:
         settings=lambda wildcards: phantom_settings(wildcards.dataset),
+    threads: phantom_threads
     conda:
         "../../envs/mame.yaml"
     resources:

@@ -6,4 +6,4 @@ log_to(snakemake.log[0])
 
 from mame.phantom.generate import PhantomSettings, write_phantom  # noqa: E402
 
-write_phantom(snakemake.output[0], PhantomSettings(**snakemake.params.settings))
+write_phantom(snakemake.output[0], PhantomSettings(**snakemake.params.settings), workers=snakemake.threads)

@@ -10,9 +10,13 @@ Everything is drawn from one seeded generator: the same settings give the same b
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import json
 import logging
+import multiprocessing
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -265,32 +269,79 @@ def _write(ds: Dataset, path: Path, case: Case) -> None:
         path.write_bytes(data[: len(data) - ds.Rows * ds.Columns])  # cut half the pixel data
 
 
-def write_phantom(root: str | Path, settings: PhantomSettings) -> dict:
-    """Write a dataset tree under `root`; returns a summary (counts per kind)."""
+def write_phantom(root: str | Path, settings: PhantomSettings, workers: int = 1) -> dict:
+    """Write a dataset tree under `root`; returns a summary (counts per kind).
+
+    `workers` processes render and write images at once (each image has its own seeded generator, so
+    the bytes do not depend on it): at the real detector size an image takes seconds."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     cases = plan_cases(settings)
     writer = _write_vindr if settings.layout == "vindr" else _write_omi
-    summary = writer(root, settings, cases)
+    summary = writer(root, settings, _rendered(root, settings, cases, workers))
     summary.update(layout=settings.layout, files=len(cases), seed=settings.seed)
     (root / "phantom.json").write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")
     return summary
 
 
-def _progress(cases: list[Case], layout: str):
-    return tqdm(list(enumerate(cases)), desc=f"phantom {layout}", unit="img", mininterval=2, disable=None)
+@dataclass(frozen=True)
+class Written:
+    """What the annotation tables need of one written image."""
+
+    index: int
+    case: Case
+    study_uid: str
+    series_uid: str
+    image_uid: str
+    findings: list
 
 
-def _write_vindr(root: Path, settings: PhantomSettings, cases: list[Case]) -> dict:
+def _vindr_ids(settings: PhantomSettings, case: Case, index: int) -> tuple[str, str, str]:
+    return (
+        _hex_id(settings.seed, "vindr-study", case.study),
+        _hex_id(settings.seed, "vindr-series", case.study, case.view),
+        _hex_id(settings.seed, "vindr-image", index),
+    )
+
+
+def _render_and_write(root: Path, settings: PhantomSettings, index: int, case: Case) -> Written:
+    ds, anatomy = render_case(settings, case, index)
+    if settings.layout == "vindr":
+        study, series, image = _vindr_ids(settings, case, index)
+        path = root / "images" / study / f"{image}.dicom"
+    else:
+        study, series, image = str(ds.StudyInstanceUID), str(ds.SeriesInstanceUID), str(ds.SOPInstanceUID)
+        client = f"demd{100 + case.study // 2}"  # two studies per client
+        path = root / "images" / client / study / f"{image}.dcm"
+    _write(ds, path, case)
+    return Written(index, case, study, series, image, list(anatomy.findings))
+
+
+def _rendered(root: Path, settings: PhantomSettings, cases: list[Case], workers: int) -> Iterator[Written]:
+    """Each case rendered and written, in case order, by `workers` processes (with a progress bar)."""
+    indices = list(range(len(cases)))
+    work = functools.partial(_render_and_write, root, settings)
+    progress = tqdm(
+        total=len(cases), desc=f"phantom {settings.layout}", unit="img", mininterval=2, disable=None
+    )
+    if workers <= 1:
+        for written in map(work, indices, cases):
+            progress.update(1)
+            yield written
+    else:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            for written in pool.map(work, indices, cases, chunksize=1):
+                progress.update(1)
+                yield written
+    progress.close()
+
+
+def _write_vindr(root: Path, settings: PhantomSettings, images: Iterable[Written]) -> dict:
     breast_rows, finding_rows = [], []
     lesions = 0
-    for index, case in _progress(cases, "vindr"):
-        ds, anatomy = render_case(settings, case, index)
-        study_id = _hex_id(settings.seed, "vindr-study", case.study)
-        series_id = _hex_id(settings.seed, "vindr-series", case.study, case.view)
-        image_id = _hex_id(settings.seed, "vindr-image", index)
-        path = root / "images" / study_id / f"{image_id}.dicom"
-        _write(ds, path, case)
+    for written in images:
+        case, findings = written.case, written.findings
+        study_id, series_id, image_id = written.study_uid, written.series_uid, written.image_uid
         laterality = "" if case.special == "no_laterality" else case.laterality
         common = {
             "study_id": study_id,
@@ -301,14 +352,14 @@ def _write_vindr(root: Path, settings: PhantomSettings, cases: list[Case]) -> di
             "height": settings.rows,
             "width": settings.cols,
         }
-        birads = "BI-RADS 4" if anatomy.findings else "BI-RADS 1"
+        birads = "BI-RADS 4" if findings else "BI-RADS 1"
         split = "test" if case.study % 5 == 4 else "training"
         extra = {"breast_birads": birads, "breast_density": f"DENSITY {case.density}", "split": split}
         breast_rows.append({**common, **extra})
-        lesions += bool(anatomy.findings)
-        if not anatomy.findings:
+        lesions += bool(findings)
+        if not findings:
             finding_rows.append({**common, **extra, **NO_FINDING})
-        for finding in anatomy.findings:
+        for finding in findings:
             x1, y1, x2, y2 = finding.box
             finding_rows.append(
                 {
@@ -361,20 +412,17 @@ def _write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:
         writer.writerows(rows)
 
 
-def _write_omi(root: Path, settings: PhantomSettings, cases: list[Case]) -> dict:
+def _write_omi(root: Path, settings: PhantomSettings, images: Iterable[Written]) -> dict:
     databases: dict[str, dict] = {}
     lesions = 0
-    for index, case in _progress(cases, "omi"):
-        ds, anatomy = render_case(settings, case, index)
+    for written in images:
+        case, study_uid, image_uid = written.case, written.study_uid, written.image_uid
         client = f"demd{100 + case.study // 2}"  # two studies per client
-        study_uid = str(ds.StudyInstanceUID)
-        image_uid = str(ds.SOPInstanceUID)
-        _write(ds, root / "images" / client / study_uid / f"{image_uid}.dcm", case)
         db = databases.setdefault(client, {"ClientID": client, "STUDIES": {}})
         study = db["STUDIES"].setdefault(study_uid, {"SERIES": {}})
-        series = study["SERIES"].setdefault(str(ds.SeriesInstanceUID), {})
+        series = study["SERIES"].setdefault(written.series_uid, {})
         marks = []
-        for number, finding in enumerate(anatomy.findings):
+        for number, finding in enumerate(written.findings):
             x1, y1, x2, y2 = finding.box
             marks.append(
                 {

@@ -58,10 +58,11 @@ def loss_summary(
         }
         steps = (phases or {}).get(name)
         if steps is not None and (steps["phase"] == "steps").any():
-            step = steps.set_index("phase").loc["steps"]
-            device = pd.to_numeric(pd.Series([step["peak_device_mb"]]), errors="coerce").iloc[0]
-            row["steps/s"] = step["steps_per_s"]
-            row["peak memory of a step (MB)"] = device if pd.notna(device) else step["host_rss_mb"]
+            table = steps.set_index("phase")
+            stepping = table.loc[table.index.isin(["first_steps", "steps"])]
+            device = pd.to_numeric(stepping["peak_device_mb"], errors="coerce").max()
+            row["steps/s"] = table.loc["steps", "steps_per_s"]
+            row["peak memory of a step (MB)"] = device if pd.notna(device) else stepping["host_rss_mb"].max()
         rows.append(row)
     return (
         pd.DataFrame(rows).set_index("model") if rows else pd.DataFrame(columns=["model"]).set_index("model")

@@ -57,6 +57,7 @@ from mame.training.training_log import append_row, open_log
 from mame.training.validation import labelled_grid
 
 log = logging.getLogger(__name__)
+WARM_UP_STEPS = 3  # per run; phases.csv times them as "first_steps", apart from the steady "steps"
 
 __all__ = ["TrainResult", "TrainSettings", "Trainer", "batch_indices", "fingerprint", "step_generator"]
 
@@ -306,7 +307,10 @@ class Trainer:
         with phases.phase("load"):
             state = self.prepare()
         while state.step < s.steps:
-            with phases.phase("steps", steps=1):
+            # the first steps of a run pay for kernel autotuning, optimizer state and compilation: kept
+            # apart so that "steps" reads the steady rate
+            warming = state.done_here < WARM_UP_STEPS
+            with phases.phase("first_steps" if warming else "steps", steps=1):
                 self.train_step(state)
             if s.validation_every and (state.step % s.validation_every == 0 or state.step == s.steps):
                 with phases.phase("validation"):
