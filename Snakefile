@@ -23,6 +23,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/sample.smk"
 include: "workflow/rules/reader_study.smk"
+include: "workflow/rules/utility.smk"
 include: "workflow/rules/export.smk"
 include: "workflow/rules/report.smk"
 

@@ -57,6 +57,19 @@ CROSS_CHECKS = {
         "reader_study.guidance",
     ),
     "nobody rates": (lambda c: c["reader_study"].update(observer=False), "no observer and no rating files"),
+    "utility model unknown": (
+        lambda c: c["utility"]["tasks"]["density"].update(model="ge"),
+        "utility.tasks.density.model names 'ge'",
+    ),
+    "utility dataset unknown": (
+        lambda c: c["utility"]["cross_vendor"].update(test="inbreast"),
+        "utility.cross_vendor.test names 'inbreast'",
+    ),
+    "utility guidance off the sweep": (lambda c: c["utility"].update(guidance=[5]), "utility.guidance has 5"),
+    "lesion task without inpainting model": (
+        lambda c: c["utility"]["tasks"]["density"].update(attribute="lesion"),
+        "needs inpaint_model",
+    ),
 }
 
 

@@ -90,6 +90,35 @@ def check_shapes(config: dict) -> None:
                 )
 
 
+def check_utility(config: dict) -> None:
+    """The utility experiments name datasets, models and guidance scales that exist."""
+    utility, datasets = config["utility"], list(config["datasets"])
+    finetune, inpaint = list(config["models"]["finetune"]), list(config["models"]["inpaint"])
+    swept = [float(g) for g in config["sampling"]["guidance"]]
+    experiments = {f"utility.tasks.{name}": task for name, task in utility["tasks"].items()}
+    if utility["cross_vendor"]:
+        experiments["utility.cross_vendor"] = utility["cross_vendor"]
+    for key, task in experiments.items():
+        for field in ("dataset", "train", "test"):
+            if field in task and task[field] not in datasets:
+                raise ConfigError(
+                    f"{key}.{field} names {task[field]!r}; known datasets: {', '.join(datasets)}"
+                )
+        if task["model"] not in finetune:
+            raise ConfigError(
+                f"{key}.model names {task['model']!r}; fine-tuned models: {', '.join(finetune)}"
+            )
+        if task["attribute"] == "lesion" and task.get("inpaint_model") not in inpaint:
+            raise ConfigError(
+                f"{key}: the lesion task needs inpaint_model, one of: {', '.join(inpaint) or 'none'}"
+            )
+    for scale in utility["guidance"] if experiments else []:
+        if float(scale) not in swept:
+            raise ConfigError(
+                f"utility.guidance has {scale}, which sampling.guidance ({swept}) does not sample"
+            )
+
+
 def cross_check(config: dict) -> None:
     """Every rule that spans keys; raise ConfigError naming the key and what it may be."""
     datasets = list(config["datasets"])
@@ -126,6 +155,7 @@ def cross_check(config: dict) -> None:
                     f"{shared}: each dataset is encoded once at one resolution; set it in models.train"
                 )
     check_shapes(config)
+    check_utility(config)
     for name in config["sampling"]["prompts"]:
         if name not in finetune:
             raise ConfigError(

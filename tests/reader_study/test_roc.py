@@ -281,3 +281,31 @@ def test_the_observers_probability_gets_its_own_auc_beside_the_rating():
     assert row["probability_ci_low"] < row["probability_auc"] < row["probability_ci_high"]
     human = reader_table(joined.drop(columns="probability"), {}, resamples=100)[0].iloc[0]
     assert math.isnan(human["probability_auc"])
+
+
+def test_paired_delong_matches_a_hand_worked_case():
+    """Three positives and three negatives scored two ways, worked out by hand with fractions.
+
+    A: positives .9 .8 .3, negatives .7 .2 .1 -> V10 = 1, 1, 2/3; V01 = 2/3, 1, 1; AUC 8/9.
+    B: positives .6 .4 .5, negatives .5 .7 .1 -> V10 = 2/3, 1/3, 1/2 (a tie counts 1/2); V01 = 1/2, 0, 1;
+    AUC 1/2. Sample covariances (ddof 1): S10 = [[1/27, 0], [0, 1/36]], S01 = [[1/27, 0], [0, 1/4]], so
+    var A = 2/81, var B = 5/54, cov 0; var(A - B) = 19/162, z = (7/18) / sqrt(19/162)."""
+    from mame.reader_study.roc import delong_components, paired_delong
+
+    positive = np.array([True, True, True, False, False, False])
+    a = delong_components(np.array([0.9, 0.8, 0.3, 0.7, 0.2, 0.1]), positive)
+    b = delong_components(np.array([0.6, 0.4, 0.5, 0.5, 0.7, 0.1]), positive)
+    assert a[0] == pytest.approx(8 / 9) and b[0] == pytest.approx(1 / 2)
+    assert np.sum(a[1] ** 2) == pytest.approx(2 / 81) and np.sum(b[1] ** 2) == pytest.approx(5 / 54)
+    assert np.sum(a[1] * b[1]) == pytest.approx(0, abs=1e-15)
+    test = paired_delong(a, b)
+    assert test.difference == pytest.approx(7 / 18)
+    assert test.se == pytest.approx(math.sqrt(19 / 162))
+    z = (7 / 18) / math.sqrt(19 / 162)
+    assert test.p == pytest.approx(2 * stats.norm.sf(z)) and test.p == pytest.approx(0.2561, abs=1e-3)
+    # the components reproduce the covariance-matrix form used for the readers
+    covariance = delong_covariance(
+        [np.array([0.9, 0.8, 0.3]), np.array([0.6, 0.4, 0.5])],
+        [np.array([0.7, 0.2, 0.1]), np.array([0.5, 0.7, 0.1])],
+    )
+    assert covariance[0, 0] + covariance[1, 1] - 2 * covariance[0, 1] == pytest.approx(test.se**2)

@@ -522,3 +522,28 @@ def test_mame_manifest_and_convert_shard_give_the_workflows_split_and_tables(run
     pd.testing.assert_frame_equal(cli_shard.drop(columns="image"), workflow_shard.drop(columns="image"))
     for cli_png, workflow_png in zip(cli_shard["image"], workflow_shard["image"], strict=True):
         assert Path(cli_png).read_bytes() == (run / workflow_png).read_bytes()
+
+
+def test_utility_experiments_reach_tables_figure_and_report(run):
+    summary = pd.read_csv(run / "results" / "tables" / "utility.csv")
+    runs = pd.read_csv(run / "results" / "tables" / "utility_runs.csv")
+    # the micro omi data hold out no healthy image: the view task is skipped with its reason, not a crash
+    skipped = summary[summary["skipped"].fillna("") != ""]
+    assert skipped["task"].tolist() == ["view"] and "test images per class" in skipped["skipped"].iloc[0]
+    cross = summary[summary["task"] == "view, omi -> vindr"]
+    # 2 seeds: real only; per guidance (3, 7) synthetic only, pre-training + fine-tuning, real + synthetic 1x
+    assert sorted(cross["arm"].unique()) == [
+        "real + synthetic 1x",
+        "real only",
+        "synthetic only",
+        "synthetic pre-training, real fine-tuning",
+    ]
+    assert len(runs.dropna(subset=["auc"])) == 2 * (1 + 2 * 3) and (cross["seeds"] == 2).all()
+    assert cross["auc_mean"].between(0, 1).all() and (cross["auc_low"] <= cross["auc_high"]).all()
+    compared = cross[cross["arm"] != "real only"]
+    assert compared["p"].between(0, 1).all() and (compared["difference_low"] <= compared["difference"]).all()
+    real_only = cross[cross["arm"] == "real only"]["auc_mean"].iloc[0]
+    assert np.allclose(compared["difference"] + real_only, compared["auc_mean"])
+    assert (run / "results" / "figures" / "evaluation" / "utility.png").stat().st_size > 10_000
+    html = (run / "results" / "report.html").read_text()
+    assert "Does synthetic data help?" in html and "Skipped: view" in html

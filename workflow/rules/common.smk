@@ -258,3 +258,29 @@ def reader_rating_files():
 
 READER_MODEL = reader_model(config)
 READER_GUIDANCE = reader_guidance(config)
+
+
+# the downstream utility experiments (workflow/rules/utility.smk)
+UTILITY_TASKS = list(config["utility"]["tasks"])
+CROSS_VENDOR = config["utility"]["cross_vendor"]
+UTILITY = UTILITY_TASKS + (["cross_vendor"] if CROSS_VENDOR else [])
+
+
+def utility_inputs(wildcards):
+    """The real manifests, the synthetic sweep and (lesion task) the inpainting model's outputs."""
+    task = config["utility"]["tasks"][wildcards.task]
+    inputs = {
+        "healthy": f"results/data/{task['dataset']}/healthy.csv",
+        "samples": f"results/samples/{task['model']}/samples.csv",
+        "images": f"results/samples/{task['model']}/images",
+    }
+    if task["attribute"] == "lesion":
+        inputs["lesions"] = f"results/data/{task['dataset']}/lesions.csv"
+        inputs["inpainted"] = f"results/inpainting/{task['inpaint_model']}/inpainting.csv"
+    return inputs
+
+
+def utility_params(task):
+    """The shared utility settings with this experiment's own (what its job's code fingerprint sees)."""
+    shared = {k: v for k, v in config["utility"].items() if k not in ("tasks", "cross_vendor")}
+    return canonical({**shared, "task": task})

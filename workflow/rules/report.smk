@@ -35,6 +35,9 @@ rule report:
         reader_table="results/tables/reader_study.csv" if FINETUNE else [],
         roc_figure="results/figures/reader_study/roc.png" if FINETUNE else [],
         dicom_exports=expand("results/export/dicom/{model}.json", model=EXPORT),
+        utility_table="results/tables/utility.csv" if UTILITY else [],
+        utility_runs="results/tables/utility_runs.csv" if UTILITY else [],
+        utility_figure="results/figures/evaluation/utility.png" if UTILITY else [],
     output:
         html="results/report.html",
     log:
@@ -48,6 +51,7 @@ rule report:
         inpaint_models=INPAINT,
         reader_guidance=READER_GUIDANCE,
         exported=EXPORT,
+        utility=bool(UTILITY),
         config=canonical(config),
         benchmarks="benchmarks",
     conda:

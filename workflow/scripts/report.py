@@ -16,6 +16,7 @@ from mame.report.sections import (  # noqa: E402
     privacy_sections,
     reader_study_sections,
     training_sections,
+    utility_sections,
 )
 
 inputs, params = snakemake.input, snakemake.params
@@ -76,6 +77,10 @@ if params.finetuned:
     )
     stages["Privacy"] = privacy_sections(
         inputs.memorization_histograms, inputs.memorization_table, inputs.copy_table
+    )
+if params.utility:
+    stages["Downstream utility"] = utility_sections(
+        inputs.utility_table, inputs.utility_figure, inputs.utility_runs
     )
 if params.exported:
     stages["Export"] = export_sections(dict(zip(params.exported, inputs.dicom_exports, strict=True)))

@@ -110,3 +110,46 @@ def distribution_figure(table: pd.DataFrame) -> plt.Figure:
                 axis.legend(fontsize=7, frameon=False)
     figure.tight_layout()
     return figure
+
+
+def utility_figure(summary: pd.DataFrame) -> plt.Figure:
+    """Per task and guidance: test AUC (mean over seeds, DeLong 95 % CI of that mean) against the share of
+    real training images, one line per arm; synthetic only (no real images) as a dashed level."""
+    panels = list(dict.fromkeys(zip(summary["task"], summary["guidance"].fillna(-1), strict=True)))
+    panels = [(task, g) for task, g in panels if g >= 0]
+    figure, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.4), squeeze=False)
+    for axis, (task, guidance) in zip(axes[0], panels, strict=True):
+        part = summary[summary["task"] == task]
+        shown = part[(part["guidance"].isna()) | (part["guidance"] == guidance)]
+        for arm, rows in shown.groupby("arm", sort=False):
+            rows = rows.sort_values("real_fraction")
+            error = [
+                (rows["auc_mean"] - rows["auc_low"]).clip(lower=0),
+                (rows["auc_high"] - rows["auc_mean"]).clip(lower=0),
+            ]
+            if (rows["real_fraction"] == 0).all():
+                line = axis.axhline(rows["auc_mean"].iloc[0], linestyle="--", linewidth=1, label=arm)
+                axis.axhspan(
+                    rows["auc_low"].iloc[0], rows["auc_high"].iloc[0], alpha=0.1, color=line.get_color()
+                )
+                continue
+            axis.errorbar(
+                rows["real_fraction"],
+                rows["auc_mean"],
+                yerr=error,
+                fmt="o-",
+                capsize=2,
+                label=arm,
+                markersize=3,
+            )
+        axis.set_xscale("log")
+        fractions = sorted(f for f in part["real_fraction"].unique() if f > 0)
+        axis.set_xticks(fractions, [f"{f:.0%}" for f in fractions])
+        axis.set_xlabel("share of real training images")
+        axis.set_ylabel("test AUC (held-out real images)")
+        axis.set_ylim(0.3, 1.02)
+        axis.axhline(0.5, color="grey", linewidth=0.5)
+        axis.set_title(f"{task}, guidance {guidance:g}", fontsize=9)
+    axes[0, 0].legend(fontsize=6, frameon=False, loc="lower right")
+    figure.tight_layout()
+    return figure

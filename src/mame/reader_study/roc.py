@@ -46,6 +46,47 @@ def delong_covariance(positives: list[np.ndarray], negatives: list[np.ndarray]) 
     return np.atleast_2d(np.cov(v10, ddof=1)) / m + np.atleast_2d(np.cov(v01, ddof=1)) / n
 
 
+def delong_components(scores: np.ndarray, positive: np.ndarray) -> tuple[float, np.ndarray]:
+    """AUC and each case's DeLong component, scaled so that sums of products are DeLong's (co)variances.
+
+    A positive's component is (V10 - AUC) / sqrt(m (m - 1)), a negative's (V01 - AUC) / sqrt(n (n - 1)):
+    for two scorings of the same cases, sum(a * b) is DeLong's covariance (sum(a * a) its variance). For
+    AUCs of different labellings of the same cases (one-vs-rest classes), the same sums are the
+    influence-function covariance; an average of AUCs has the average of the components."""
+    scores, positive = np.asarray(scores, float), np.asarray(positive, bool)
+    m, n = int(positive.sum()), int((~positive).sum())
+    if m < 2 or n < 2:
+        raise ValueError(f"DeLong needs at least 2 positive and 2 negative cases, got {m} and {n}")
+    v10, v01 = _placements(scores[positive], scores[~positive])
+    value = float(v10.mean())
+    components = np.empty(len(scores))
+    components[positive] = (v10 - value) / math.sqrt(m * (m - 1))
+    components[~positive] = (v01 - value) / math.sqrt(n * (n - 1))
+    return value, components
+
+
+@dataclass(frozen=True)
+class PairedTest:
+    """AUC a minus AUC b on the same cases, with DeLong's SE, Wald CI and two-sided p."""
+
+    difference: float
+    se: float
+    low: float
+    high: float
+    p: float
+
+
+def paired_delong(
+    a: tuple[float, np.ndarray], b: tuple[float, np.ndarray], level: float = 0.95
+) -> PairedTest:
+    """DeLong's test of two correlated AUCs from their `delong_components` (same cases, same order)."""
+    difference = a[0] - b[0]
+    se = math.sqrt(float(np.sum((a[1] - b[1]) ** 2)))
+    half = stats.norm.ppf(0.5 + level / 2) * se
+    p = float(2 * stats.norm.sf(abs(difference) / se)) if se > 0 else (1.0 if difference == 0 else 0.0)
+    return PairedTest(difference, se, difference - half, difference + half, p)
+
+
 @dataclass(frozen=True)
 class Interval:
     estimate: float

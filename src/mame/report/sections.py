@@ -463,3 +463,76 @@ def export_sections(summaries: dict[str, str]) -> list[Section]:
             table_html=html_table(pd.DataFrame(rows), index=False),
         )
     ]
+
+
+def _with_interval(value: float, low: float, high: float, signed: bool = False) -> str:
+    if pd.isna(value):
+        return ""
+    spec = "+.3f" if signed else ".3f"
+    return f"{value:{spec}} [{low:{spec}}, {high:{spec}}]"
+
+
+def utility_sections(table: str, figure: str, runs: str) -> list[Section]:
+    """Section: does synthetic data help a downstream classifier? Design, verdict, figure and table."""
+    from mame.evaluation.utility import verdict
+
+    summary = pd.read_csv(table)
+    run_table = pd.read_csv(runs)
+    notes = summary.get("skipped", pd.Series("", summary.index)).fillna("").astype(str)
+    skipped = [f"Skipped: {note}." for note in notes[notes != ""]]
+    summary = summary[notes == ""].reset_index(drop=True)
+    run_table = run_table.dropna(subset=["auc"]) if "auc" in run_table.columns else run_table.iloc[:0]
+    design = []
+    for task, rows in summary.groupby("task", sort=False):
+        design.append(
+            f"{task} ({rows['classes'].iloc[0]}): {int(rows['test_images'].iloc[0])} held-out real test "
+            f"images, {int(rows['real_images'].max())} real training images at 100 %"
+        )
+    seeds = int(summary["seeds"].max()) if len(summary) else 0
+    for column in ("difference", "difference_low", "difference_high", "p"):
+        if column not in summary.columns:
+            summary[column] = float("nan")
+    rows = summary.to_dict("records")
+    cells = pd.DataFrame(
+        {
+            "task": summary["task"],
+            "arm": summary["arm"],
+            "guidance": ["" if pd.isna(r["guidance"]) else f"{r['guidance']:g}" for r in rows],
+            "real share": [f"{r['real_fraction']:.0%}" for r in rows],
+            "real / synthetic images": [
+                f"{r['real_images']:.0f} / {r['synthetic_images']:.0f}" for r in rows
+            ],
+            "AUC mean ± sd over seeds": [
+                f"{r['auc_mean']:.3f} ± {0 if pd.isna(r['auc_sd']) else r['auc_sd']:.3f}" for r in rows
+            ],
+            "AUC 95 % CI": [_with_interval(r["auc_mean"], r["auc_low"], r["auc_high"]) for r in rows],
+            "vs real only": [
+                _with_interval(r["difference"], r["difference_low"], r["difference_high"], signed=True)
+                for r in rows
+            ],
+            "p": ["" if pd.isna(r["p"]) else format_p(r["p"]) for r in rows],
+        }
+    )
+    return [
+        Section(
+            "Does synthetic data help?",
+            "Small CNNs (four strided convolutions, plain torch) trained with a fixed budget of steps on: "
+            "real images only; real plus synthetic images at several ratios of the real count; synthetic "
+            "pre-training then real fine-tuning; synthetic images only. Each arm at several shares of the "
+            "real training images (stratified by class: data scarcity), for each guidance scale of the "
+            f"synthetic images, with {seeds} seeds; a seed fixes the real subset, the synthetic draw and "
+            "the classifier's initialisation and batches, and is shared by all arms. All are scored on the "
+            "same held-out real images, split by patient (cross-vendor: all of the other vendor's real "
+            "images). AUC: the positive (last) class for two classes, else the macro average of "
+            "one-vs-rest AUCs. 'AUC 95 % CI': DeLong's interval of the mean over seeds (test-case "
+            "uncertainty); '± sd': the spread over seeds (training randomness); 'vs real only': the paired "
+            "DeLong difference from real only at the same share and seeds (synthetic only: against all "
+            f"real images), with its 95 % CI and p. {len(run_table)} classifiers in all "
+            "(results/tables/utility_runs.csv lists each with its own DeLong CI). "
+            + "; ".join(design)
+            + ". "
+            + " ".join([verdict(summary), *skipped]),
+            figure=data_uri(figure),
+            table_html=html_table(cells, index=False),
+        )
+    ]
