@@ -99,3 +99,40 @@ def test_the_domain_encoder_learns_the_real_labels(tmp_path):
     assert features.shape == (40, 64) and np.allclose(
         features, encoder.embed_paths([r["image"] for r in rows])
     )
+
+
+class StandIn(torch.nn.Module):
+    """The detector's calling convention (uint8 RGB NCHW in, pooled features out), 4 features."""
+
+    def forward(self, x: torch.Tensor, return_features: bool = False) -> torch.Tensor:
+        x = x.float() / 255.0
+        return torch.stack(
+            [x.mean((1, 2, 3)), x.std((1, 2, 3)), x[:, 0, :4].mean((1, 2)), x.amax((1, 2, 3))], 1
+        )
+
+
+def test_inception_fid_says_why_without_weights_and_uses_them_when_present(tmp_path, monkeypatch):
+    from PIL import Image
+
+    from mame.evaluation.distribution import frechet_distance
+    from mame.evaluation.inception import inception_features, inception_fid
+
+    monkeypatch.delenv("MAME_INCEPTION", raising=False)
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    rng = np.random.default_rng(0)
+    paths = []
+    for i in range(12):
+        path = tmp_path / f"{i}.png"
+        Image.fromarray(rng.integers(0, 200 + 4 * i, (16, 16)).astype(np.uint8)).save(path)
+        paths.append(str(path))
+    train, holdout, samples = paths[:6], paths[6:9], {4.0: paths[9:]}
+    missing = inception_fid(samples, train, holdout)
+    assert missing["fid"].isna().all() and "inception-2015-12-05.pt" in missing["note"].iloc[0]
+    weights = tmp_path / "detector.pt"
+    torch.jit.script(StandIn()).save(str(weights))
+    table = inception_fid(samples, train, holdout, str(weights)).set_index("guidance")
+    model = torch.jit.load(str(weights))
+    expected = frechet_distance(inception_features(model, train), inception_features(model, holdout))
+    assert table.loc["real", "fid"] == pytest.approx(expected) and table.loc[4.0, "n"] == 3
+    monkeypatch.setenv("MAME_INCEPTION", str(weights))
+    assert inception_fid(samples, train, holdout)["fid"].notna().all()

@@ -39,3 +39,21 @@ def test_fidelity_and_diversity_draws_wilson_bars_even_at_zero_and_full_accuracy
     twin = figure.axes[1]
     assert any(line.get_label() == "chance" for line in twin.get_lines())
     assert wilson(0, 24)[0] == 0.0 and wilson(24, 24)[1] == 1.0
+
+
+def test_the_trade_off_figure_gains_fd_and_precision_recall_rows():
+    diversity = pd.DataFrame({"model": "m", "guidance": ["2", "7"], "prompt": "p", "mean": [0.3, 0.4]})
+    fidelity = pd.DataFrame(
+        {"model": "m", "attribute": "view", "guidance": [2.0, 7.0], "accuracy": [0.6, 0.9], "chance": 0.5}
+    )
+    values = {"fd": [1.0, 3.0, 5.0], "precision": [0.9, 0.8, 0.7], "recall": [0.9, 0.6, 0.4]}
+    distribution = pd.DataFrame({"model": "m", "guidance": ["real", "2", "7"], "n": 20})
+    for name, column in values.items():
+        distribution[name] = column
+        distribution[f"{name}_low"] = [v - 0.1 for v in column]
+        distribution[f"{name}_high"] = [v + 0.1 for v in column]
+    figure = fidelity_and_diversity(diversity, fidelity, distribution)
+    labels = [axis.get_ylabel() for axis in figure.axes]
+    assert "Frechet distance" in labels and "precision / recall" in labels
+    fd_axis = figure.axes[labels.index("Frechet distance")]
+    assert fd_axis.lines[-1].get_ydata()[0] == 1.0  # the real-vs-real floor, dashed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -331,6 +332,10 @@ def test_distribution_metrics_and_copy_detection_reach_tables_and_report(run):
     assert "view" in encoder["classes"]
     html = (run / "results" / "report.html").read_text()
     assert "Distribution metrics in a domain feature space" in html and "Copies: aligned pixels" in html
+    inception = pd.read_csv(run / "results" / "tables" / "inception_fid.csv", keep_default_na=False)
+    assert set(inception["model"]) == {"fusion", "hologic"}
+    if not os.environ.get("MAME_INCEPTION"):  # offline: the report says why there is no Inception FID
+        assert "Standard Inception FID: not computed (no inception-2015-12-05.pt offline" in html
 
 
 def test_guidance_levels_are_contrasted_paired_by_seed(run):
@@ -531,19 +536,19 @@ def test_utility_experiments_reach_tables_figure_and_report(run):
     skipped = summary[summary["skipped"].fillna("") != ""]
     assert skipped["task"].tolist() == ["view"] and "test images per class" in skipped["skipped"].iloc[0]
     cross = summary[summary["task"] == "view, omi -> vindr"]
-    # 2 seeds: real only; per guidance (3, 7) synthetic only, pre-training + fine-tuning, real + synthetic 1x
+    # 2 seeds: real only; at guidance 3 synthetic only, pre-training + fine-tuning, real + synthetic 1x
     assert sorted(cross["arm"].unique()) == [
         "real + synthetic 1x",
         "real only",
         "synthetic only",
         "synthetic pre-training, real fine-tuning",
     ]
-    assert len(runs.dropna(subset=["auc"])) == 2 * (1 + 2 * 3) and (cross["seeds"] == 2).all()
+    assert len(runs.dropna(subset=["auc"])) == 2 * (1 + 3) and (cross["seeds"] == 2).all()
     assert cross["auc_mean"].between(0, 1).all() and (cross["auc_low"] <= cross["auc_high"]).all()
     compared = cross[cross["arm"] != "real only"]
     assert compared["p"].between(0, 1).all() and (compared["difference_low"] <= compared["difference"]).all()
     real_only = cross[cross["arm"] == "real only"]["auc_mean"].iloc[0]
-    assert np.allclose(compared["difference"] + real_only, compared["auc_mean"])
+    assert np.allclose(compared["difference"] + real_only, compared["auc_mean"], atol=2e-4)  # 4 decimals
     assert (run / "results" / "figures" / "evaluation" / "utility.png").stat().st_size > 10_000
     html = (run / "results" / "report.html").read_text()
     assert "Does synthetic data help?" in html and "Skipped: view" in html

@@ -19,6 +19,7 @@ rule report:
         separability_table="results/tables/separability.csv" if FINETUNE else [],
         distribution_table="results/tables/distribution.csv" if FINETUNE else [],
         distribution_figure="results/figures/evaluation/distribution.png" if FINETUNE else [],
+        inception_table="results/tables/inception_fid.csv" if FINETUNE else [],
         fidelity_table="results/tables/fidelity.csv" if FINETUNE else [],
         confusion_table="results/tables/fidelity_confusion.csv" if FINETUNE else [],
         tradeoff="results/figures/evaluation/fidelity_and_diversity.png" if FINETUNE else [],

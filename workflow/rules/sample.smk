@@ -250,6 +250,7 @@ rule evaluation_tables:
         confusion=expand("results/metrics/{model}/fidelity_confusion.csv", model=FINETUNE),
         separability=expand("results/metrics/{model}/separability.csv", model=FINETUNE),
         distribution=expand("results/metrics/{model}/distribution.csv", model=FINETUNE),
+        inception=expand("results/metrics/{model}/inception_fid.csv", model=FINETUNE),
         memorization=expand("results/metrics/{model}/memorization.csv", model=FINETUNE),
         copies=expand("results/metrics/{model}/copy_detection.csv", model=FINETUNE),
         diversity=expand("results/metrics/{model}/msssim.csv", model=FINETUNE),
@@ -258,6 +259,7 @@ rule evaluation_tables:
         confusion="results/tables/fidelity_confusion.csv",
         separability="results/tables/separability.csv",
         distribution="results/tables/distribution.csv",
+        inception="results/tables/inception_fid.csv",
         distribution_figure=report(
             "results/figures/evaluation/distribution.png",
             caption="../report/evaluation_figures.rst",
@@ -316,13 +318,15 @@ rule distribution:
         images="results/samples/{model}/images",
         real=lambda wildcards: model_manifests("finetune", wildcards.model),
     output:
-        "results/metrics/{model}/distribution.csv",
+        table="results/metrics/{model}/distribution.csv",
+        inception="results/metrics/{model}/inception_fid.csv",
     log:
         "logs/metrics/{model}_distribution.log",
     benchmark:
         "benchmarks/metrics/{model}_distribution.tsv"
     params:
         draws=config["evaluation"]["distribution_draws"],
+        inception_weights=config["evaluation"]["inception_weights"],
     conda:
         "../../envs/mame.yaml"
     threads: config["models"]["resources"]["threads"]

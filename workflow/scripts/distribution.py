@@ -10,6 +10,7 @@ import torch  # noqa: E402
 
 from mame.evaluation.distribution import distribution_table  # noqa: E402
 from mame.evaluation.encoder import TrainedEncoder  # noqa: E402
+from mame.evaluation.inception import inception_fid  # noqa: E402
 from mame.io import read_manifests  # noqa: E402
 
 torch.set_num_threads(snakemake.threads)
@@ -23,4 +24,11 @@ table = distribution_table(
     encoder.embed_paths(real.loc[real["split"] == "holdout", "image"].tolist()),
     draws=snakemake.params.draws,
 )
-table.assign(model=snakemake.wildcards.model).to_csv(snakemake.output[0], index=False)
+table.assign(model=snakemake.wildcards.model).to_csv(snakemake.output.table, index=False)
+fid = inception_fid(
+    {float(g): group["file"].tolist() for g, group in samples.groupby("guidance")},
+    real.loc[real["split"] == "train", "image"].tolist(),
+    real.loc[real["split"] == "holdout", "image"].tolist(),
+    snakemake.params.inception_weights,
+)
+fid.assign(model=snakemake.wildcards.model).to_csv(snakemake.output.inception, index=False)

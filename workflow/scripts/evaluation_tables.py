@@ -38,6 +38,8 @@ write_tables(
     Path(snakemake.output.distribution).with_suffix(""),
 )
 save_png(distribution_figure(distribution), snakemake.output.distribution_figure)
+inception = read_manifests(snakemake.input.inception, column=None)
+write_tables(inception.set_index(["model", "guidance"]), Path(snakemake.output.inception).with_suffix(""))
 copies = read_manifests(snakemake.input.copies, column=None).round(4)
 write_tables(
     copies.set_index(["model", "detector", "planted"]), Path(snakemake.output.copies).with_suffix("")
@@ -46,7 +48,7 @@ summary = memorization_summary(read_manifests(snakemake.input.memorization, colu
 write_tables(summary, Path(snakemake.output.memorization).with_suffix(""))
 diversity = read_manifests(snakemake.input.diversity, column=None)
 fidelity_rows = read_manifests(snakemake.input.fidelity, column=None)
-save_png(fidelity_and_diversity(diversity, fidelity_rows), snakemake.output.tradeoff)
+save_png(fidelity_and_diversity(diversity, fidelity_rows, distribution), snakemake.output.tradeoff)
 nearest = read_manifests(snakemake.input.memorization, column="model")
 per_model = dict(tuple(nearest.groupby("model", sort=False)))
 save_png(memorization_histograms(per_model), snakemake.output.histograms)

@@ -44,6 +44,7 @@ if params.finetuned:
         inputs.separability_table,
         inputs.distribution_table,
         inputs.distribution_figure,
+        inputs.inception_table,
         inputs.fidelity_table,
         inputs.confusion_table,
         params.reader_guidance,

@@ -7,11 +7,17 @@ import numpy as np
 import pandas as pd
 
 
-def fidelity_and_diversity(diversity: pd.DataFrame, fidelity: pd.DataFrame) -> plt.Figure:
+def fidelity_and_diversity(
+    diversity: pd.DataFrame, fidelity: pd.DataFrame, distribution: pd.DataFrame | None = None
+) -> plt.Figure:
     """Per model: mean MS-SSIM over prompts (left axis, real baseline dashed) and attribute accuracy
-    (right axis) against guidance: the trade-off the study described in words."""
+    (right axis) against guidance: the trade-off the study described in words; with `distribution`,
+    two more rows: FD, and precision / recall, against the same guidance axis."""
     models = list(dict.fromkeys(diversity["model"]))
-    figure, axes = plt.subplots(1, len(models), figsize=(3.6 * len(models), 3.0), squeeze=False)
+    rows = 3 if distribution is not None else 1
+    figure, axes = plt.subplots(rows, len(models), figsize=(3.6 * len(models), 3.0 * rows), squeeze=False)
+    if distribution is not None:
+        _distribution_panels(axes[1:], distribution, models)
     for axis, model in zip(axes[0], models, strict=True):
         part = diversity[diversity["model"] == model]
         generated = part[part["guidance"].astype(str) != "real"].assign(
@@ -83,10 +89,17 @@ def memorization_histograms(tables: dict[str, pd.DataFrame]) -> plt.Figure:
 
 
 def distribution_figure(table: pd.DataFrame) -> plt.Figure:
-    """Per model: FD (left) and precision / recall (right) against guidance, with bootstrap CIs; the
-    real-vs-real floor dashed."""
+    """Per model: FD (top) and precision / recall (bottom) against guidance, with the central 95 % range of
+    the draws; the real-vs-real floor dashed."""
     models = list(dict.fromkeys(table["model"]))
     figure, axes = plt.subplots(2, len(models), figsize=(3.4 * len(models), 5.0), squeeze=False)
+    _distribution_panels(axes, table, models)
+    figure.tight_layout()
+    return figure
+
+
+def _distribution_panels(axes: np.ndarray, table: pd.DataFrame, models: list[str]) -> None:
+    """FD (first row of `axes`) and precision / recall (second row) per model column."""
     for column, model in enumerate(models):
         part = table[table["model"] == model]
         samples = part[part["guidance"].astype(str) != "real"].assign(g=lambda d: d["guidance"].astype(float))
@@ -108,8 +121,6 @@ def distribution_figure(table: pd.DataFrame) -> plt.Figure:
             else:
                 axis.set_ylim(0, 1.05)
                 axis.legend(fontsize=7, frameon=False)
-    figure.tight_layout()
-    return figure
 
 
 def utility_figure(summary: pd.DataFrame) -> plt.Figure:

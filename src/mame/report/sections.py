@@ -125,6 +125,7 @@ def guidance_sections(
     separability: str,
     distribution: str,
     distribution_plot: str,
+    inception: str,
     fidelity: str,
     confusion: str,
     confusion_guidance: float,
@@ -204,8 +205,7 @@ def guidance_sections(
             "reach. One n per model, so FD's small-sample bias is shared; each value is the mean over fresh "
             "draws of n distinct images from each pool, with the central 95 % range of the draws. The "
             "prompts ask for the attribute extremes while the real set holds every class, so the samples' "
-            "distance keeps some of that difference. Standard "
-            "Inception FID needs weights this offline run does not have.",
+            "distance keeps some of that difference. " + inception_text(inception),
             figure=data_uri(distribution_plot),
             table_html=html_table(cells, index=False),
         )
@@ -219,8 +219,9 @@ def guidance_sections(
             "Ceiling: the same reading on real images of the asked values, balanced recall over "
             "patient-grouped folds with the classifier's setting chosen inside each fold (nested). "
             "'Read outside asked': the share an all-class reading puts on values the prompts never ask "
-            "for (e.g. medium density). More guidance trades diversity for fidelity; the study described "
-            "this trade-off in words only.",
+            "for (e.g. medium density). Lower rows: the domain-space Frechet distance and precision / "
+            "recall of the same samples (dashed: the real-vs-real floor). More guidance trades diversity "
+            "for fidelity; the study described this trade-off in words only.",
             figure=data_uri(tradeoff),
             table_html=html_table(fidelity_view(_table(fidelity)), index=False),
         )
@@ -235,6 +236,20 @@ def guidance_sections(
         )
     )
     return sections
+
+
+def inception_text(path: str) -> str:
+    """Standard Inception FID per model and guidance when its weights were found; else why not."""
+    table = pd.read_csv(path, keep_default_na=False)
+    computed = table[table["fid"].astype(str) != ""]
+    if computed.empty:
+        return f"Standard Inception FID: not computed ({table['note'].iloc[0]})."
+    values = "; ".join(
+        f"{r.model} {r.guidance if r.guidance == 'real' else 'g ' + str(r.guidance)}: {float(r.fid):.1f} "
+        f"(n = {r.n})"
+        for r in computed.itertuples()
+    )
+    return f"Standard Inception FID against all {computed['reference'].iloc[0]} training images: {values}."
 
 
 def _share_text(share: float, low: float, high: float) -> str:
