@@ -192,6 +192,7 @@ class Experiment:
                     self._score(tuned, PRETRAIN, guidance, fraction, seed, len(real), len(pool))
                     draw = np.random.default_rng([seed, round(fraction * 1000), round(guidance * 100)])
                     order = draw.permutation(len(pool))
+                    trained: dict[int, Run] = {}
                     for ratio in s.synthetic_ratios:
                         wanted = round(ratio * len(real))
                         if wanted > len(pool):
@@ -205,10 +206,17 @@ class Experiment:
                                 guidance,
                                 len(pool),
                             )
-                        added = pool.take(order[: min(wanted, len(pool))])
+                        count = min(wanted, len(pool))
+                        if count in trained:  # the same images as a smaller ratio capped at the pool:
+                            same = trained[count]  # the same model (same seed), so the same scores
+                            self.runs.append(dataclasses.replace(same, arm=mixed(ratio)))
+                            progress()
+                            continue
+                        added = pool.take(order[:count])
                         model = self._fit(Images.join([real, added]), seed)
                         progress()
-                        self._score(model, mixed(ratio), guidance, fraction, seed, len(real), len(added))
+                        self._score(model, mixed(ratio), guidance, fraction, seed, len(real), count)
+                        trained[count] = self.runs[-1]
         return self
 
     def runs_table(self) -> pd.DataFrame:
