@@ -143,3 +143,14 @@ def test_tasks_take_their_images_from_manifests_and_sweeps():
     inpainted = pd.DataFrame({"after": ["i0.png", "i1.png"]})
     synthetic = synthetic_set(samples, 4, "lesion", mapping, inpainted=inpainted)
     assert synthetic["label"].tolist() == [0, 0, 0, 1, 1]
+
+
+def test_ratios_capped_at_the_same_pool_share_one_model():
+    settings = UtilitySettings(seeds=1, real_fractions=(1.0,), synthetic_ratios=(0.5, 1.0, 2.0), steps=5)
+    experiment = Experiment(
+        "toy", ["dim", "bright"], blobs(40, 1), blobs(20, 2), {4.0: blobs(30, 3)}, settings
+    )
+    runs = experiment.run().runs_table().set_index("arm")
+    assert runs.loc[mixed(0.5), "synthetic_images"] == 20
+    assert runs.loc[mixed(1.0), "synthetic_images"] == runs.loc[mixed(2.0), "synthetic_images"] == 30
+    assert runs.loc[mixed(1.0), "auc"] == runs.loc[mixed(2.0), "auc"]  # 1x and 2x both take all 30

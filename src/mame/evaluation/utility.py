@@ -14,6 +14,7 @@ only (same seeds, same test cases): the test-case uncertainty of the mean over s
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
