@@ -113,6 +113,8 @@ def test_an_experiment_without_two_test_cases_a_class_is_skipped_with_its_reason
 def test_tasks_take_their_images_from_manifests_and_sweeps():
     names, mapping = class_table({"fatty": ["very low", "low"], "dense": ["high", "very high"]}, [])
     assert names == ["fatty", "dense"] and mapping["low"] == 0 and mapping["very high"] == 1
+    # the workflow passes [name, values] pairs (its params sort dict keys): the order is kept
+    assert class_table([["fatty", ["low"]], ["dense", ["high"]]], [])[0] == ["fatty", "dense"]
     real = pd.DataFrame(
         {
             "image": [f"r{i}.png" for i in range(6)],

@@ -283,4 +283,6 @@ def utility_inputs(wildcards):
 def utility_params(task):
     """The shared utility settings with this experiment's own (what its job's code fingerprint sees)."""
     shared = {k: v for k, v in config["utility"].items() if k not in ("tasks", "cross_vendor")}
+    if task.get("classes"):  # their order matters (the last class is the positive one): pairs keep it
+        task = {**task, "classes": [[name, values] for name, values in task["classes"].items()]}
     return canonical({**shared, "task": task})

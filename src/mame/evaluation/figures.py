@@ -128,34 +128,47 @@ def utility_figure(summary: pd.DataFrame) -> plt.Figure:
     real training images, one line per arm; synthetic only (no real images) as a dashed level."""
     panels = list(dict.fromkeys(zip(summary["task"], summary["guidance"].fillna(-1), strict=True)))
     panels = [(task, g) for task, g in panels if g >= 0]
+    if not panels:  # every experiment was skipped: say so instead of failing
+        figure, axis = plt.subplots(figsize=(5, 1.5))
+        axis.axis("off")
+        axis.text(0.5, 0.5, "no utility experiment had enough images (see the table)", ha="center")
+        return figure
     figure, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.4), squeeze=False)
+    arms = list(dict.fromkeys(summary["arm"]))  # one colour per arm in every panel
+    colours = {arm: f"C{i}" for i, arm in enumerate(arms)}
     for axis, (task, guidance) in zip(axes[0], panels, strict=True):
         part = summary[summary["task"] == task]
         shown = part[(part["guidance"].isna()) | (part["guidance"] == guidance)]
         for arm, rows in shown.groupby("arm", sort=False):
             rows = rows.sort_values("real_fraction")
+            dodge = 1 + 0.025 * (arms.index(arm) - 2)  # side by side, so the intervals stay readable
             error = [
                 (rows["auc_mean"] - rows["auc_low"]).clip(lower=0),
                 (rows["auc_high"] - rows["auc_mean"]).clip(lower=0),
             ]
             if (rows["real_fraction"] == 0).all():
-                line = axis.axhline(rows["auc_mean"].iloc[0], linestyle="--", linewidth=1, label=arm)
+                line = axis.axhline(
+                    rows["auc_mean"].iloc[0], linestyle="--", linewidth=1, label=arm, color=colours[arm]
+                )
                 axis.axhspan(
                     rows["auc_low"].iloc[0], rows["auc_high"].iloc[0], alpha=0.1, color=line.get_color()
                 )
                 continue
             axis.errorbar(
-                rows["real_fraction"],
+                rows["real_fraction"] * dodge,
                 rows["auc_mean"],
                 yerr=error,
                 fmt="o-",
                 capsize=2,
                 label=arm,
                 markersize=3,
+                color=colours[arm],
             )
         axis.set_xscale("log")
         fractions = sorted(f for f in part["real_fraction"].unique() if f > 0)
         axis.set_xticks(fractions, [f"{f:.0%}" for f in fractions])
+        axis.minorticks_off()
+        axis.set_xlim(min(fractions) / 1.25, max(fractions) * 1.25)
         axis.set_xlabel("share of real training images")
         axis.set_ylabel("test AUC (held-out real images)")
         axis.set_ylim(0.3, 1.02)

@@ -284,6 +284,13 @@ class Experiment:
         return pd.DataFrame(rows)
 
 
+def skipped_notes(summary: pd.DataFrame) -> pd.Series:
+    """Per row, why its experiment was skipped ("" for rows with results)."""
+    if "skipped" not in summary.columns:
+        return pd.Series("", index=summary.index)
+    return summary["skipped"].map(lambda note: note if isinstance(note, str) else "")
+
+
 def verdict(summary: pd.DataFrame) -> str:
     """One honest sentence per task: where synthetic data helped, hurt, or made no detectable difference."""
     sentences = []

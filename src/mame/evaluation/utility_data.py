@@ -16,13 +16,18 @@ log = logging.getLogger(__name__)
 LESION_CLASSES = {"healthy": ["healthy"], "lesion": ["lesion"]}
 
 
-def class_table(classes: dict[str, list[str]] | None, values: list[str]) -> tuple[list[str], dict[str, int]]:
-    """Class names and value -> class index; without `classes`, one class per value (sorted)."""
+Classes = dict[str, list[str]] | list[list] | None  # name -> merged values, or [name, values] pairs
+
+
+def class_table(classes: Classes, values: list[str]) -> tuple[list[str], dict[str, int]]:
+    """Class names and value -> class index, in the order given (the last class is a binary task's
+    positive one); without `classes`, one class per value (sorted)."""
     if not classes:
         names = sorted(set(values))
         return names, {v: i for i, v in enumerate(names)}
-    mapping = {value: index for index, merged in enumerate(classes.values()) for value in merged}
-    return list(classes), mapping
+    pairs = list(classes.items()) if isinstance(classes, dict) else [tuple(pair) for pair in classes]
+    mapping = {value: index for index, (_, merged) in enumerate(pairs) for value in merged}
+    return [name for name, _ in pairs], mapping
 
 
 def labelled(frame: pd.DataFrame, column: str, mapping: dict[str, int], path: str = "image") -> pd.DataFrame:
@@ -46,7 +51,7 @@ def with_lesion_column(healthy: pd.DataFrame, lesions: pd.DataFrame) -> pd.DataF
 
 
 def real_sets(
-    real: pd.DataFrame, attribute: str, classes: dict[str, list[str]] | None
+    real: pd.DataFrame, attribute: str, classes: Classes
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str], dict[str, int]]:
     """(train, test, class names, value -> class): the train split trains, the holdout split tests (the
     manifests split by patient)."""

@@ -489,11 +489,11 @@ def _with_interval(value: float, low: float, high: float, signed: bool = False) 
 
 def utility_sections(table: str, figure: str, runs: str) -> list[Section]:
     """Section: does synthetic data help a downstream classifier? Design, verdict, figure and table."""
-    from mame.evaluation.utility import verdict
+    from mame.evaluation.utility import skipped_notes, verdict
 
     summary = pd.read_csv(table)
     run_table = pd.read_csv(runs)
-    notes = summary.get("skipped", pd.Series("", summary.index)).fillna("").astype(str)
+    notes = skipped_notes(summary)
     skipped = [f"Skipped: {note}." for note in notes[notes != ""]]
     summary = summary[notes == ""].reset_index(drop=True)
     run_table = run_table.dropna(subset=["auc"]) if "auc" in run_table.columns else run_table.iloc[:0]
