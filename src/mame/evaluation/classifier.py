@@ -15,16 +15,8 @@ import torch
 from torch import nn
 
 from mame.evaluation.encoder import Encoder
-from mame.io import read_pixels, to_unit
 
 HEAD = "task"
-
-
-def load_images(paths: list[str], side: int) -> torch.Tensor:
-    """Grey PNGs (8 or 16 bit, any shape) as float (n, 1, side, side) in [0, 1], box-resized."""
-    if not paths:
-        return torch.zeros((0, 1, side, side))
-    return torch.from_numpy(np.stack([to_unit(read_pixels(p), side)[None] for p in paths]))
 
 
 def train_classifier(

@@ -30,15 +30,16 @@ FEATURES = 64
 LABELS = ("view", "vendor", "area", "density")
 
 
-def as_input(pixels: np.ndarray) -> np.ndarray:
-    """A grey uint8/uint16 image -> float32 (1, SIDE, SIDE) in [0, 1], box-resized."""
-    return to_unit(pixels, SIDE)[None]
+def as_input(pixels: np.ndarray, side: int = SIDE) -> np.ndarray:
+    """A grey uint8/uint16 image -> float32 (1, side, side) in [0, 1], box-resized."""
+    return to_unit(pixels, side)[None]
 
 
-def load_inputs(paths: list[str]) -> torch.Tensor:
+def load_inputs(paths: list[str], side: int = SIDE) -> torch.Tensor:
+    """Grey PNGs (8 or 16 bit, any shape) as float (n, 1, side, side) in [0, 1]."""
     if not paths:
-        return torch.zeros((0, 1, SIDE, SIDE))
-    return torch.from_numpy(np.stack([as_input(read_pixels(p)) for p in paths]))
+        return torch.zeros((0, 1, side, side))
+    return torch.from_numpy(np.stack([as_input(read_pixels(p), side) for p in paths]))
 
 
 class Encoder(nn.Module):

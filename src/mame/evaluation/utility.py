@@ -316,9 +316,9 @@ def verdict(summary: pd.DataFrame) -> str:
 
 def load_set(frame: pd.DataFrame, side: int) -> Images:
     """A labelled frame (image paths, label) read at `side` x `side`."""
-    from mame.evaluation.classifier import load_images
+    from mame.evaluation.encoder import load_inputs
 
-    return Images(load_images(frame["image"].tolist(), side), frame["label"].to_numpy(dtype=int))
+    return Images(load_inputs(frame["image"].tolist(), side), frame["label"].to_numpy(dtype=int))
 
 
 def build_experiment(
