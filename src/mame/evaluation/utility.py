@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 REAL_ONLY = "real only"
 PRETRAIN = "synthetic pre-training, real fine-tuning"
 SYNTHETIC_ONLY = "synthetic only"
+Z95 = float(stats.norm.ppf(0.975))
 
 
 def mixed(ratio: float) -> str:
@@ -176,18 +177,23 @@ class Experiment:
                 log.info("%s: %d of %d trainings (%.2f a second)", self.task, done, total, rate)
 
         for seed in range(s.seeds):
-            for fraction in s.real_fractions:
-                rng = np.random.default_rng([seed, round(fraction * 1000)])
-                real = self.train.take(stratified_share(self.train.labels, fraction, rng))
+            # one real subset per share and seed, shared by every arm
+            subsets = {
+                fraction: self.train.take(
+                    stratified_share(
+                        self.train.labels, fraction, np.random.default_rng([seed, round(fraction * 1000)])
+                    )
+                )
+                for fraction in s.real_fractions
+            }
+            for fraction, real in subsets.items():
                 self._score(self._fit(real, seed), REAL_ONLY, math.nan, fraction, seed, len(real), 0)
                 progress()
             for guidance, pool in self.synthetic.items():
                 pretrained = self._fit(pool, seed)
                 progress()
                 self._score(pretrained, SYNTHETIC_ONLY, guidance, 0.0, seed, 0, len(pool))
-                for fraction in s.real_fractions:
-                    rng = np.random.default_rng([seed, round(fraction * 1000)])
-                    real = self.train.take(stratified_share(self.train.labels, fraction, rng))
+                for fraction, real in subsets.items():
                     tuned = self._fit(real, seed, start=pretrained)
                     progress()
                     self._score(tuned, PRETRAIN, guidance, fraction, seed, len(real), len(pool))
@@ -237,8 +243,8 @@ class Experiment:
                     "test_images": len(self.test),
                     "auc": run.auc,
                     "se": se,
-                    "ci_low": max(0.0, run.auc - 1.96 * se),
-                    "ci_high": min(1.0, run.auc + 1.96 * se),
+                    "ci_low": max(0.0, run.auc - Z95 * se),
+                    "ci_high": min(1.0, run.auc + Z95 * se),
                 }
             )
         return pd.DataFrame(rows)
@@ -266,8 +272,8 @@ class Experiment:
                 "test_images": len(self.test),
                 "auc_mean": mean[0],
                 "auc_sd": float(np.std([r.auc for r in runs], ddof=1)) if len(runs) > 1 else math.nan,
-                "auc_low": max(0.0, mean[0] - stats.norm.ppf(0.975) * se),
-                "auc_high": min(1.0, mean[0] + stats.norm.ppf(0.975) * se),
+                "auc_low": max(0.0, mean[0] - Z95 * se),
+                "auc_high": min(1.0, mean[0] + Z95 * se),
             }
             against = 1.0 if arm == SYNTHETIC_ONLY else fraction
             pairs = [baseline.get((against, r.seed)) for r in runs]
@@ -347,9 +353,7 @@ def build_experiment(
     train, test, classes, mapping = real_sets(healthy, attribute, task.get("classes"))
     if other is not None:
         test = labelled(other, attribute, mapping)
-        settings = UtilitySettings(
-            **{**settings.__dict__, "real_fractions": (1.0,), "synthetic_ratios": (1.0,)}
-        )
+        settings = dataclasses.replace(settings, real_fractions=(1.0,), synthetic_ratios=(1.0,))
     synthetic = {
         float(g): load_set(
             synthetic_set(samples, g, attribute, mapping, task.get("vendor", ""), inpainted), side
