@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from mame.data.rejections import Rejection
+from mame.logs import library_messages
 from mame.shapes import parse_size
 
 log = logging.getLogger("mame")
@@ -93,7 +94,8 @@ def _cmd_convert(args: argparse.Namespace) -> int:
         boxes = np.array([[float(v) for v in box.split(",")] for box in args.box], dtype=np.float64).reshape(
             -1, 4
         )
-        result = convert_image(args.input, laterality, boxes, settings)
+        with library_messages():  # decoder fallbacks are not errors: no traceback on the console
+            result = convert_image(args.input, laterality, boxes, settings)
     except Rejection as rejection:
         print(f"mame convert: {args.input}: cannot convert: {rejection}", file=sys.stderr)
         return 1
@@ -312,7 +314,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_index)
 
     def conversion_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--size", type=int, default=512)
+        p.add_argument(
+            "--size",
+            type=parse_size,
+            default=512,
+            help="a side (512) or height,width (640,512), as the config's size",
+        )
         p.add_argument("--crop", choices=["breast", "center"], default="breast")
         p.add_argument("--intensity", choices=["voi", "fixed_max"], default="voi")
         p.add_argument(

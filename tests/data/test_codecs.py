@@ -87,3 +87,18 @@ def test_an_undecodable_codestream_is_one_line_naming_each_decoders_reason(tmp_p
         decode_pixels(pydicom.dcmread(broken))
     assert caught.value.reason == "decode_failed"
     assert "\n" not in caught.value.detail and "gdcm" in caught.value.detail.lower()
+
+
+@pytest.mark.parametrize("name", ["JPEG-lossy.dcm", "JPGExtended.dcm"])
+def test_12_bit_jpeg_extended_converts_without_a_decoder_traceback(name, capfd, caplog):
+    """pydicom's plugins refuse 12-bit JPEG Extended and log a traceback each before GDCM reads it."""
+    from pydicom.data import get_testdata_file
+
+    from mame.cli import main
+
+    path = get_testdata_file(name)
+    with caplog.at_level("DEBUG"):
+        assert main(["convert", "--laterality", "L", "--size", "96,64", path, "/dev/null"]) == 0
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err and "ERROR" not in out + err
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]

@@ -143,3 +143,28 @@ def test_load_display_image_reads_jpeg2000(tmp_path):
     ds.save_as(tmp_path / "j2k.dcm", enforce_file_format=True)
     image, _ = load_display_image(tmp_path / "j2k.dcm", IntensitySettings())
     np.testing.assert_array_equal(image, np.round(stored / 4096 * 255).astype(np.uint8))
+
+
+def test_presentation_lut_shape_inverse_inverts_once():
+    from mame.data.dicom import displays_inverted
+
+    from conftest import make_mammogram_dataset
+
+    pixels = np.arange(16, dtype=np.uint16).reshape(4, 4)
+    settings = IntensitySettings()
+    plain = intensity_lut(make_mammogram_dataset(pixels, WindowCenter="2047.5", WindowWidth="4096"), settings)
+    inverse2 = make_mammogram_dataset(
+        pixels, PresentationLUTShape="INVERSE", WindowCenter="2047.5", WindowWidth="4096"
+    )
+    inverse1 = make_mammogram_dataset(
+        pixels,
+        photometric="MONOCHROME1",
+        PresentationLUTShape="INVERSE",
+        WindowCenter="2047.5",
+        WindowWidth="4096",
+    )
+    assert displays_inverted(inverse2) and displays_inverted(inverse1)
+    flipped = 255 - plain.astype(int)  # equal up to rounding at exact halves
+    np.testing.assert_allclose(intensity_lut(inverse2, settings), flipped, atol=1)
+    # the IOD pairs INVERSE with MONOCHROME1: the two say one thing, applied once
+    np.testing.assert_allclose(intensity_lut(inverse1, settings), flipped, atol=1)

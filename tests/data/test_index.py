@@ -29,6 +29,9 @@ EXPECTED_REJECTS = {
         "unreadable": 1,
         "not_mammogram": 1,
         "no_laterality": 1,
+        "spot_or_magnified": 2,
+        "file_missing": 1,
+        "not_in_table": 1,
     },
 }
 
@@ -96,3 +99,31 @@ def test_table_adapter_reads_a_generic_csv(phantoms, tmp_path):
 def test_missing_root_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="datasets.x.root"):
         build_index("x", "vindr", tmp_path / "nowhere", "v", "salt", IndexFilters())
+
+
+def test_vindr_header_and_table_disagreeing_is_a_reject(phantoms, tmp_path):
+    import shutil
+
+    root = tmp_path / "vindr"
+    shutil.copytree(phantoms / "vindr", root)
+    table = root / "breast-level_annotations.csv"
+    breast = pd.read_csv(table, dtype=str, keep_default_na=False)
+    row = breast.index[breast["laterality"] == "L"][0]
+    breast.loc[row, "laterality"] = "R"
+    breast.to_csv(table, index=False)
+    _, rejects = build_index("vindr", "vindr", root, "siemens", "salt", IndexFilters())
+    mismatch = rejects[rejects["reason"] == "header_table_mismatch"]
+    assert mismatch["detail"].tolist() == ["laterality: header L, table R"]
+
+
+def test_vindr_patient_is_the_study_and_the_missing_implant_tag_is_said(phantoms, caplog):
+    with caplog.at_level("WARNING"):
+        index, _ = build_index("vindr", "vindr", phantoms / "vindr", "siemens", "salt", IndexFilters())
+    studies = index["source"].map(lambda s: s.split("/")[-2])
+    assert (index.groupby("patient")["source"].count() >= 1).all()
+    assert (
+        index.groupby(studies)["patient"].nunique().eq(1).all()
+        and index["patient"].nunique() == studies.nunique()
+    )
+    assert any("implants cannot be excluded" in r.getMessage() for r in caplog.records)
+    assert set(index["implant_tag"]) == {"absent"}

@@ -47,18 +47,33 @@ def test_vindr_layout_has_its_tables_and_files(phantoms):
     assert len(list((phantoms / "vindr" / "images").glob("*/*.dicom"))) >= 12
 
 
-def test_omi_layout_has_imagedb_marks(phantoms):
-    databases = list((phantoms / "omi" / "data").glob("*/imagedb_*.json"))
-    assert databases
-    marks = [
-        m
-        for db in databases
-        for study in json.loads(db.read_text())["STUDIES"].values()
-        for series in study["SERIES"].values()
-        for image in series.values()
-        for m in image["marks"]
-    ]
-    assert all({"X1", "Y1", "X2", "Y2"} <= set(m) for m in marks)
+def test_omi_layout_is_the_structure_omidb_reads(tmp_path):
+    """Series and images are UID keys under the study, marks a dict keyed by mark id with flags."""
+    write_phantom(
+        tmp_path, PhantomSettings(layout="omi", images=24, rows=96, cols=80, seed=1, lesion_share=0.6)
+    )
+    databases = sorted((tmp_path / "data").glob("*/*.json"))
+    imagedbs = [p for p in databases if p.name.lower().startswith("imagedb_")]
+    assert imagedbs and all(
+        p.with_name(p.name.replace("imagedb_", "nbss_").replace("IMAGEDB_", "NBSS_")).exists()
+        for p in imagedbs
+    )
+    assert any(p.name.startswith("IMAGEDB_") for p in imagedbs)  # some deliveries are in capitals
+    marks = []
+    for path in imagedbs:
+        database = json.loads(path.read_text())
+        assert "Site" in database and "SERIES" not in json.dumps(database)
+        for study in database["STUDIES"].values():
+            assert {"StudyDate", "EpisodeID"} <= set(study)
+            series = [v for v in study.values() if isinstance(v, dict)]
+            for images in series:
+                for image in images.values():
+                    marks += list((image or {}).values())
+    assert marks and all({"X1", "Y1", "X2", "Y2", "MarkID"} <= set(m) for m in marks)
+    assert {"Mass", "SuspiciousCalcifications"} & {k for m in marks for k in m}  # lesion kinds are flags
+    assert any(isinstance(m["X1"], str) for m in marks) and any(int(m["X1"]) > int(m["X2"]) for m in marks)
+    headers = list((tmp_path / "data").glob("*/*/*.json"))  # per-image DICOM JSON headers
+    assert headers and json.loads(headers[0].read_text())["00080060"]["Value"] == ["MG"]
 
 
 def test_headers_vary_like_real_ones(tmp_path):
@@ -75,4 +90,10 @@ def test_headers_vary_like_real_ones(tmp_path):
     }
     assert any("VOILUTSequence" in h for h in headers)
     assert {str(h.VOILUTFunction) for h in headers if "VOILUTFunction" in h} >= {"LINEAR", "SIGMOID"}
-    assert all(str(h.PatientName).startswith("PHANTOM") and h.PatientID and h.StudyDate for h in headers)
+    assert any(
+        h.PresentationLUTShape == "INVERSE" and h.PhotometricInterpretation == "MONOCHROME2" for h in headers
+    )
+    # de-identified as VinDr released them: no patient id, SOP class or implant tag; md5 hashes as UIDs
+    assert not any("PatientID" in h or "SOPClassUID" in h or "BreastImplantPresent" in h for h in headers)
+    assert all(len(h.StudyInstanceUID) == 32 and "." not in h.SOPInstanceUID for h in headers)
+    assert all(h.StudyDate for h in headers)

@@ -81,6 +81,7 @@ def index_settings(dataset):
             "views": config["index"]["views"],
             "manufacturers": settings["manufacturers"],
             "exclude_implants": config["index"]["exclude_implants"],
+            "exclude_spot_magnified": config["index"]["exclude_spot_magnified"],
         }
     )
 

@@ -122,6 +122,7 @@ rule dataset_table:
         healthy=expand("results/data/{dataset}/healthy.csv", dataset=DATASETS),
         lesions=expand("results/data/{dataset}/lesions.csv", dataset=DATASETS),
         rejects=expand("results/data/{dataset}/rejects.csv", dataset=DATASETS),
+        index=expand("results/work/{dataset}/index.csv", dataset=DATASETS),
     output:
         csv=report("results/tables/dataset_table.csv", caption="../report/dataset_table.rst", category="Data"),
         markdown="results/tables/dataset_table.md",
@@ -133,6 +134,7 @@ rule dataset_table:
         "benchmarks/tables/dataset_table.tsv",
     params:
         datasets=DATASETS,
+        healthy=config["manifest"]["healthy"],
     conda:
         "../../envs/mame.yaml"
     resources:

@@ -8,18 +8,30 @@ from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
 
-from mame.data.manifest import dataset_table, rejects_by_reason  # noqa: E402
+from mame.data.manifest import dataset_table, healthy_by_rule, rejects_by_reason  # noqa: E402
 from mame.io import write_tables  # noqa: E402
 
 names = snakemake.params.datasets
-counts = {
-    name: (len(pd.read_csv(healthy)), len(pd.read_csv(lesions)))
-    for name, healthy, lesions in zip(names, snakemake.input.healthy, snakemake.input.lesions, strict=True)
+
+
+def tables(paths) -> dict[str, pd.DataFrame]:
+    return {name: pd.read_csv(path, keep_default_na=False) for name, path in zip(names, paths, strict=True)}
+
+
+healthy, lesions = tables(snakemake.input.healthy), tables(snakemake.input.lesions)
+rejects, indexes = tables(snakemake.input.rejects), tables(snakemake.input.index)
+counts = {name: (len(healthy[name]), len(lesions[name])) for name in names}
+# both healthy counts where the dataset records a screening status (OMI-DB's NBSS)
+rules = {
+    name: healthy_by_rule(healthy[name], rejects[name], snakemake.params.healthy)
+    for name in names
+    if (indexes[name]["status"] != "").any()
 }
-table = dataset_table(counts)
+notes = {
+    name: "no file carries BreastImplantPresent: implants could not be excluded"
+    for name in names
+    if len(indexes[name]) and (indexes[name]["implant_tag"] == "absent").all()
+}
+table = dataset_table(counts, rules, notes)
 write_tables(table, Path(snakemake.output.csv).with_suffix(""))
-rejects = {
-    name: pd.read_csv(path, keep_default_na=False)
-    for name, path in zip(names, snakemake.input.rejects, strict=True)
-}
 rejects_by_reason(rejects).to_csv(snakemake.output.rejects, index=False)

@@ -22,6 +22,7 @@ from mame.data.dicom import IntensitySettings, load_display_image
 from mame.data.geometry import CROP_MODES, Geometry, plan_geometry
 from mame.data.privacy import scrub
 from mame.data.rejections import Rejection
+from mame.logs import WarningTally, library_messages
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,7 @@ CONVERTED_COLUMNS = [
     "laterality",
     "density",
     "split",
+    "status",
     "area_fraction",
     "findings",
     "crop",
@@ -133,12 +135,14 @@ def convert_shard(
     image_dir = Path(image_dir)
     image_dir.mkdir(parents=True, exist_ok=True)
     done, rejects = [], []
+    tally = WarningTally()
     started = time.perf_counter()
     for row in tqdm(rows.itertuples(index=False), total=len(rows), desc="convert", unit="img", disable=None):
         findings = json.loads(row.findings)
         raw_boxes = np.array([f["box"] for f in findings], dtype=np.float64).reshape(-1, 4)
         try:
-            result = convert_image(row.source, row.laterality, raw_boxes, settings)
+            with library_messages() as caught:
+                result = convert_image(row.source, row.laterality, raw_boxes, settings)
         except Rejection as rejection:
             detail = scrub(rejection.detail, row.source)
             rejects.append({"key": row.key, "stage": "convert", "reason": rejection.reason, "detail": detail})
@@ -148,6 +152,8 @@ def convert_shard(
             detail = scrub(f"{type(err).__name__}: {err}", row.source)
             rejects.append({"key": row.key, "stage": "convert", "reason": "decode_failed", "detail": detail})
             continue
+        finally:
+            tally.add_all(caught)
         target = image_dir / f"{row.key}.png"
         save_png(result.image, target, settings.channels, settings.png_compression)
         moved = [
@@ -164,12 +170,14 @@ def convert_shard(
                 "laterality": row.laterality,
                 "density": row.density,
                 "split": row.split,
+                "status": row.status,
                 "area_fraction": round(result.area_fraction, 4),
                 "findings": json.dumps(moved),
                 "crop": settings.crop,
                 "bit_depth": settings.intensity.bit_depth,
             }
         )
+    tally.log_summary(log, "convert")
     elapsed = time.perf_counter() - started
     log.info(
         "converted %d images (%d rejected) in %.1f s, %.3f s/image",

@@ -22,6 +22,7 @@ from pydicom.errors import InvalidDicomError
 from mame.data.rejections import Rejection
 
 INTENSITY_MODES = ("voi", "fixed_max")
+JPEG_EXTENDED = "1.2.840.10008.1.2.4.51"
 WINDOW_FUNCTIONS = ("LINEAR", "LINEAR_EXACT", "SIGMOID")
 NATIVE_SYNTAXES = {
     "1.2.840.10008.1.2",  # implicit VR little endian
@@ -205,10 +206,20 @@ def intensity_lut(ds: Dataset, settings: IntensitySettings, pixels: np.ndarray |
         present = np.unique(pixels.view(f"u{pixels.dtype.itemsize}"))
         image_range = (float(values[present].min()), float(values[present].max()))
     unit = voi_transform(values, ds, settings, image_range)
-    if str(ds.PhotometricInterpretation).strip() == "MONOCHROME1":
+    if displays_inverted(ds):
         unit = 1.0 - unit
     top = 2**settings.bit_depth - 1
     return np.round(unit * top).astype(np.uint8 if settings.bit_depth == 8 else np.uint16)
+
+
+def displays_inverted(ds: Dataset) -> bool:
+    """Whether low values display white: MONOCHROME1, or Presentation LUT Shape INVERSE.
+
+    The mammography IOD pairs INVERSE with MONOCHROME1 (both say the same thing, so it is applied once);
+    some writers put INVERSE on MONOCHROME2 data instead, and that must invert too."""
+    photometric = str(ds.PhotometricInterpretation).strip().upper()
+    shape = str(getattr(ds, "PresentationLUTShape", "") or "").strip().upper()
+    return photometric == "MONOCHROME1" or shape == "INVERSE"
 
 
 def _one_line(err: BaseException) -> str:
@@ -270,6 +281,10 @@ def decode_pixels(ds: Dataset) -> np.ndarray:
     12-bit JPEG Extended, RLE; pyjpegls: JPEG-LS; Pillow: 8-bit JPEG), then GDCM directly for what
     pydicom's GDCM plugin refuses. A file nothing decodes is a reject with every decoder's reason."""
     syntax = str(ds.file_meta.TransferSyntaxUID) if "TransferSyntaxUID" in ds.file_meta else ""
+    if syntax == JPEG_EXTENDED and int(getattr(ds, "BitsStored", 8)) > 8:
+        pixels = gdcm_pixels(ds)  # every pydicom plugin refuses 12-bit JPEG Extended; GDCM reads it
+        if pixels is not None and pixels.ndim == 2:
+            return pixels.view(f"u{pixels.dtype.itemsize}")
     try:
         pixels = ds.pixel_array
     except NotImplementedError as err:

@@ -22,6 +22,8 @@ from mame.prompts import LESION_PROMPT, area_word, build_prompt, density_word
 log = logging.getLogger(__name__)
 
 PROMPT_ATTRIBUTES = ("area", "density", "none")
+HEALTHY_RULES = ("no_marks", "nbss_normal")
+NORMAL_STATUS = "Normal"
 HEALTHY_COLUMNS = [
     "key",
     "patient",
@@ -34,6 +36,7 @@ HEALTHY_COLUMNS = [
     "area",
     "density",
     "split",
+    "status",
 ]
 LESION_COLUMNS = [
     "key",
@@ -57,12 +60,17 @@ class ManifestSettings:
     area_thresholds: tuple[float, float] = (0.4, 0.6)
     lesion_categories: tuple[str, ...] = ("Mass", "Suspicious Calcification")
     holdout_fraction: float = 0.1
+    # which images without marks are healthy: all of them, or only those of a patient whose screening
+    # status (OMI-DB's NBSS) is Normal; datasets without a status fall back to no_marks
+    healthy: str = "no_marks"
 
     def __post_init__(self) -> None:
         if self.prompt_attribute not in PROMPT_ATTRIBUTES:
             raise ValueError(
                 f"prompt_attribute {self.prompt_attribute!r} unknown; expected one of {PROMPT_ATTRIBUTES}"
             )
+        if self.healthy not in HEALTHY_RULES:
+            raise ValueError(f"healthy {self.healthy!r} unknown; expected one of {HEALTHY_RULES}")
 
     @classmethod
     def from_dict(cls, settings: dict) -> ManifestSettings:
@@ -73,12 +81,14 @@ class ManifestSettings:
             area_thresholds=tuple(settings["area_thresholds"]),
             lesion_categories=tuple(settings["lesion_categories"]),
             holdout_fraction=settings["holdout_fraction"],
+            healthy=settings.get("healthy", "no_marks"),
         )
 
 
 def read_converted(paths: list[str | Path]) -> pd.DataFrame:
     """The converted shards' tables as one frame (density letters and splits stay text)."""
-    frames = [pd.read_csv(p, dtype={"density": str, "split": str}, keep_default_na=False) for p in paths]
+    text = {"density": str, "split": str, "status": str}
+    frames = [pd.read_csv(p, dtype=text, keep_default_na=False) for p in paths]
     return pd.concat(frames, ignore_index=True)
 
 
@@ -113,6 +123,7 @@ def build_manifests(
     mask_dir.mkdir(parents=True, exist_ok=True)
     frame = converted.copy()
     frame["density"] = frame["density"].fillna("").astype(str)
+    frame["status"] = frame["status"].fillna("").astype(str) if "status" in frame else ""
     frame["split"] = [
         "holdout" if str(split).lower() == "test" else assign_split(patient, settings.holdout_fraction)
         for split, patient in zip(frame["split"].fillna(""), frame["patient"], strict=True)
@@ -123,6 +134,12 @@ def build_manifests(
     healthy_rows, lesion_rows, excluded = [], [], []
     for (_, row), found in zip(frame.iterrows(), findings, strict=True):
         if not found:
+            status = row["status"]
+            if settings.healthy == "nbss_normal" and status and status != NORMAL_STATUS:
+                excluded.append(
+                    {"key": row["key"], "stage": "manifest", "reason": "not_normal_status", "detail": status}
+                )
+                continue
             if settings.prompt_attribute == "density" and not row["density"]:
                 excluded.append(
                     {"key": row["key"], "stage": "manifest", "reason": "missing_density", "detail": ""}
@@ -192,13 +209,36 @@ def write_metadata_jsonl(healthy: pd.DataFrame, path: str | Path) -> None:
             handle.write(json.dumps({"file_name": Path(name).as_posix(), "text": row.prompt}) + "\n")
 
 
-def dataset_table(counts: dict[str, tuple[int, int]]) -> pd.DataFrame:
-    """The study's table: healthy / with lesion / total per dataset, plus a combined column."""
+def healthy_by_rule(healthy: pd.DataFrame, rejects: pd.DataFrame, rule: str) -> dict[str, int]:
+    """Healthy images under both rules, from the manifest one rule made (OMI-DB's NBSS status)."""
+    status = healthy["status"].fillna("").astype(str) if "status" in healthy else pd.Series([], dtype=str)
+    not_normal_kept = int(((status != "") & (status != NORMAL_STATUS)).sum())
+    not_normal_dropped = int((rejects["reason"] == "not_normal_status").sum()) if len(rejects) else 0
+    if rule == "nbss_normal":
+        return {"no_marks": len(healthy) + not_normal_dropped, "nbss_normal": len(healthy)}
+    return {"no_marks": len(healthy), "nbss_normal": len(healthy) - not_normal_kept}
+
+
+def dataset_table(
+    counts: dict[str, tuple[int, int]],
+    healthy_rules: dict[str, dict[str, int]] | None = None,
+    notes: dict[str, str] | None = None,
+) -> pd.DataFrame:
+    """The study's table: healthy / with lesion / total per dataset, plus a combined column.
+
+    `healthy_rules` (dataset -> {rule: count}) adds both healthy counts where a dataset records
+    screening status; `notes` (dataset -> text) adds a row saying what could not be checked."""
     table = pd.DataFrame(
         {name: [healthy, lesion, healthy + lesion] for name, (healthy, lesion) in counts.items()},
         index=pd.Index(["Healthy", "With lesion", "Total"], name="images"),
     )
+    for rule, label in (("no_marks", "Healthy (no marks)"), ("nbss_normal", "Healthy (NBSS normal)")):
+        if healthy_rules and any(rule in by_rule for by_rule in healthy_rules.values()):
+            table.loc[label] = [healthy_rules.get(name, {}).get(rule, counts[name][0]) for name in counts]
     table["Combined"] = table.sum(axis=1)
+    if notes and any(notes.values()):
+        table = table.astype(object)
+        table.loc["Note"] = [notes.get(name, "") for name in counts] + [""]
     return table
 
 

@@ -1,4 +1,10 @@
-"""Phantom mammography datasets in the two real layouts (VinDr-Mammo-like and OMI-DB-like).
+"""Phantom mammography datasets in the two real layouts (VinDr-Mammo and OMI-DB), as delivered.
+
+OMI-DB is written in the structure its maintainers' parser `omidb` reads (imagedb with series and
+image UIDs as keys and marks keyed by mark id, lesion kinds as flags, NBSS episodes with biopsy
+opinions, per-image DICOM JSON headers; some names in capitals, some coordinates as strings or drawn
+corner to corner the other way); VinDr's headers are de-identified the way VinDr released them (no
+PatientID, SOPClassUID or BreastImplantPresent; md5 hashes for UIDs).
 
 The demo and the tests run the real adapters on these trees, so the headers vary the way real
 ones do (12/14 bit, MONOCHROME1/2, VOI LUT Sequence vs windows with LINEAR/LINEAR_EXACT/SIGMOID,
@@ -27,6 +33,7 @@ from pydicom.sequence import Sequence
 from pydicom.uid import JPEG2000Lossless, generate_uid
 from tqdm import tqdm
 
+from mame.logs import library_messages
 from mame.phantom.anatomy import Anatomy, mirror, synthesize
 from mame.prompts import VIEWS
 
@@ -90,6 +97,16 @@ class Case:
     jpeg2000: bool
     special: str = ""  # "", "for_processing", "implant", "view:ML", one of BROKEN_KINDS, ...
 
+    @property
+    def inverted(self) -> bool:
+        """Stored values run dark-to-bright reversed: MONOCHROME1, or Presentation LUT Shape INVERSE."""
+        return self.photometric == "MONOCHROME1" or self.presentation_inverse
+
+    @property
+    def presentation_inverse(self) -> bool:
+        """A few MONOCHROME2 files that ask for inversion through Presentation LUT Shape instead."""
+        return self.photometric == "MONOCHROME2" and self.study % 7 == 3 and not self.special
+
 
 def _uid(seed: int, *parts: object) -> str:
     return generate_uid(entropy_srcs=[str(seed), *map(str, parts)])
@@ -133,7 +150,8 @@ def plan_cases(settings: PhantomSettings) -> list[Case]:
     if settings.extras:
         specials += ["for_processing", "for_processing", "view:ML", "view:LM"]
         if settings.layout == "omi":
-            specials += ["implant", "view:SPECIMEN", "unsupported_syntax"]
+            specials += ["implant", "view:SPECIMEN", "unsupported_syntax", "spot", "magnified"]
+            specials += ["unlisted", "listed_not_delivered"]
     if settings.broken:
         specials += list(BROKEN_KINDS)
     for index, special in enumerate(specials):
@@ -160,7 +178,7 @@ def _stored_pixels(anatomy: Anatomy, case: Case) -> np.ndarray:
     """Attenuation map -> stored detector values; MONOCHROME1 stores the complement."""
     top = 2**case.bits - 1
     values = np.round((0.05 + 0.9 * anatomy.signal) * top)
-    if case.photometric == "MONOCHROME1":
+    if case.inverted:
         values = top - values
     return values.astype(np.uint16)
 
@@ -169,13 +187,13 @@ def _set_voi(ds: Dataset, case: Case) -> None:
     """A VOI that stretches breast tissue (attenuation 0.25..0.85) over the display range."""
     top = 2**case.bits - 1
     low, high = (0.05 + 0.9 * 0.25) * top, (0.05 + 0.9 * 0.85) * top
-    if case.photometric == "MONOCHROME1":
+    if case.inverted:
         low, high = top - high, top - low
     if case.voi == "sequence":
         values = np.arange(top + 1, dtype=np.float64)
         unit = np.clip((values - low) / (high - low), 0, 1)
         # a gentle gamma, as vendor LUTs have (mirrored for MONOCHROME1, whose LUT runs the other way)
-        unit = 1 - (1 - unit) ** 0.8 if case.photometric == "MONOCHROME1" else unit**0.8
+        unit = 1 - (1 - unit) ** 0.8 if case.inverted else unit**0.8
         item = Dataset()
         item.LUTDescriptor = [top + 1, 0, 16]
         item.LUTExplanation = "PHANTOM GAMMA"
@@ -196,12 +214,18 @@ def build_dataset(settings: PhantomSettings, case: Case, index: int, pixels: np.
     ds = Dataset()
     ds.file_meta = FileMetaDataset()
     ds.file_meta.MediaStorageSOPClassUID = MG_FOR_PROCESSING if processing else MG_FOR_PRESENTATION
-    ds.SOPInstanceUID = _uid(seed, settings.layout, "image", index)
+    if settings.layout == "vindr":  # VinDr's de-identification replaced every UID by an md5 hash
+        study, series, image = _vindr_ids(settings, case, index)
+    else:
+        study = _uid(seed, settings.layout, "study", case.study)
+        series = _uid(seed, settings.layout, "series", case.study, case.view)
+        image = _uid(seed, settings.layout, "image", index)
+    ds.SOPInstanceUID = image
     ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
     ds.file_meta.TransferSyntaxUID = EXPLICIT_LE
     ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID
-    ds.StudyInstanceUID = _uid(seed, settings.layout, "study", case.study)
-    ds.SeriesInstanceUID = _uid(seed, settings.layout, "series", case.study, case.view)
+    ds.StudyInstanceUID = study
+    ds.SeriesInstanceUID = series
     ds.PatientName = f"PHANTOM^{settings.layout.upper()}{case.study:04d}"
     ds.PatientID = f"PID{seed}{case.study:06d}"
     ds.PatientBirthDate = f"19{50 + case.study % 40:02d}0{1 + case.study % 9}15"
@@ -219,11 +243,23 @@ def build_dataset(settings: PhantomSettings, case: Case, index: int, pixels: np.
     if case.special != "no_laterality":
         ds.ImageLaterality = case.laterality
     ds.BreastImplantPresent = "YES" if case.special == "implant" else "NO"
+    if case.special in ("spot", "magnified"):
+        meaning, code = (
+            ("Spot Compression", "399055006") if case.special == "spot" else ("Magnification", "399163009")
+        )
+        modifier = Dataset()
+        modifier.CodeValue, modifier.CodingSchemeDesignator, modifier.CodeMeaning = code, "SCT", meaning
+        view_code = Dataset()
+        view_code.CodeValue, view_code.CodingSchemeDesignator = "399162004", "SCT"
+        view_code.CodeMeaning = "cranio-caudal"
+        view_code.ViewModifierCodeSequence = Sequence([modifier])
+        ds.ViewCodeSequence = Sequence([view_code])
     spacing = 0.07 * 2560 / settings.cols if settings.layout == "omi" else 0.085 * 2560 / settings.cols
     ds.PixelSpacing = [f"{spacing:.4f}", f"{spacing:.4f}"]
     ds.Rows, ds.Columns = pixels.shape
     ds.SamplesPerPixel = 1
     ds.PhotometricInterpretation = case.photometric
+    ds.PresentationLUTShape = "INVERSE" if case.inverted else "IDENTITY"
     ds.BitsAllocated = 16
     ds.BitsStored = case.bits
     ds.HighBit = case.bits - 1
@@ -238,6 +274,15 @@ def build_dataset(settings: PhantomSettings, case: Case, index: int, pixels: np.
         ds.file_meta.TransferSyntaxUID = MPEG2_SYNTAX
         ds.PixelData = encapsulate([pixels.tobytes()])
         ds["PixelData"].VR = "OB"
+    if settings.layout == "vindr":  # removed by VinDr's de-identification (its tags.csv)
+        for keyword in (
+            "PatientID",
+            "PatientName",
+            "PatientBirthDate",
+            "SOPClassUID",
+            "BreastImplantPresent",
+        ):
+            delattr(ds, keyword)
     return ds
 
 
@@ -305,16 +350,38 @@ def _vindr_ids(settings: PhantomSettings, case: Case, index: int) -> tuple[str, 
 
 
 def _render_and_write(root: Path, settings: PhantomSettings, index: int, case: Case) -> Written:
-    ds, anatomy = render_case(settings, case, index)
+    with library_messages():  # pydicom warns on VinDr's md5 "UIDs", as it does on the real files
+        ds, anatomy = render_case(settings, case, index)
+        return _write_case(root, settings, index, case, ds, anatomy)
+
+
+def _write_case(
+    root: Path, settings: PhantomSettings, index: int, case: Case, ds: Dataset, anatomy
+) -> Written:
+    study, series, image = str(ds.StudyInstanceUID), str(ds.SeriesInstanceUID), str(ds.SOPInstanceUID)
     if settings.layout == "vindr":
-        study, series, image = _vindr_ids(settings, case, index)
         path = root / "images" / study / f"{image}.dicom"
     else:
-        study, series, image = str(ds.StudyInstanceUID), str(ds.SeriesInstanceUID), str(ds.SOPInstanceUID)
-        client = f"demd{100 + case.study // 2}"  # two studies per client
+        client = omi_client(case)
         path = root / "images" / client / study / f"{image}.dcm"
-    _write(ds, path, case)
+        header = root / "data" / client / study / f"{image}.json"  # omidb's per-image DICOM JSON
+        header.parent.mkdir(parents=True, exist_ok=True)
+        header.write_text(
+            json.dumps(ds.to_json_dict(bulk_data_threshold=64, bulk_data_element_handler=_no_bulk))
+        )
+    if case.special != "listed_not_delivered":
+        _write(ds, path, case)
     return Written(index, case, study, series, image, list(anatomy.findings))
+
+
+def _no_bulk(_element) -> str:
+    return ""  # pixel data stays out of the JSON header, as in OMI-DB's
+
+
+def omi_client(case: Case) -> str:
+    """Two studies per client (one woman); every fifth client delivered with capitalised names."""
+    number = 100 + case.study // 2
+    return f"DEMD{number}" if number % 5 == 2 else f"demd{number}"
 
 
 def _rendered(root: Path, settings: PhantomSettings, cases: list[Case], workers: int) -> Iterator[Written]:
@@ -412,32 +479,82 @@ def _write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:
         writer.writerows(rows)
 
 
+def _omi_mark(number: int, finding, case: Case) -> dict:
+    """A mark as OMI-DB's imagedb holds it: flags for the lesion kind, corners often as strings."""
+    x1, y1, x2, y2 = (int(round(v)) for v in finding.box)
+    if (number + case.study) % 2:  # some annotators drew from the lower-right corner
+        x1, y1, x2, y2 = x2, y2, x1, y1
+    corners = {"X1": x1, "Y1": y1, "X2": x2, "Y2": y2}
+    if (number + case.study) % 3:
+        corners = {k: str(v) for k, v in corners.items()}
+    kind = {"Mass": "1"} if finding.category == "Mass" else {"SuspiciousCalcifications": "1"}
+    if finding.category != "Mass" and case.study % 3 == 0:
+        kind["WithCalcification"] = "1"
+    return {
+        "MarkID": str(number + 1),
+        **corners,
+        **kind,
+        "Conspicuity": "Obvious",
+        "LinkedNBSSLesionNumber": str(number + 1),
+    }
+
+
+def _omi_episode(study_date: str, lesion_sides: set[str], benign_sides: set[str]) -> dict:
+    """An NBSS episode: a routine screen, plus a wide-bore biopsy with its opinion where assessed."""
+    episode = {
+        "EpisodeType": "R",
+        "EpisodeIsClosed": "Y",
+        "EpisodeOpenedDate": study_date,
+        "SCREENING": {side: {"DateTaken": study_date} for side in ("L", "R")},
+    }
+    if lesion_sides or benign_sides:
+        opinion = {side: "OM" for side in lesion_sides} | {side: "OB" for side in benign_sides - lesion_sides}
+        episode["ASSESSMENT"] = {"dateperformed": study_date, "left_opinion": "", "right_opinion": ""}
+        episode["BIOPSYWIDE"] = {
+            "dateperformed": study_date,
+            "left_opinion": opinion.get("L", "ON"),
+            "right_opinion": opinion.get("R", "ON"),
+        }
+        episode["ASSESSMENT"].update(
+            left_opinion=opinion.get("L", "ON"), right_opinion=opinion.get("R", "ON")
+        )
+    return episode
+
+
 def _write_omi(root: Path, settings: PhantomSettings, images: Iterable[Written]) -> dict:
-    databases: dict[str, dict] = {}
+    """imagedb, NBSS and the per-image headers' folders for every client, as `omidb` reads them."""
+    imagedbs: dict[str, dict] = {}
+    episodes: dict[str, dict[str, dict]] = {}
+    lesion_sides: dict[tuple[str, str], set[str]] = {}
+    dates: dict[tuple[str, str], str] = {}
     lesions = 0
     for written in images:
         case, study_uid, image_uid = written.case, written.study_uid, written.image_uid
-        client = f"demd{100 + case.study // 2}"  # two studies per client
-        db = databases.setdefault(client, {"ClientID": client, "STUDIES": {}})
-        study = db["STUDIES"].setdefault(study_uid, {"SERIES": {}})
-        series = study["SERIES"].setdefault(written.series_uid, {})
-        marks = []
-        for number, finding in enumerate(written.findings):
-            x1, y1, x2, y2 = finding.box
-            marks.append(
-                {
-                    "MarkID": number,
-                    "X1": x1,
-                    "Y1": y1,
-                    "X2": x2,
-                    "Y2": y2,
-                    "LesionType": "mass" if finding.category == "Mass" else "calcification",
-                }
-            )
+        client = omi_client(case)
+        db = imagedbs.setdefault(client, {"ClientID": client, "Site": "adde", "STUDIES": {}})
+        episode_id = str(case.study % 2 + 1)
+        study_date = f"20{10 + case.study % 12:02d}0{1 + case.study % 9}2{case.study % 9}"
+        study = db["STUDIES"].setdefault(study_uid, {"StudyDate": study_date, "EpisodeID": episode_id})
+        dates[(client, episode_id)] = study_date
+        series = study.setdefault(written.series_uid, {})
+        marks = {str(n + 1): _omi_mark(n, finding, case) for n, finding in enumerate(written.findings)}
         lesions += bool(marks)
-        series[image_uid] = {"ViewPosition": case.view, "marks": marks}
-    for client, db in databases.items():
+        if marks:
+            lesion_sides.setdefault((client, episode_id), set()).add(case.laterality)
+        if case.special != "unlisted":
+            series[image_uid] = marks or None
+    for client, db in imagedbs.items():
+        number = int(client[4:])
+        for episode_id in sorted({study["EpisodeID"] for study in db["STUDIES"].values()}):
+            sides = lesion_sides.get((client, episode_id), set())
+            benign = {"L"} if number % 4 == 3 and not sides else set()  # a benign biopsy, no marks
+            episodes.setdefault(client, {})[episode_id] = _omi_episode(
+                dates[(client, episode_id)], sides, benign
+            )
         folder = root / "data" / client
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"imagedb_{client}.json").write_text(json.dumps(db, indent=1, sort_keys=True) + "\n")
+        prefix = ("IMAGEDB_", "NBSS_") if client.isupper() else ("imagedb_", "nbss_")
+        (folder / f"{prefix[0]}{client}.json").write_text(json.dumps(db, indent=1, sort_keys=True) + "\n")
+        nbss = json.dumps(episodes[client], indent=1, sort_keys=True) + "\n"
+        (folder / f"{prefix[1]}{client}.json").write_text(nbss)
     return {"with_lesion_written": lesions}
