@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mame.data.adapters import ADAPTERS
 from mame.data.rejections import Rejection
 from mame.logs import library_messages
 from mame.shapes import parse_size
@@ -60,6 +61,24 @@ def _cmd_index(args: argparse.Namespace) -> int:
     index.to_csv(args.out, index=False)
     rejects.to_csv(args.rejects, index=False)
     print(f"{len(index)} images indexed, {len(rejects)} rejected -> {args.out}, {args.rejects}")
+    return 0
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from mame.data.audit import audit_dataset, audit_markdown
+    from mame.data.index import IndexFilters
+
+    filters = IndexFilters(
+        views=tuple(v.upper() for v in args.views),
+        manufacturers=tuple(args.manufacturers),
+        exclude_implants=not args.keep_implants,
+    )
+    audit = audit_dataset(args.adapter, args.root, filters, table=args.table, workers=args.workers)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    audit.to_csv(out.with_suffix(".csv"), index=False)
+    out.with_suffix(".md").write_text(audit_markdown(audit, args.name or Path(args.root).name))
+    print(out.with_suffix(".md").read_text())
     return 0
 
 
@@ -300,7 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("index", help="read headers of a dataset into an index and a rejects table")
     p.add_argument("root")
-    p.add_argument("--adapter", choices=["vindr", "omi", "table"], required=True)
+    p.add_argument("--adapter", choices=list(ADAPTERS), required=True)
     p.add_argument("--vendor", required=True, help="vendor word for prompts, e.g. hologic")
     p.add_argument("--table", help="CSV of paths and labels (adapter table)")
     p.add_argument("--name", help="dataset name (default: the folder name)")
@@ -312,6 +331,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="index.csv")
     p.add_argument("--rejects", default="index_rejects.csv")
     p.set_defaults(func=_cmd_index)
+
+    p = sub.add_parser(
+        "audit", help="pre-flight audit of a dataset from its headers (counts, rejects, mismatches)"
+    )
+    p.add_argument("root")
+    p.add_argument("--adapter", choices=list(ADAPTERS), required=True)
+    p.add_argument("--table", help="CSV of paths and labels (adapter table)")
+    p.add_argument("--name", help="dataset name for the page title (default: the folder name)")
+    p.add_argument("--views", nargs="+", default=list(VIEWS))
+    p.add_argument("--manufacturers", nargs="*", default=[])
+    p.add_argument("--keep-implants", action="store_true")
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--out", default="audit", help="writes OUT.csv and OUT.md")
+    p.set_defaults(func=_cmd_audit)
 
     def conversion_options(p: argparse.ArgumentParser) -> None:
         p.add_argument(

@@ -43,6 +43,28 @@ checkpoint index:
         "../scripts/index.py"
 
 
+rule audit:
+    input:
+        unpack(index_inputs),
+    output:
+        csv="results/tables/audit/{dataset}.csv",
+        markdown="results/tables/audit/{dataset}.md",
+    log:
+        "logs/audit/{dataset}.log",
+    benchmark:
+        "benchmarks/audit/{dataset}.tsv",
+    params:
+        settings=lambda wildcards: index_settings(wildcards.dataset),
+    conda:
+        "../../envs/mame.yaml"
+    threads: 4
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    script:
+        "../scripts/audit.py"
+
+
 rule convert_shard:
     input:
         index="results/work/{dataset}/index.csv",

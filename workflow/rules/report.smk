@@ -5,6 +5,7 @@ rule report:
     input:
         dataset_table="results/tables/dataset_table.csv",
         rejects="results/tables/rejects_by_reason.csv",
+        audits=expand("results/tables/audit/{dataset}.csv", dataset=DATASETS),
         raw_vs_processed="results/figures/data/raw_vs_processed.png",
         image_mask="results/figures/data/image_mask_pairs.png",
         image_prompt="results/figures/data/image_prompt_pairs.png",
@@ -47,6 +48,7 @@ rule report:
         "benchmarks/report.tsv"
     params:
         models=TRAINED,
+        datasets=DATASETS,
         finetuned=FINETUNE,
         fusion_models=FUSION_MODELS,
         inpaint_models=INPAINT,

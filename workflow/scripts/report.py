@@ -28,6 +28,7 @@ stages = {
         inputs.image_mask,
         inputs.image_prompt,
         image_format(params.config["convert"], list(inputs.samples)),
+        audits=dict(zip(params.datasets, inputs.audits, strict=True)),
     )
 }
 if params.models:

@@ -51,9 +51,27 @@ def data_sections(
     image_mask: str,
     image_prompt: str,
     format_note: str = "",
+    audits: dict[str, str] | None = None,
 ) -> list[Section]:
-    """Section 1: the dataset table, rejects, raw -> processed, image-mask and image-prompt pairs."""
+    """Section 1: the dataset table, the pre-flight audit, rejects, raw -> processed, image-mask and
+    image-prompt pairs."""
     reject_table = _table(rejects)
+    audit_sections = []
+    if audits:
+        joined = pd.concat(
+            [_table(path).assign(dataset=name) for name, path in audits.items()], ignore_index=True
+        )
+        wide = joined.pivot_table(index=["section", "value"], columns="dataset", values="files", sort=False)
+        audit_sections.append(
+            Section(
+                "Pre-flight audit",
+                "What each dataset root holds, read from headers only before any conversion or training: "
+                "files by manufacturer, view, laterality, presentation intent, transfer syntax, bit depth "
+                "and photometric interpretation; what the index rejects and why; header/table mismatches; "
+                "lesions by category; patients (`mame audit ROOT --adapter A` prints the same page).",
+                table_html=html_table(wide.fillna(0).astype(int)),
+            )
+        )
     return [
         Section(
             "Datasets",
@@ -63,6 +81,7 @@ def data_sections(
             table_html=html_table(_table(dataset_table, 1)),
             notes=[format_note] if format_note else [],
         ),
+        *audit_sections,
         Section(
             "Rejected files",
             "Every file that did not become a training image, counted by stage and reason; "
