@@ -48,6 +48,12 @@ def test_every_data_stage_output_is_made(run):
     assert (run / "results" / "data" / "fusion" / "healthy.csv").exists()
     for suffix in ("csv", "md", "tex"):
         assert (run / "results" / "tables" / f"dataset_table.{suffix}").exists()
+    for dataset in ("omi", "vindr"):  # the pre-flight audit of every root, its counts the index's own
+        audit = pd.read_csv(run / "results" / "tables" / "audit" / f"{dataset}.csv")
+        kept = audit[(audit["section"] == "outcome") & (audit["value"] == "kept")]["files"].item()
+        assert kept == len(pd.read_csv(run / "results" / "work" / dataset / "index.csv"))
+    notes = pd.read_csv(run / "results" / "tables" / "dataset_notes.csv")
+    assert notes["dataset"].tolist() == ["vindr"]  # VinDr's de-identification removed the implant tag
 
 
 def test_dataset_table_counts_equal_the_manifests(run):

@@ -43,11 +43,12 @@ def index_inputs(wildcards):
     if "phantom" in settings:
         return {"root": f"results/phantom/{wildcards.dataset}"}
     root = Path(settings["root"])
+    # adapters whose tables vary in name or case (omi, cbis_ddsm, rsna, inbreast, embed, cmmd) find them
+    # themselves and stop with a named error when they are missing
     tables = {
         "vindr": [root / "breast-level_annotations.csv", root / "finding_annotations.csv"],
-        "omi": [],
         "table": [settings.get("table", "")],
-    }[settings["adapter"]]
+    }.get(settings["adapter"], [])
     return {"tables": [str(t) for t in tables]}
 
 

@@ -150,6 +150,7 @@ rule dataset_table:
         markdown="results/tables/dataset_table.md",
         latex="results/tables/dataset_table.tex",
         rejects="results/tables/rejects_by_reason.csv",
+        notes="results/tables/dataset_notes.csv",
     log:
         "logs/tables/dataset_table.log",
     benchmark:

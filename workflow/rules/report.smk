@@ -6,6 +6,7 @@ rule report:
         dataset_table="results/tables/dataset_table.csv",
         rejects="results/tables/rejects_by_reason.csv",
         audits=expand("results/tables/audit/{dataset}.csv", dataset=DATASETS),
+        dataset_notes="results/tables/dataset_notes.csv",
         raw_vs_processed="results/figures/data/raw_vs_processed.png",
         image_mask="results/figures/data/image_mask_pairs.png",
         image_prompt="results/figures/data/image_prompt_pairs.png",

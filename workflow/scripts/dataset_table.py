@@ -8,7 +8,7 @@ from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
 
-from mame.data.manifest import dataset_table, healthy_by_rule, rejects_by_reason  # noqa: E402
+from mame.data.manifest import dataset_notes, dataset_table, healthy_by_rule, rejects_by_reason  # noqa: E402
 from mame.io import write_tables  # noqa: E402
 
 names = snakemake.params.datasets
@@ -27,11 +27,10 @@ rules = {
     for name in names
     if (indexes[name]["status"] != "").any()
 }
-notes = {
-    name: "no file carries BreastImplantPresent: implants could not be excluded"
-    for name in names
-    if len(indexes[name]) and (indexes[name]["implant_tag"] == "absent").all()
-}
-table = dataset_table(counts, rules, notes)
+table = dataset_table(counts, rules)
+notes = dataset_notes(indexes)
+notes.to_csv(snakemake.output.notes, index=False)
 write_tables(table, Path(snakemake.output.csv).with_suffix(""))
+with open(snakemake.output.markdown, "a") as markdown:
+    markdown.writelines(f"\nNote ({row.dataset}): {row.note}\n" for row in notes.itertuples(index=False))
 rejects_by_reason(rejects).to_csv(snakemake.output.rejects, index=False)

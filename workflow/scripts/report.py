@@ -29,6 +29,7 @@ stages = {
         inputs.image_prompt,
         image_format(params.config["convert"], list(inputs.samples)),
         audits=dict(zip(params.datasets, inputs.audits, strict=True)),
+        dataset_notes=inputs.dataset_notes,
     )
 }
 if params.models:

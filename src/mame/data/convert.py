@@ -139,7 +139,8 @@ def convert_shard(
     started = time.perf_counter()
     for row in tqdm(rows.itertuples(index=False), total=len(rows), desc="convert", unit="img", disable=None):
         findings = json.loads(row.findings)
-        raw_boxes = np.array([f["box"] for f in findings], dtype=np.float64).reshape(-1, 4)
+        located = [f for f in findings if f.get("box") is not None]  # labels without a box pass through
+        raw_boxes = np.array([f["box"] for f in located], dtype=np.float64).reshape(-1, 4)
         try:
             with library_messages() as caught:
                 result = convert_image(row.source, row.laterality, raw_boxes, settings)
@@ -158,8 +159,8 @@ def convert_shard(
         save_png(result.image, target, settings.channels, settings.png_compression)
         moved = [
             {"box": [round(float(v), 2) for v in box], "category": finding["category"]}
-            for box, finding in zip(result.boxes, findings, strict=True)
-        ]
+            for box, finding in zip(result.boxes, located, strict=True)
+        ] + [f for f in findings if f.get("box") is None]
         done.append(
             {
                 "key": row.key,

@@ -23,7 +23,9 @@ def raw_vs_processed(examples: pd.DataFrame) -> plt.Figure:
     for column, row in enumerate(examples.itertuples(index=False)):
         raw, _ = load_display_image(row.source, IntensitySettings())
         show_grey(axes[0, column], raw, f"raw {row.laterality} {row.view}")
-        draw_boxes(axes[0, column], [f["box"] for f in json.loads(row.raw_findings)])
+        draw_boxes(
+            axes[0, column], [f["box"] for f in json.loads(row.raw_findings) if f.get("box") is not None]
+        )
         processed = read_grey(row.image)
         show_grey(axes[1, column], processed, "processed")
         draw_boxes(axes[1, column], json.loads(row.boxes))

@@ -93,6 +93,24 @@ def view_modifiers(ds) -> list[str]:
     return found
 
 
+CODED_VIEWS = {
+    "cranio-caudal": "CC",
+    "medio-lateral oblique": "MLO",
+    "medio-lateral": "ML",
+    "latero-medial": "LM",
+    "exaggerated cranio-caudal": "XCCL",
+}
+
+
+def coded_view(ds) -> str:
+    """The view from View Code Sequence's meaning, for headers without ViewPosition (e.g. CMMD)."""
+    for view in getattr(ds, "ViewCodeSequence", None) or []:
+        meaning = str(getattr(view, "CodeMeaning", "") or "").strip().lower()
+        if meaning in CODED_VIEWS:
+            return CODED_VIEWS[meaning]
+    return ""
+
+
 def _header_text(ds, keyword: str) -> str:
     return str(getattr(ds, keyword, "") or "").strip().upper()
 
@@ -111,7 +129,10 @@ def inspect(root: Path, candidate: Candidate, filters: IndexFilters) -> dict:
     sop_class = str(getattr(ds, "SOPClassUID", "") or ds.file_meta.get("MediaStorageSOPClassUID", ""))
     if intent == "FOR PROCESSING" or sop_class in MG_FOR_PROCESSING_CLASSES:
         raise Rejection("for_processing")
-    header_view, table_view = _header_text(ds, "ViewPosition"), candidate.view.strip().upper()
+    header_view, table_view = (
+        _header_text(ds, "ViewPosition") or coded_view(ds),
+        candidate.view.strip().upper(),
+    )
     if header_view and table_view and header_view != table_view:
         raise Rejection("header_table_mismatch", f"view: header {header_view}, table {table_view}")
     view = header_view or table_view
@@ -120,6 +141,8 @@ def inspect(root: Path, candidate: Candidate, filters: IndexFilters) -> dict:
     modifiers = view_modifiers(ds)
     if filters.exclude_spot_magnified and any(m in x.lower() for x in modifiers for m in MODIFIED_VIEWS):
         raise Rejection("spot_or_magnified", ", ".join(modifiers))
+    if filters.exclude_spot_magnified and candidate.spot_magnified:
+        raise Rejection("spot_or_magnified", "the dataset's table marks a special view")
     header_side = _header_text(ds, "ImageLaterality") or _header_text(ds, "Laterality")
     table_side = candidate.laterality.strip().upper()
     if header_side in ("L", "R") and table_side in ("L", "R") and header_side != table_side:
@@ -135,8 +158,8 @@ def inspect(root: Path, candidate: Candidate, filters: IndexFilters) -> dict:
             "manufacturer_not_selected", f"{manufacturer or 'missing'} not in {list(filters.manufacturers)}"
         )
     implant = _header_text(ds, "BreastImplantPresent")
-    if filters.exclude_implants and implant == "YES":
-        raise Rejection("implant")
+    if filters.exclude_implants and (implant == "YES" or candidate.implant):
+        raise Rejection("implant", "" if implant == "YES" else "the dataset's table says so")
     syntax = str(ds.file_meta.get("TransferSyntaxUID", ""))
     if syntax not in DECODABLE_SYNTAXES:
         raise Rejection("unsupported_transfer_syntax", f"transfer syntax {syntax or 'missing'}")

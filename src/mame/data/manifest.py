@@ -147,6 +147,12 @@ def build_manifests(
                 continue
             healthy_rows.append({**row, "prompt": caption(row, settings.prompt_attribute)})
             continue
+        if all(f.get("box") is None for f in found):
+            categories = ", ".join(sorted({f["category"] for f in found}))
+            excluded.append(
+                {"key": row["key"], "stage": "manifest", "reason": "lesion_without_box", "detail": categories}
+            )
+            continue
         selected = [f for f in found if f["category"] in settings.lesion_categories]
         if not selected:
             categories = sorted({f["category"] for f in found})
@@ -159,7 +165,8 @@ def build_manifests(
                 }
             )
             continue
-        boxes = [f["box"] for f in selected if f["box"][2] > f["box"][0] and f["box"][3] > f["box"][1]]
+        located = [f["box"] for f in selected if f.get("box") is not None]
+        boxes = [box for box in located if box[2] > box[0] and box[3] > box[1]]
         if not boxes:
             excluded.append(
                 {"key": row["key"], "stage": "manifest", "reason": "lesion_outside_crop", "detail": ""}
@@ -222,12 +229,11 @@ def healthy_by_rule(healthy: pd.DataFrame, rejects: pd.DataFrame, rule: str) -> 
 def dataset_table(
     counts: dict[str, tuple[int, int]],
     healthy_rules: dict[str, dict[str, int]] | None = None,
-    notes: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """The study's table: healthy / with lesion / total per dataset, plus a combined column.
 
     `healthy_rules` (dataset -> {rule: count}) adds both healthy counts where a dataset records
-    screening status; `notes` (dataset -> text) adds a row saying what could not be checked."""
+    screening status."""
     table = pd.DataFrame(
         {name: [healthy, lesion, healthy + lesion] for name, (healthy, lesion) in counts.items()},
         index=pd.Index(["Healthy", "With lesion", "Total"], name="images"),
@@ -236,10 +242,20 @@ def dataset_table(
         if healthy_rules and any(rule in by_rule for by_rule in healthy_rules.values()):
             table.loc[label] = [healthy_rules.get(name, {}).get(rule, counts[name][0]) for name in counts]
     table["Combined"] = table.sum(axis=1)
-    if notes and any(notes.values()):
-        table = table.astype(object)
-        table.loc["Note"] = [notes.get(name, "") for name in counts] + [""]
     return table
+
+
+def dataset_notes(indexes: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """What the dataset table's counts could not check, per dataset (the implant tag VinDr removed)."""
+    rows = [
+        {
+            "dataset": name,
+            "note": "no file carries BreastImplantPresent (0028,1300): implants could not be excluded",
+        }
+        for name, index in indexes.items()
+        if len(index) and (index["implant_tag"] == "absent").all()
+    ]
+    return pd.DataFrame(rows, columns=["dataset", "note"])
 
 
 def rejects_by_reason(rejects: dict[str, pd.DataFrame]) -> pd.DataFrame:

@@ -21,6 +21,8 @@ REASONS = {
     "header_table_mismatch": "the DICOM header and the label table disagree on laterality or view",
     "spot_or_magnified": "a spot-compression or magnification view (View Modifier Code Sequence)",
     "marks_unreadable": "the dataset's parser could not read a lesion mark of this image",
+    "not_full_field_2d": "not a full-field 2D mammogram (e.g. a C-view synthesised from tomosynthesis)",
+    "lesion_without_box": "a lesion label (e.g. cancer) without a location: neither healthy nor a mask",
     "not_normal_status": "no marks, but the patient's screening status is not Normal (healthy: nbss_normal)",
     "no_pixel_data": "DICOM file holds no pixel data",
     "decode_failed": "pixel data could not be decoded",

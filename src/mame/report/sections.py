@@ -52,6 +52,7 @@ def data_sections(
     image_prompt: str,
     format_note: str = "",
     audits: dict[str, str] | None = None,
+    dataset_notes: str | None = None,
 ) -> list[Section]:
     """Section 1: the dataset table, the pre-flight audit, rejects, raw -> processed, image-mask and
     image-prompt pairs."""
@@ -79,7 +80,12 @@ def data_sections(
             "for the conditional models, images with a lesion of a selected category become image-mask "
             "pairs for inpainting (the study's dataset table).",
             table_html=html_table(_table(dataset_table, 1)),
-            notes=[format_note] if format_note else [],
+            notes=([format_note] if format_note else [])
+            + (
+                [f"{row.dataset}: {row.note}" for row in _table(dataset_notes).itertuples()]
+                if dataset_notes
+                else []
+            ),
         ),
         *audit_sections,
         Section(

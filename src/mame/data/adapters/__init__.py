@@ -5,23 +5,35 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from mame.data.adapters import omi, table, vindr
+from mame.data.adapters import cbis_ddsm, cmmd, embed, inbreast, omi, rsna, table, vindr
 from mame.data.adapters.base import Candidate, EmptyDataset
 
 EXPECTED_LAYOUTS = {
     "vindr": vindr.EXPECTED,
     "omi": omi.EXPECTED,
+    "cbis_ddsm": cbis_ddsm.EXPECTED,
+    "rsna": rsna.EXPECTED,
+    "inbreast": inbreast.EXPECTED,
+    "embed": embed.EXPECTED,
+    "cmmd": cmmd.EXPECTED,
     "table": table.EXPECTED,
+}
+READERS = {
+    "vindr": vindr.vindr_candidates,
+    "omi": omi.omi_candidates,
+    "cbis_ddsm": cbis_ddsm.cbis_candidates,
+    "rsna": rsna.rsna_candidates,
+    "inbreast": inbreast.inbreast_candidates,
+    "embed": embed.embed_candidates,
+    "cmmd": cmmd.cmmd_candidates,
 }
 ADAPTERS = tuple(EXPECTED_LAYOUTS)
 
 
 def candidates(adapter: str, root: Path, table_path: Path | None = None) -> list[Candidate]:
     """The adapter's candidates; raises EmptyDataset when not one of them names an existing file."""
-    if adapter == "vindr":
-        found = list(vindr.vindr_candidates(root))
-    elif adapter == "omi":
-        found = list(omi.omi_candidates(root))
+    if adapter in READERS:
+        found = list(READERS[adapter](root))
     elif adapter == "table":
         if table_path is None:
             raise ValueError(

@@ -24,9 +24,12 @@ class Candidate:
     view: str = ""
     density: str = ""  # A..D
     split: str = ""
-    findings: list[dict] = field(default_factory=list)  # {"box": [x1, y1, x2, y2], "category": str}
+    # {"box": [x1, y1, x2, y2] or None (a label without a location: RSNA cancer, CMMD), "category": str}
+    findings: list[dict] = field(default_factory=list)
     patient: str = ""  # the dataset's own patient unit (OMI-DB client, VinDr study); else the header's
     status: str = ""  # the patient's screening outcome where the dataset records one (OMI-DB's NBSS)
+    implant: bool = False  # the table says the breast has an implant (RSNA), whatever the header says
+    spot_magnified: bool = False  # the table says it is a spot or magnification view (EMBED spot_mag)
     reject: str = ""  # set by the adapter for table/file mismatches
     reject_detail: str = ""
 
