@@ -33,7 +33,7 @@ def write_index(path: Path, dataset: str, rows: int) -> None:
         for i in range(rows):
             key = f"{i:016x}"
             handle.write(
-                f"{key},{key},/data/{dataset}/{i}.dcm,v,M,CC,L,B,[],,3328,2560,12,MONOCHROME2,voi,1.2\n"
+                f"{key},{key},/data/{dataset}/{i}.dcm,v,M,CC,L,B,[],,3328,2560,12,MONOCHROME2,voi,1.2,,absent\n"
             )
     (path.parent / "index_rejects.csv").write_text("key,stage,reason,detail,source\n")
 

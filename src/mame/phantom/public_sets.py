@@ -89,6 +89,12 @@ def _cases(count: int) -> list[tuple[int, str, str, str, bool]]:
     return cases
 
 
+def _write_stray(path: Path, seed: int, rows: int, cols: int) -> None:
+    """A delivered file that no table row names (every format's phantom has one)."""
+    stray = _anatomy(seed + 99, "L", "CC", "B", False, rows, cols)
+    _save(mammogram_dicom(_stored(stray), "stray", ImageLaterality="L"), path)
+
+
 def _box(anatomy: Anatomy) -> tuple[int, int, int, int]:
     x1, y1, x2, y2 = anatomy.findings[0].box
     return int(np.floor(x1)), int(np.floor(y1)), int(np.ceil(x2)), int(np.ceil(y2))
@@ -157,11 +163,7 @@ def write_cbis_ddsm(root: Path, images: int = 8, rows: int = 160, cols: int = 12
             f"{kind.lower()}_case_description_{'test' if split == 'Test' else 'train'}_set.csv", []
         ).append(row)
     # a delivered case no table lists
-    stray = _anatomy(seed + 99, "L", "CC", "B", False, rows, cols)
-    _save(
-        mammogram_dicom(_stored(stray, 16), "stray", BitsStored=16),
-        tcia / "Mass-Training_P_09999_LEFT_CC" / "s" / "f" / "1-1.dcm",
-    )
+    _write_stray(tcia / "Mass-Training_P_09999_LEFT_CC" / "s" / "f" / "1-1.dcm", seed, rows, cols)
     for name in ("mass_case_description_train_set.csv", "mass_case_description_test_set.csv",
                  "calc_case_description_train_set.csv", "calc_case_description_test_set.csv"):  # fmt: skip
         columns = CBIS_MASS_COLUMNS if name.startswith("mass") else CBIS_CALC_COLUMNS
@@ -214,11 +216,7 @@ def write_rsna(root: Path, images: int = 12, rows: int = 160, cols: int = 128, s
                 "difficult_negative_case": "False",
             }  # fmt: skip
         )
-    stray = _anatomy(seed + 99, "L", "CC", "B", False, rows, cols)
-    _save(
-        mammogram_dicom(_stored(stray), "stray", ImageLaterality="L"),
-        root / "train_images" / "99999" / "1.dcm",
-    )
+    _write_stray(root / "train_images" / "99999" / "1.dcm", seed, rows, cols)
     _write_csv(root / "train.csv", RSNA_COLUMNS, rows_out)
 
 
@@ -281,11 +279,7 @@ def write_inbreast(root: Path, images: int = 8, rows: int = 160, cols: int = 128
                 "Bi-Rads": "4a" if lesion else "1",
             }  # fmt: skip
         )
-    stray = _anatomy(seed + 99, "L", "CC", "B", False, rows, cols)
-    _save(
-        mammogram_dicom(_stored(stray), "stray", ImageLaterality="L"),
-        root / "AllDICOMs" / "99999999_0000_MG_L_CC_ANON.dcm",
-    )
+    _write_stray(root / "AllDICOMs" / "99999999_0000_MG_L_CC_ANON.dcm", seed, rows, cols)
     _write_csv(root / "INbreast.csv", INBREAST_COLUMNS, sheet, delimiter=";")
 
 
@@ -367,11 +361,7 @@ def write_embed(root: Path, images: int = 12, rows: int = 160, cols: int = 128, 
                     "path_severity": "",
                 }  # fmt: skip
             )
-    stray = _anatomy(seed + 99, "L", "CC", "B", False, rows, cols)
-    _save(
-        mammogram_dicom(_stored(stray), "stray", ImageLaterality="L"),
-        root / "images" / "cohort_1" / "1" / "2" / "3.dcm",
-    )
+    _write_stray(root / "images" / "cohort_1" / "1" / "2" / "3.dcm", seed, rows, cols)
     _write_csv(root / "tables" / "EMBED_OpenData_metadata.csv", EMBED_METADATA_COLUMNS, metadata)
     _write_csv(root / "tables" / "EMBED_OpenData_clinical.csv", EMBED_CLINICAL_COLUMNS, clinical)
 

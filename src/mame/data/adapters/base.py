@@ -85,3 +85,10 @@ def sorted_box(x1: float, y1: float, x2: float, y2: float) -> list[float]:
 
 def relative_to(root: Path, path: Path) -> str:
     return path.relative_to(root).as_posix()
+
+
+def unlisted(root: Path, on_disk: dict, listed: set) -> Iterator[Candidate]:
+    """A `not_in_table` candidate for every delivered file (keyed as in `on_disk`) no table row names."""
+    for key, path in sorted(on_disk.items()):
+        if key not in listed:
+            yield Candidate(relative=relative_to(root, path), reject="not_in_table")

@@ -21,6 +21,7 @@ from mame.data.adapters.base import (
     density_letter,
     files_with_suffix,
     relative_to,
+    unlisted,
 )
 from mame.data.adapters.sheets import find_sheet, integer_text, read_sheet
 
@@ -88,6 +89,4 @@ def inbreast_candidates(root: Path) -> Iterator[Candidate]:
             patient=path.name.split("_")[1] if path and path.name.count("_") >= 1 else name,
             reject="" if path else "file_missing",
         )
-    for name, path in sorted(dicoms.items()):
-        if name not in listed:
-            yield Candidate(relative=relative_to(root, path), reject="not_in_table")
+    yield from unlisted(root, dicoms, listed)

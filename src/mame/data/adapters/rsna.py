@@ -21,6 +21,7 @@ from mame.data.adapters.base import (
     density_letter,
     files_with_suffix,
     relative_to,
+    unlisted,
 )
 
 EXPECTED = "train.csv and train_images/<patient_id>/<image_id>.dcm (RSNA Screening Mammography)"
@@ -49,6 +50,4 @@ def rsna_candidates(root: Path) -> Iterator[Candidate]:
             implant=clean(row.implant) == "1",
             reject="" if path else "file_missing",
         )
-    for key, path in sorted(on_disk.items()):
-        if key not in listed:
-            yield Candidate(relative=relative_to(root, path), reject="not_in_table")
+    yield from unlisted(root, on_disk, listed)

@@ -24,6 +24,7 @@ from mame.data.adapters.base import (
     files_with_suffix,
     relative_to,
     sorted_box,
+    unlisted,
 )
 
 BREAST_TABLE = "breast-level_annotations.csv"
@@ -74,6 +75,4 @@ def vindr_candidates(root: Path) -> Iterator[Candidate]:
             patient=row.study_id,
             reject="" if path else "file_missing",
         )
-    for key, path in sorted(on_disk.items()):
-        if key not in listed:
-            yield Candidate(relative=relative_to(root, path), reject="not_in_table")
+    yield from unlisted(root, on_disk, listed)
