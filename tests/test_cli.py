@@ -37,6 +37,15 @@ def test_convert_one_file_with_defaults(write_dicom, tmp_path, capsys):
     assert abs(y1 - rows.min()) <= 1 and abs(y2 - (rows.max() + 1)) <= 1
 
 
+def test_convert_takes_a_non_square_size_as_height_comma_width(write_dicom, tmp_path, capsys):
+    stored = np.zeros((120, 100), dtype=np.uint16)
+    stored[20:100, :60] = 3000
+    path = write_dicom(stored, WindowCenter="2048", WindowWidth="4096")
+    assert main(["convert", str(path), str(tmp_path / "out.png"), "--size", "80,64"]) == 0
+    with Image.open(tmp_path / "out.png") as image:
+        assert image.size == (64, 80)  # PIL says (width, height)
+
+
 def test_convert_refuses_a_non_dicom_file_in_one_line(tmp_path):
     bad = tmp_path / "scan.dcm"
     bad.write_text("hello")

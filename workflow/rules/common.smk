@@ -187,6 +187,12 @@ def base_input(kind):
     return []
 
 
+def longest_trained(model):
+    """Whether `model` has the most training steps of the text-to-image models (the critical path)."""
+    steps = {name: train_settings("finetune", name)["steps"] for name in config["models"]["finetune"]}
+    return steps[model] == max(steps.values())
+
+
 def train_settings(kind, name):
     """models.train defaults, the model's own overrides, and default validation prompts."""
     settings = {**config["models"]["train"], **config["models"][kind][name].get("train", {})}
