@@ -70,3 +70,17 @@ def test_no_stage_imports_a_stage_above_it():
 def test_no_two_stages_import_each_other():
     pairs = {pair for pair in stage_imports() if pair[0] != pair[1]}
     assert not {tuple(sorted(p)) for p in pairs if (p[1], p[0]) in pairs}
+
+
+def test_the_readmes_layout_names_every_stage_and_module():
+    """The Layout section of README.md cannot go stale: every library module and rule file is named."""
+    readme = (PACKAGE.parents[1] / "README.md").read_text()
+    layout = readme[readme.index("## Layout") :]
+    missing = [
+        path.relative_to(PACKAGE).as_posix()
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path.name != "__init__.py" and path.stem not in layout
+    ]
+    rules = sorted((PACKAGE.parents[1] / "workflow" / "rules").glob("*.smk"))
+    missing += [rule.name for rule in rules if rule.name not in layout]
+    assert not missing, f"README Layout does not name: {missing}"

@@ -111,3 +111,14 @@ def read_manifests(paths: list[str], column: str | None = "prompt") -> pd.DataFr
     if column is not None and column not in frame.columns:
         raise ValueError(f"manifest has no {column!r} column: {list(frame.columns)}")
     return frame
+
+
+def split_rows(manifests: list[str], split: str | None = "train") -> pd.DataFrame:
+    """The rows of the manifests in one split (all rows for None), renumbered; an empty split is an error
+    naming the manifests. Training, the latent stage and the tiny base all read their images through it."""
+    frame = read_manifests(manifests)
+    if split and "split" in frame.columns:
+        frame = frame[frame["split"] == split].reset_index(drop=True)
+    if frame.empty:
+        raise ValueError(f"no {split or ''} images in {', '.join(manifests)}")
+    return frame

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from mame.evaluation.figures import fidelity_and_diversity, memorization_histograms
-from mame.evaluation.proportions import wilson
+from mame.stats.proportions import wilson
 
 
 def test_memorization_histograms_have_one_panel_per_model_with_the_threshold():

@@ -15,7 +15,7 @@ from mame.evaluation.fidelity import (
     fidelity_confusion,
     read_among,
 )
-from mame.evaluation.proportions import wilson
+from mame.stats.proportions import wilson
 
 
 def _images(rng, count: int):

@@ -24,7 +24,7 @@ from mame.evaluation.utility import (
     verdict,
 )
 from mame.evaluation.utility_data import class_table, real_sets, synthetic_set, with_lesion_column
-from mame.reader_study.roc import delong
+from mame.stats.auc import delong
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ import pytest
 from mame.reader_study.kit import KitSettings, draw_cases
 from mame.reader_study.observer import observer_ratings, observer_training_samples
 from mame.reader_study.ratings import join_to_key
-from mame.reader_study.roc import auc
+from mame.stats.auc import auc
 
 from conftest import read_ratings_frame
 

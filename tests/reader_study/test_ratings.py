@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mame.reader_study.analysis import analyse
 from mame.reader_study.ratings import RATING_LABELS, RatingsError, join_to_key, rating_value, read_ratings
-from mame.reader_study.roc import analyse, auc
+from mame.stats.auc import auc
 
 
 def test_rating_values_accept_the_labels_and_1_to_5_only():

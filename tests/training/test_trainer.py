@@ -24,7 +24,7 @@ def _weights(module) -> dict[str, torch.Tensor]:
 @torch.no_grad()
 def _fixed_loss(path: str, manifest: str) -> float:
     """Epsilon MSE of a model on its data with fixed noise and timesteps (comparable across models)."""
-    from mame.training.examples import load_examples
+    from mame.data.examples import load_examples
 
     parts = load_components(path)
     examples = load_examples([manifest], 32)

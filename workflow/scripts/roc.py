@@ -11,8 +11,9 @@ import pandas as pd  # noqa: E402
 
 from mame.io import write_tables  # noqa: E402
 from mame.plotting import save_png  # noqa: E402
+from mame.reader_study.analysis import analyse  # noqa: E402
 from mame.reader_study.figures import roc_curves  # noqa: E402
-from mame.reader_study.roc import Planning, analyse  # noqa: E402
+from mame.stats.planning import Planning  # noqa: E402
 
 key = pd.read_csv(snakemake.input.key, keep_default_na=False)
 files = list(snakemake.input.ratings)

@@ -26,8 +26,8 @@ from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from mame.evaluation.proportions import wilson
 from mame.io import read_pixels
+from mame.stats.proportions import wilson
 
 log = logging.getLogger(__name__)
 

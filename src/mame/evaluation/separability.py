@@ -20,32 +20,16 @@ import math
 import numpy as np
 import pandas as pd
 from scipy import stats
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
-from mame.evaluation.fidelity import features
-from mame.io import read_grey, read_pixels
-from mame.reader_study.roc import _placements, newcombe
+from mame.evaluation.discriminator import discriminator, image_features
+from mame.stats.auc import newcombe, placements
 
 log = logging.getLogger(__name__)
 
 CONDITIONS = ("vendor", "view", "area", "density", "laterality")
 CI_METHOD = "CV influence curve (LeDell 2015)"
-
-
-def _features(paths: list[str], side: int | None = None, display: bool = False) -> np.ndarray:
-    """Feature rows of images at their own bit depth (or, with `display`, as the 8-bit rendering a
-    reader sees), box-resized to side x side first when given."""
-    read = read_grey if display else read_pixels
-    return np.stack([features(read(path, side)) for path in paths])
-
-
-def classifier(seed: int = 0):
-    """The real-vs-synthetic observer: standardised features, strongly regularised logistic regression."""
-    return make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=3000, random_state=seed))
 
 
 def cross_validated_auc(
@@ -62,7 +46,7 @@ def cross_validated_auc(
         positive, negative = scores[test][labels[test] == 1], scores[test][labels[test] == 0]
         if positive.size == 0 or negative.size == 0:
             raise ValueError("every validation fold needs real and synthetic images")
-        v10, v01 = _placements(positive, negative)
+        v10, v01 = placements(positive, negative)
         fold_auc = float(v10.mean())
         influence = np.concatenate(
             [(v10 - fold_auc) / share_positive, (v01 - fold_auc) / (1 - share_positive)]
@@ -96,13 +80,13 @@ def separability(
     folds = min(folds, *counts.values())
     if folds < 2:
         raise ValueError(f"need at least 2 real and 2 synthetic groups (patients, seeds), got {counts}")
-    x = np.concatenate([_features(real_paths), _features(synthetic_paths)])
+    x = np.concatenate([image_features(real_paths), image_features(synthetic_paths)])
     y = np.concatenate([np.zeros(len(real_paths), int), np.ones(len(synthetic_paths), int)])
     groups = np.asarray(real_groups + synthetic_groups)
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
     scores, tests = np.zeros(len(y)), []
     for train, test in splitter.split(x, y, groups):
-        scores[test] = classifier(seed).fit(x[train], y[train]).predict_proba(x[test])[:, 1]
+        scores[test] = discriminator(seed).fit(x[train], y[train]).predict_proba(x[test])[:, 1]
         tests.append(test)
     estimate, method = cross_validated_auc(y, scores, tests), CI_METHOD
     if (

@@ -26,7 +26,7 @@ import torch
 from scipy import stats
 
 from mame.evaluation.classifier import class_probabilities, train_classifier
-from mame.reader_study.roc import delong_components, paired_delong
+from mame.stats.auc import delong_components, paired_delong
 
 log = logging.getLogger(__name__)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from mame.data.examples import load_examples
 from mame.models.components import (
     SD_SCHEDULER,
     Components,
@@ -22,7 +23,6 @@ from mame.models.components import (
     tiny_vae,
 )
 from mame.models.tokenizer import build_tokenizer, prompt_corpus
-from mame.training.examples import load_examples
 
 log = logging.getLogger(__name__)
 

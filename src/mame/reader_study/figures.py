@@ -9,7 +9,7 @@ import pandas as pd
 
 def roc_curves(readers: pd.DataFrame, points: pd.DataFrame) -> plt.Figure:
     """Empirical ROC points per reader (solid) with the binormal fit (dashed); chance on the diagonal."""
-    from mame.reader_study.roc import Binormal
+    from mame.stats.binormal import Binormal
 
     figure, axis = plt.subplots(figsize=(5.2, 4.6))
     axis.plot([0, 1], [0, 1], color="0.7", lw=1, ls=":", label="chance (AUC 0.5)")

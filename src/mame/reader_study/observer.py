@@ -14,8 +14,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from mame.evaluation.separability import _features as image_features
-from mame.evaluation.separability import classifier
+from mame.evaluation.discriminator import discriminator, image_features
 from mame.reader_study.ratings import RATING_LABELS
 
 log = logging.getLogger(__name__)
@@ -61,7 +60,7 @@ def observer_ratings(
         [image_features(real_train, side, display=True), image_features(synthetic_train, side, display=True)]
     )
     y = np.concatenate([np.zeros(count, int), np.ones(count, int)])
-    model = classifier(seed).fit(x, y)
+    model = discriminator(seed).fit(x, y)
     probability = model.predict_proba(image_features(key["source"].tolist(), side, display=True))[:, 1]
     rating = np.digitize(probability, CUTPOINTS) + 1
     log.info("observer trained on %d real + %d synthetic images; rated %d cases", count, count, len(key))

@@ -11,8 +11,8 @@ import pandas as pd
 
 from mame.io import read_pixels
 from mame.plotting import data_uri
-from mame.reader_study.roc import format_p
 from mame.report.render import Section, html_table
+from mame.stats.auc import format_p
 
 
 def _p_text(p: float) -> str:

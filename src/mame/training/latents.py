@@ -24,8 +24,9 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
+from mame.data.examples import read_image, read_mask
+from mame.io import split_rows
 from mame.shapes import as_shape, compact
-from mame.training.examples import read_image, read_mask, split_rows
 
 log = logging.getLogger(__name__)
 

@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from mame.io import split_rows
 from mame.models.components import (
     Components,
     build_pipeline,
@@ -40,7 +41,6 @@ from mame.models.components import (
 from mame.models.conditions import write_conditions
 from mame.shapes import as_shape, compact
 from mame.training.checkpoints import checkpoint_path, fingerprint, resume, save_checkpoint
-from mame.training.examples import split_rows
 from mame.training.latents import (
     LatentStore,
     StreamedLatents,

@@ -6,29 +6,24 @@ import itertools
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 from scipy import stats
 from sklearn.metrics import roc_auc_score
 
-from mame.reader_study.roc import (
-    Planning,
+from mame.stats.auc import (
     auc,
     bootstrap,
-    cases_needed,
-    chance_auc_variance,
-    ci_half_width_at_chance,
     delong,
     delong_covariance,
     empirical_roc,
     equivalence_p,
-    fit_binormal,
     format_p,
     newcombe,
     p_vs_chance,
-    random_reader_test,
-    reader_table,
 )
+from mame.stats.binormal import fit_binormal
+from mame.stats.multireader import random_reader_test
+from mame.stats.planning import Planning, cases_needed, chance_auc_variance, ci_half_width_at_chance
 
 
 def test_auc_equals_sklearn_on_ordinal_ratings_with_ties():
@@ -181,26 +176,6 @@ def test_a_perfectly_separated_kit_gets_a_boundary_valid_interval_and_an_exact_p
     assert newcombe(0.5, 25, 28).low == pytest.approx(0.3514, abs=1e-3)  # near DeLong's at chance
 
 
-def test_the_reader_table_switches_to_newcombe_only_at_the_boundary():
-    cases = np.arange(12)
-    separated = pd.DataFrame(
-        {
-            "reader": "observer",
-            "case_id": cases,
-            "rating": np.r_[np.full(6, 5), np.full(6, 1)],
-            "synthetic": np.r_[np.ones(6), np.zeros(6)].astype(int),
-        }
-    )
-    rng = np.random.default_rng(0)
-    mixed = separated.assign(reader="reader", rating=rng.integers(1, 6, 12))
-    table, _ = reader_table(pd.concat([separated, mixed]), {"observer": "model"}, resamples=200)
-    rows = table.set_index("reader")
-    assert (
-        rows.loc["observer", "ci_method"] == "Newcombe (boundary)" and rows.loc["observer", "ci_low"] < 0.95
-    )
-    assert rows.loc["reader", "ci_method"] == "DeLong"
-
-
 def test_the_power_rows_mean_what_their_labels_say_in_simulation():
     """'95 % CI half-width <= 0.1 at AUC 0.5': the median DeLong half-width of chance kits of that size
     is 0.1; 'equivalence at +- 0.1, 80 % power': TOST rejects both bounds in about 80 % of them."""
@@ -262,27 +237,6 @@ def test_equivalence_is_tost_with_the_tests_own_distribution():
     assert test.equivalence_p == pytest.approx(expected) and test.equivalence_p < 0.05
 
 
-def test_the_observers_probability_gets_its_own_auc_beside_the_rating():
-    rng = np.random.default_rng(4)
-    truth = np.r_[np.ones(20), np.zeros(20)].astype(int)
-    probability = np.clip(0.5 + 0.3 * (truth - 0.5) + rng.normal(0, 0.2, 40), 0, 1)
-    joined = pd.DataFrame(
-        {
-            "reader": "observer",
-            "case_id": np.arange(40),
-            "rating": np.digitize(probability, (0.2, 0.4, 0.6, 0.8)) + 1,
-            "probability": probability,
-            "synthetic": truth,
-        }
-    )
-    row = reader_table(joined, {"observer": "model"}, resamples=100)[0].iloc[0]
-    assert row["probability_auc"] == pytest.approx(roc_auc_score(truth, probability))
-    assert row["probability_auc"] != row["auc"]  # five categories lose ties
-    assert row["probability_ci_low"] < row["probability_auc"] < row["probability_ci_high"]
-    human = reader_table(joined.drop(columns="probability"), {}, resamples=100)[0].iloc[0]
-    assert math.isnan(human["probability_auc"])
-
-
 def test_paired_delong_matches_a_hand_worked_case():
     """Three positives and three negatives scored two ways, worked out by hand with fractions.
 
@@ -290,7 +244,7 @@ def test_paired_delong_matches_a_hand_worked_case():
     B: positives .6 .4 .5, negatives .5 .7 .1 -> V10 = 2/3, 1/3, 1/2 (a tie counts 1/2); V01 = 1/2, 0, 1;
     AUC 1/2. Sample covariances (ddof 1): S10 = [[1/27, 0], [0, 1/36]], S01 = [[1/27, 0], [0, 1/4]], so
     var A = 2/81, var B = 5/54, cov 0; var(A - B) = 19/162, z = (7/18) / sqrt(19/162)."""
-    from mame.reader_study.roc import delong_components, paired_delong
+    from mame.stats.auc import delong_components, paired_delong
 
     positive = np.array([True, True, True, False, False, False])
     a = delong_components(np.array([0.9, 0.8, 0.3, 0.7, 0.2, 0.1]), positive)

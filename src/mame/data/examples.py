@@ -1,4 +1,6 @@
-"""Training examples from the manifests: images (and masks) as tensors, captions as strings."""
+"""Training examples from the manifests: images (and masks) as arrays, captions as strings.
+
+The tiny base (models), the trainer and the latent stage (training) all read images through here."""
 
 from __future__ import annotations
 
@@ -6,10 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from PIL import Image
 
-from mame.io import read_manifests
+from mame.io import split_rows
 from mame.shapes import as_shape, pil_size
 
 
@@ -42,17 +43,6 @@ def read_mask(path: str | Path, resolution: int | tuple[int, int]) -> np.ndarray
         if mask.size != pil_size(resolution):
             mask = mask.resize(pil_size(resolution), Image.Resampling.NEAREST)
         return (np.asarray(mask)[None] > 127).astype(np.float32)
-
-
-def split_rows(manifests: list[str], split: str | None = "train") -> pd.DataFrame:
-    """The rows of the manifests in one split (all rows for None), renumbered; an empty split is an error
-    naming the manifests. Training, the latent stage and the tiny base all read their images through it."""
-    frame = read_manifests(manifests)
-    if split and "split" in frame.columns:
-        frame = frame[frame["split"] == split].reset_index(drop=True)
-    if frame.empty:
-        raise ValueError(f"no {split or ''} images in {', '.join(manifests)}")
-    return frame
 
 
 def load_examples(
