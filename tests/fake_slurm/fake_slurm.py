@@ -10,6 +10,7 @@ cluster knows come from $FAKE_SLURM_PARTITIONS ("cpu*,gpu") and $FAKE_SLURM_ACCO
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
@@ -41,11 +42,14 @@ def sbatch(argv: list[str]) -> int:
     script = options.get("--wrap")
     if script is None and argv and argv[-1] == "/dev/stdin":
         script = sys.stdin.read()
-    counter = STATE / "next_id"
-    job_id = int(counter.read_text()) if counter.exists() else 1000
-    counter.write_text(str(job_id + 1))
-    with open(STATE / "submissions.jsonl", "a") as handle:
-        handle.write(json.dumps({"id": job_id, "argv": argv, "options": options}) + "\n")
+    # two jobs submitted at the same instant (the audit of each dataset) must not share or lose an id
+    with open(STATE / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        counter = STATE / "next_id"
+        job_id = int(counter.read_text()) if counter.exists() else 1000
+        counter.write_text(str(job_id + 1))
+        with open(STATE / "submissions.jsonl", "a") as handle:
+            handle.write(json.dumps({"id": job_id, "argv": argv, "options": options}) + "\n")
     log = Path(options.get("--output", f"slurm-{job_id}.log").replace("%j", str(job_id)))
     log.parent.mkdir(parents=True, exist_ok=True)
     environment = {**os.environ, "SLURM_JOB_ID": str(job_id), "SLURM_JOBID": str(job_id)}
@@ -61,7 +65,9 @@ def sbatch(argv: list[str]) -> int:
             check=False,
         )
     state = "COMPLETED" if result.returncode == 0 else "FAILED"
-    (STATE / f"{job_id}.state").write_text(f"{state}|{options.get('--job-name', '')}")
+    written = STATE / f"{job_id}.state.part"  # a status poll never reads a half-written file
+    written.write_text(f"{state}|{options.get('--job-name', '')}")
+    os.replace(written, STATE / f"{job_id}.state")
     print(job_id)
     return 0
 
