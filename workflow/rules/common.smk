@@ -242,6 +242,16 @@ os.environ.setdefault("MAME_PYTHON", python_command())
 
 
 FUSION_MODELS = [name for name in FINETUNE if is_fusion(config, name)]
+
+
+def one_of(names):
+    """A wildcard pattern matching exactly these names (and nothing when there are none)."""
+    return "|".join(names) or "^$"
+
+
+FINETUNED_MODEL = one_of(FINETUNE)
+INPAINT_MODEL = one_of(INPAINT)
+FUSION_MODEL = one_of(FUSION_MODELS)
 EXPORT = FINETUNE if config["export"]["dicom"] else []
 
 

@@ -19,6 +19,6 @@ rule export_dicom:
         mem_mb=2000,
         runtime=30,
     wildcard_constraints:
-        model="|".join(FINETUNE) or "^$",
+        model=FINETUNED_MODEL,
     script:
         "../scripts/export_dicom.py"

@@ -130,7 +130,7 @@ rule finetune:
         runtime=config["models"]["resources"]["runtime"],
         gpu=config["models"]["resources"]["gpu"],
     wildcard_constraints:
-        model="|".join(FINETUNE) or "^$",
+        model=FINETUNED_MODEL,
     shell:
         '"$MAME_PYTHON" {params.launcher} train {input.manifests:q} --base {params.base:q}'
         " --out {output.pipeline:q} --checkpoints {params.checkpoints:q} --settings {params.settings:q}"
@@ -150,7 +150,7 @@ use rule finetune as train_inpaint with:
         checkpoints=lambda wildcards: f"results/checkpoints/{wildcards.model}",
         flags=lambda wildcards: inpaint_flags(wildcards.model),
     wildcard_constraints:
-        model="|".join(INPAINT) or "^$",
+        model=INPAINT_MODEL,
 
 
 rule training_figures:
