@@ -48,7 +48,7 @@ def test_read_manifests_joins_tables_as_text_and_names_what_is_missing(tmp_path)
     pd.DataFrame({"prompt": ["b"], "n": [3]}).to_csv(tmp_path / "b.csv", index=False)
     joined = read_manifests([tmp_path / "a.csv", tmp_path / "b.csv"])
     assert joined["prompt"].tolist() == ["a", "NA", "b"]  # "NA" is a caption, not a missing value
-    with pytest.raises(FileNotFoundError, match="run the data stage first"):
+    with pytest.raises(FileNotFoundError, match="rule 'manifest' writes it"):
         read_manifests([tmp_path / "none.csv"])
     with pytest.raises(ValueError, match="no 'image' column"):
         read_manifests([tmp_path / "a.csv"], column="image")

@@ -100,25 +100,40 @@ def read_grey(path: str | Path, side: int | tuple[int, int] | None = None) -> np
     return to_display(read_pixels(path, side))
 
 
-def read_manifests(paths: list[str], column: str | None = "prompt") -> pd.DataFrame:
-    """Concatenate CSV tables (manifests, metrics) read as text; `column` must be present if given."""
+def read_table(paths: list[str], rule: str, column: str | None = None) -> pd.DataFrame:
+    """Concatenate CSV tables read as text. A missing file is an error naming it and `rule`, the rule that
+    writes it; `column`, if given, must be present."""
     frames = []
     for path in paths:
         if not Path(path).exists():
-            raise FileNotFoundError(f"manifest {path} does not exist; run the data stage first")
+            raise FileNotFoundError(
+                f"table {path} does not exist; rule {rule!r} writes it (snakemake {path})"
+            )
         frames.append(pd.read_csv(path, keep_default_na=False))
     frame = pd.concat(frames, ignore_index=True)
     if column is not None and column not in frame.columns:
-        raise ValueError(f"manifest has no {column!r} column: {list(frame.columns)}")
+        raise ValueError(
+            f"table {', '.join(map(str, paths))} has no {column!r} column: {list(frame.columns)}"
+        )
     return frame
+
+
+def read_manifests(paths: list[str], column: str | None = "prompt") -> pd.DataFrame:
+    """The data stage's manifests (healthy or lesion image tables), concatenated."""
+    return read_table(paths, "manifest", column)
+
+
+def in_split(frame: pd.DataFrame, split: str = "train") -> pd.DataFrame:
+    """The rows of one split (all rows of a table without a split column), their index kept."""
+    return frame[frame["split"] == split] if "split" in frame.columns else frame
 
 
 def split_rows(manifests: list[str], split: str | None = "train") -> pd.DataFrame:
     """The rows of the manifests in one split (all rows for None), renumbered; an empty split is an error
     naming the manifests. Training, the latent stage and the tiny base all read their images through it."""
     frame = read_manifests(manifests)
-    if split and "split" in frame.columns:
-        frame = frame[frame["split"] == split].reset_index(drop=True)
+    if split:
+        frame = in_split(frame, split).reset_index(drop=True)
     if frame.empty:
         raise ValueError(f"no {split or ''} images in {', '.join(manifests)}")
     return frame

@@ -11,7 +11,7 @@ import torch  # noqa: E402
 from mame.evaluation.distribution import distribution_table  # noqa: E402
 from mame.evaluation.encoder import TrainedEncoder  # noqa: E402
 from mame.evaluation.inception import inception_fid  # noqa: E402
-from mame.io import read_manifests  # noqa: E402
+from mame.io import in_split, read_manifests  # noqa: E402
 
 torch.set_num_threads(snakemake.threads)
 encoder = TrainedEncoder.load(snakemake.input.encoder)
@@ -20,15 +20,15 @@ real = read_manifests(snakemake.input.real).drop_duplicates("image")
 features = {float(g): encoder.embed_paths(group["file"].tolist()) for g, group in samples.groupby("guidance")}
 table = distribution_table(
     features,
-    encoder.embed_paths(real.loc[real["split"] == "train", "image"].tolist()),
-    encoder.embed_paths(real.loc[real["split"] == "holdout", "image"].tolist()),
+    encoder.embed_paths(in_split(real)["image"].tolist()),
+    encoder.embed_paths(in_split(real, "holdout")["image"].tolist()),
     draws=snakemake.params.draws,
 )
 table.assign(model=snakemake.wildcards.model).to_csv(snakemake.output.table, index=False)
 fid = inception_fid(
     {float(g): group["file"].tolist() for g, group in samples.groupby("guidance")},
-    real.loc[real["split"] == "train", "image"].tolist(),
-    real.loc[real["split"] == "holdout", "image"].tolist(),
+    in_split(real)["image"].tolist(),
+    in_split(real, "holdout")["image"].tolist(),
     snakemake.params.inception_weights,
 )
 fid.assign(model=snakemake.wildcards.model).to_csv(snakemake.output.inception, index=False)

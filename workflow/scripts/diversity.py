@@ -13,12 +13,12 @@ from mame.evaluation.diversity import (  # noqa: E402
     sample_matrices,
     study_protocol,
 )
-from mame.io import read_manifests  # noqa: E402
+from mame.io import in_split, read_manifests  # noqa: E402
 
 settings = snakemake.params.evaluation
 samples = pd.read_csv(snakemake.input.samples, keep_default_na=False)
 real = read_manifests(snakemake.input.real)
-real = real[real["split"] == "train"]
+real = in_split(real)
 matrices = sample_matrices(samples)
 diversity_table(samples, real, settings["real_images"], settings["bootstrap"], matrices=matrices).to_csv(
     snakemake.output.table, index=False

@@ -8,10 +8,10 @@ log_to(snakemake.log[0])
 import torch  # noqa: E402
 
 from mame.evaluation.encoder import train_encoder  # noqa: E402
-from mame.io import read_manifests  # noqa: E402
+from mame.io import in_split, read_manifests  # noqa: E402
 
 torch.set_num_threads(snakemake.threads)
 torch.manual_seed(0)
 real = read_manifests(snakemake.input.manifests)
-real = real[real["split"] == "train"].drop_duplicates("image")
+real = in_split(real).drop_duplicates("image")
 train_encoder(real, steps=snakemake.params.steps).save(snakemake.output.folder)

@@ -7,7 +7,7 @@ log_to(snakemake.log[0])
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
-from mame.io import read_manifests  # noqa: E402
+from mame.io import in_split, read_manifests  # noqa: E402
 from mame.plotting import save_png  # noqa: E402
 from mame.sampling.figures import inpainting_panels  # noqa: E402
 from mame.sampling.inpaint import inpaint_panels, painting_backgrounds  # noqa: E402
@@ -19,7 +19,7 @@ settings = snakemake.params.sampling
 rows = inpaint_panels(
     load_pipeline(snakemake.input.pipeline, inpainting=True),
     painting_backgrounds(read_manifests(snakemake.input.healthy, column="image")),
-    lesions[lesions["split"] == "train"]["boxes"].tolist(),
+    in_split(lesions)["boxes"].tolist(),
     snakemake.params.panels,
     snakemake.output.panels,
     seed=settings["seed"],

@@ -12,12 +12,12 @@ import torch  # noqa: E402
 from mame.evaluation.copies import copy_scores, detection_rates, thumbnails_and_features  # noqa: E402
 from mame.evaluation.encoder import TrainedEncoder  # noqa: E402
 from mame.evaluation.memorization import memorization_table  # noqa: E402
-from mame.io import read_manifests  # noqa: E402
+from mame.io import in_split, read_manifests  # noqa: E402
 
 torch.set_num_threads(1)
 samples = pd.read_csv(snakemake.input.samples, keep_default_na=False)
 real = read_manifests(snakemake.input.real).drop_duplicates("image")
-train, holdout = real[real["split"] == "train"], real[real["split"] == "holdout"]
+train, holdout = in_split(real), in_split(real, "holdout")
 table = memorization_table(samples, train, holdout, snakemake.params.threshold)
 encoder = TrainedEncoder.load(snakemake.input.encoder)
 paths = {

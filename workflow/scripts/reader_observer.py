@@ -8,7 +8,7 @@ from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
 
-from mame.io import read_manifests  # noqa: E402
+from mame.io import in_split, read_manifests  # noqa: E402
 from mame.reader_study.kit import image_shape  # noqa: E402
 from mame.reader_study.observer import observer_ratings, observer_training_samples  # noqa: E402
 
@@ -19,7 +19,7 @@ samples = pd.read_csv(snakemake.input.samples, keep_default_na=False)
 ratings = observer_ratings(
     key,
     side,
-    real.loc[real["split"] == "train", "image"].tolist(),
+    in_split(real)["image"].tolist(),
     observer_training_samples(key, samples),
     seed=snakemake.params.seed,
 )

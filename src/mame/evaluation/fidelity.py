@@ -26,7 +26,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from mame.io import read_pixels
+from mame.io import in_split, read_pixels
 from mame.stats.proportions import wilson
 
 log = logging.getLogger(__name__)
@@ -232,7 +232,7 @@ def read_attributes(samples: pd.DataFrame, real: pd.DataFrame, seed: int = 0) ->
     asked values (chance 1/k), `read_all_classes` among every real class. Attributes with one real value
     are skipped; samples asking for a value no real image has are dropped with a warning.
     """
-    train = real[real["split"] == "train"] if "split" in real.columns else real
+    train = in_split(real)
     rows = []
     for attribute in ATTRIBUTES:
         if attribute not in samples.columns or attribute not in train.columns:

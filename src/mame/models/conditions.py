@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mame.io import read_manifests
+from mame.io import in_split, read_manifests
 
 FILE = "conditions.json"
 ATTRIBUTES = ("view", "area", "density")
@@ -20,9 +20,7 @@ ATTRIBUTES = ("view", "area", "density")
 
 def conditions_from_manifests(paths: list[str]) -> dict:
     """{"vendors": {vendor: {attribute: [values]}}, "vendor_in_prompt": bool} over training images."""
-    frame = read_manifests(paths)
-    if "split" in frame:
-        frame = frame[frame["split"] == "train"]
+    frame = in_split(read_manifests(paths))
     vendors = {}
     for vendor, group in frame.groupby(frame["vendor"] if "vendor" in frame else pd.Series("", frame.index)):
         vendors[str(vendor)] = {

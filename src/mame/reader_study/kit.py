@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from mame.io import read_grey
+from mame.io import in_split, read_grey
 from mame.reader_study.ratings import RATING_LABELS
 from mame.shapes import as_shape, compact, describe
 
@@ -88,7 +88,7 @@ def draw_cases(
     `real` needs columns image, prompt, split; `samples` the sweep's samples.csv columns.
     """
     rng = np.random.default_rng(settings.seed)
-    held_out = real[real["split"] == "holdout"].sort_values("image")
+    held_out = in_split(real, "holdout").sort_values("image")
     at_guidance = samples[np.isclose(samples["guidance"].astype(float), float(guidance))].sort_values("file")
     if at_guidance.empty:
         raise ValueError(

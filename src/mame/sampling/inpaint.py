@@ -13,6 +13,7 @@ import pandas as pd
 import torch
 from PIL import Image
 
+from mame.io import in_split
 from mame.sampling.sweep import output_shape, quantise
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ def inpaint(
 def painting_backgrounds(healthy: pd.DataFrame, seed: int = 0) -> list[str]:
     """Healthy images to paint lesions into: the held-out ones, shuffled; tiny datasets that hold out no
     patient fall back to training images (with a warning in the log)."""
-    held_out = healthy[healthy["split"] == "holdout"].sample(frac=1.0, random_state=seed)
+    held_out = in_split(healthy, "holdout").sample(frac=1.0, random_state=seed)
     if held_out.empty:
         log.warning("no held-out healthy image: painting lesions into training images instead")
         held_out = healthy.sample(frac=1.0, random_state=seed)
