@@ -24,7 +24,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/sample.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/reader_study.smk"
-include: "workflow/rules/utility.smk"
+include: "workflow/rules/downstream.smk"
 include: "workflow/rules/export.smk"
 include: "workflow/rules/report.smk"
 

@@ -48,7 +48,7 @@ def test_aligned_correlation_sees_through_a_shift_and_a_flip():
     assert unaligned < score[0] - 0.2  # without alignment the copy looks like another image
 
 
-def test_threshold_from_one_half_of_held_out_graded_on_the_other():
+def test_threshold_from_one_half_of_holdout_graded_on_the_other():
     scores = np.linspace(0.1, 0.9, 10)
     threshold, false_positive = calibrate(scores, seed=0)
     assert threshold in scores and 0 <= false_positive <= 1
@@ -59,8 +59,8 @@ def test_threshold_from_one_half_of_held_out_graded_on_the_other():
 
 def test_planted_copies_of_every_kind_are_caught_and_unseen_images_rarely():
     rng = np.random.default_rng(1)
-    train, held_out = _mammograms(rng, 40), _mammograms(rng, 30)
-    rates = detection_rates(train, _embed(train), held_out, _embed(held_out), _embed, count=15)
+    train, holdout = _mammograms(rng, 40), _mammograms(rng, 30)
+    rates = detection_rates(train, _embed(train), holdout, _embed(holdout), _embed, count=15)
     pixels = rates[rates["detector"] == "aligned pixels"].set_index("planted")
     assert set(pixels.index) == set(KINDS) and (pixels["copies"] == 15).all()
     assert (pixels["rate"] == 1.0).all()  # exact, shifted, flipped and noised copies
@@ -71,19 +71,17 @@ def test_planted_copies_of_every_kind_are_caught_and_unseen_images_rarely():
 
 def test_samples_are_scored_and_flagged_against_calibrated_thresholds():
     rng = np.random.default_rng(2)
-    train, held_out = _mammograms(rng, 30), _mammograms(rng, 20)
+    train, holdout = _mammograms(rng, 30), _mammograms(rng, 20)
     samples = [*_mammograms(rng, 5), *plant(train[:2], "flipped", rng)]
-    scores, thresholds = copy_scores(
-        samples, _embed(samples), held_out, _embed(held_out), train, _embed(train)
-    )
-    assert len(scores) == len(samples) + len(held_out)
+    scores, thresholds = copy_scores(samples, _embed(samples), holdout, _embed(holdout), train, _embed(train))
+    assert len(scores) == len(samples) + len(holdout)
     flagged = scores.loc[scores["source"] == "generated", "aligned_flagged"].tolist()
     assert flagged[-2:] == [True, True] and sum(flagged[:5]) <= 1
     assert not scores.loc[scores["source"] == "held-out real", "aligned_flagged"].any()
     assert thresholds.set_index("detector").loc["aligned pixels", "samples_flagged"] == sum(flagged)
 
 
-def test_no_held_out_images_leaves_thresholds_at_one_and_rates_unknown():
+def test_no_holdout_images_leaves_thresholds_at_one_and_rates_unknown():
     rng = np.random.default_rng(3)
     train = _mammograms(rng, 8)
     samples = _mammograms(rng, 3)

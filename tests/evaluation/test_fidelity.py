@@ -10,10 +10,10 @@ import pytest
 from mame.evaluation.fidelity import (
     AttributeClassifier,
     balanced_recall,
+    classify_among,
     extrapolation_agreement,
     fidelity_by_guidance,
     fidelity_confusion,
-    read_among,
 )
 from mame.stats.proportions import wilson
 
@@ -80,7 +80,7 @@ def test_a_classifier_that_ignores_the_image_scores_chance_among_the_asked_extre
     asked = ["big", "small"] * 32  # a balanced two-extreme prompt set
     x = np.zeros((len(asked), 3))
     model = _ConstantMedium()
-    read = read_among(model, x, ["big", "small"])
+    read = classify_among(model, x, ["big", "small"])
     table = fidelity_by_guidance(_verdicts(read, model.classes_[model.predict_proba(x).argmax(1)], asked))
     row = table.iloc[0]
     assert row["chance"] == 0.5 and row["accuracy"] == 0.5  # at chance, not 'below chance'

@@ -30,7 +30,7 @@ def test_an_exact_copy_of_a_training_image_is_flagged(tmp_path):
     assert table[table["source"] == "held-out real"]["flagged"].tolist() == [False]
 
 
-def test_without_a_threshold_only_samples_closer_than_every_held_out_image_are_flagged(tmp_path):
+def test_without_a_threshold_only_samples_closer_than_every_holdout_image_are_flagged(tmp_path):
     rng = np.random.default_rng(1)
     train = [_write(tmp_path / f"t{i}.png", rng.integers(0, 256, (64, 64))) for i in range(10)]
     copy = _write(tmp_path / "copy.png", np.asarray(Image.open(train[2])))
@@ -41,19 +41,19 @@ def test_without_a_threshold_only_samples_closer_than_every_held_out_image_are_f
         pd.DataFrame({"image": train, "key": [f"k{i}" for i in range(10)]}),
         pd.DataFrame({"image": holdout}),
     )
-    held_out = table[table["source"] == "held-out real"]
-    assert (table["threshold"] == held_out["correlation"].max()).all()
+    holdout_rows = table[table["source"] == "held-out real"]
+    assert (table["threshold"] == holdout_rows["correlation"].max()).all()
     assert table.loc[table["source"] == "generated", "flagged"].tolist() == [False] * 4 + [True]
 
 
 def test_the_exceedance_p_value_is_the_exchangeable_probability():
     """640 samples, 36 held-out images, 43 samples above the held-out maximum: p = 0.09 (no signal)."""
-    held_out = np.linspace(0.80, 0.95, 36)
+    holdout = np.linspace(0.80, 0.95, 36)
     samples = np.r_[np.full(43, 0.97), np.full(597, 0.5)]
-    k, p = exceedance(samples, held_out)
+    k, p = exceedance(samples, holdout)
     assert k == 43 and p == pytest.approx(np.prod([(640 - i) / (676 - i) for i in range(43)]))
     assert 0.08 < p < 0.10
-    assert exceedance(samples[:1], held_out) == (1, pytest.approx(1 / 37))
+    assert exceedance(samples[:1], holdout) == (1, pytest.approx(1 / 37))
 
 
 def test_the_summary_counts_flags_read_back_as_text_and_tests_exceedance():

@@ -119,7 +119,7 @@ def test_gpu_jobs_ask_for_gpus_on_the_gpu_partition_with_their_memory_and_time(c
 def test_cpu_jobs_stay_on_the_cpu_partition_without_gpus(cluster_run):
     _, submissions, _ = cluster_run
     cpu_jobs = [s for s in submissions if _rule(s) not in GPU_RULES]
-    assert {"phantom", "index", "convert_shard", "manifest", "diversity", "reader_kit"} <= {
+    assert {"phantom", "index", "convert_shard", "manifest", "msssim", "reader_kit"} <= {
         _rule(s) for s in cpu_jobs
     }
     for submission in cpu_jobs:

@@ -278,7 +278,7 @@ READER_MODEL = reader_model(config)
 READER_GUIDANCE = reader_guidance(config)
 
 
-# the downstream utility experiments (workflow/rules/utility.smk)
+# the downstream utility experiments (workflow/rules/downstream.smk)
 UTILITY_TASKS = list(config["utility"]["tasks"])
 CROSS_VENDOR = config["utility"]["cross_vendor"]
 UTILITY = UTILITY_TASKS + (["cross_vendor"] if CROSS_VENDOR else [])

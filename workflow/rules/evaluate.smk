@@ -2,7 +2,7 @@
 # distribution metrics in a domain feature space, and their tables.
 
 
-rule diversity:
+rule msssim:
     input:
         samples="results/samples/{model}/samples.csv",
         images="results/samples/{model}/images",
@@ -25,7 +25,7 @@ rule diversity:
     wildcard_constraints:
         model=FINETUNED_MODEL,
     script:
-        "../scripts/diversity.py"
+        "../scripts/msssim.py"
 
 
 rule fidelity:

@@ -7,7 +7,7 @@ log_to(snakemake.log[0])
 
 import torch  # noqa: E402
 
-from mame.evaluation.fidelity import extrapolation_agreement, read_attributes  # noqa: E402
+from mame.evaluation.fidelity import classify_attributes, extrapolation_agreement  # noqa: E402
 from mame.io import read_manifests  # noqa: E402
 from mame.plotting import save_png  # noqa: E402
 from mame.sampling.figures import extrapolation_grid  # noqa: E402
@@ -31,7 +31,7 @@ rows = sweep(
 table = describe_samples(rows, specs, columns=("vendor", "view", "area", "density"))
 table["attribute"] = ["density" if specs[i].get("density") else "area" for i in table["prompt_index"]]
 real = read_manifests(snakemake.input.real)
-verdicts = read_attributes(table.drop(columns=["view"]), real)[
+verdicts = classify_attributes(table.drop(columns=["view"]), real)[
     ["file", "read", "chance"]
 ]  # the unseen attribute
 table = table.merge(verdicts, on="file", how="left")

@@ -22,7 +22,7 @@ table = memorization_table(samples, train, holdout, snakemake.params.threshold)
 encoder = TrainedEncoder.load(snakemake.input.encoder)
 paths = {
     "samples": samples["file"].tolist(),
-    "held_out": holdout["image"].tolist(),
+    "holdout": holdout["image"].tolist(),
     "train": train["image"].tolist(),
 }
 thumbs, features = {}, {}
@@ -31,8 +31,8 @@ for name, files in paths.items():  # each file read once for both detectors
 scores, thresholds = copy_scores(
     paths["samples"],
     features["samples"],
-    paths["held_out"],
-    features["held_out"],
+    paths["holdout"],
+    features["holdout"],
     paths["train"],
     features["train"],
     thumbs=thumbs,
@@ -42,11 +42,11 @@ table.assign(model=snakemake.wildcards.model).to_csv(snakemake.output.table, ind
 planted = detection_rates(
     paths["train"],
     features["train"],
-    paths["held_out"],
-    features["held_out"],
+    paths["holdout"],
+    features["holdout"],
     encoder.embed_images,
     train_thumbs=thumbs["train"],
-    held_out_thumbs=thumbs["held_out"],
+    holdout_thumbs=thumbs["holdout"],
 )
 copies = pd.concat([thresholds.assign(planted="none (samples)"), planted], ignore_index=True)
 copies.assign(model=snakemake.wildcards.model).to_csv(snakemake.output.copies, index=False)

@@ -99,13 +99,13 @@ def feature_nearest(queries: np.ndarray, references: np.ndarray) -> tuple[np.nda
     return index, similarity[np.arange(len(q)), index]
 
 
-def calibrate(held_out: np.ndarray, seed: int = 0) -> tuple[float, float]:
+def calibrate(holdout: np.ndarray, seed: int = 0) -> tuple[float, float]:
     """Threshold = the largest score of a random half of the held-out real images; false-positive rate =
     the share of the other half above it (an honest estimate: the half that set it does not grade it)."""
-    if held_out.size < 2:
-        return (float(held_out.max()) if held_out.size else 1.0), float("nan")
-    order = np.random.default_rng(seed).permutation(held_out.size)
-    calibration, evaluation = held_out[order[: held_out.size // 2]], held_out[order[held_out.size // 2 :]]
+    if holdout.size < 2:
+        return (float(holdout.max()) if holdout.size else 1.0), float("nan")
+    order = np.random.default_rng(seed).permutation(holdout.size)
+    calibration, evaluation = holdout[order[: holdout.size // 2]], holdout[order[holdout.size // 2 :]]
     threshold = float(calibration.max())
     return threshold, float((evaluation > threshold).mean())
 
@@ -134,25 +134,25 @@ def plant(images: list[np.ndarray], kind: str, rng: np.random.Generator) -> list
 def detection_rates(
     train_images: list,
     train_features: np.ndarray,
-    held_out_images: list,
-    held_out_features: np.ndarray,
+    holdout_images: list,
+    holdout_features: np.ndarray,
     embed,
     count: int = 20,
     seed: int = 0,
     train_thumbs: np.ndarray | None = None,
-    held_out_thumbs: np.ndarray | None = None,
+    holdout_thumbs: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Per detector (aligned pixels, features) and planted kind: how many of `count` planted copies of
     training images its held-out-calibrated threshold flags, and the held-out false-positive rate.
     Images are pixels or files; `embed(images)` maps pixel arrays to the feature space."""
     rng = np.random.default_rng(seed)
     train_thumbs = thumbnails(train_images) if train_thumbs is None else train_thumbs
-    held_out_thumbs = thumbnails(held_out_images) if held_out_thumbs is None else held_out_thumbs
-    held_out_pixels = aligned_nearest(held_out_thumbs, train_thumbs)[1]
-    held_out_feature = feature_nearest(held_out_features, train_features)[1]
+    holdout_thumbs = thumbnails(holdout_images) if holdout_thumbs is None else holdout_thumbs
+    holdout_pixels = aligned_nearest(holdout_thumbs, train_thumbs)[1]
+    holdout_feature = feature_nearest(holdout_features, train_features)[1]
     thresholds = {
-        "aligned pixels": calibrate(held_out_pixels, seed),
-        "features": calibrate(held_out_feature, seed),
+        "aligned pixels": calibrate(holdout_pixels, seed),
+        "features": calibrate(holdout_feature, seed),
     }
     picked = rng.choice(len(train_images), min(count, len(train_images)), replace=False)
     rows = []
@@ -181,8 +181,8 @@ def detection_rates(
 def copy_scores(
     sample_images: list,
     sample_features: np.ndarray,
-    held_out_images: list,
-    held_out_features: np.ndarray,
+    holdout_images: list,
+    holdout_features: np.ndarray,
     train_images: list,
     train_features: np.ndarray,
     seed: int = 0,
@@ -191,20 +191,20 @@ def copy_scores(
     """Per image (samples, then held-out real): aligned-pixel correlation and feature similarity to the
     nearest training image, each flagged above its held-out-calibrated threshold; and per detector the
     threshold with the held-out false-positive rate. `thumbs` may hold the thumbnails already made
-    ("samples", "held_out", "train"), so files are read once."""
+    ("samples", "holdout", "train"), so files are read once."""
     thumbs = thumbs or {}
     train_thumbs = thumbs["train"] if "train" in thumbs else thumbnails(train_images)
     sample_thumbs = thumbs["samples"] if "samples" in thumbs else thumbnails(sample_images)
-    held_thumbs = thumbs["held_out"] if "held_out" in thumbs else thumbnails(held_out_images)
+    held_thumbs = thumbs["holdout"] if "holdout" in thumbs else thumbnails(holdout_images)
     pixel_samples = aligned_nearest(sample_thumbs, train_thumbs)[1]
     pixel_held = aligned_nearest(held_thumbs, train_thumbs)[1]
     feature_samples = feature_nearest(sample_features, train_features)[1]
-    feature_held = feature_nearest(held_out_features, train_features)[1]
+    feature_held = feature_nearest(holdout_features, train_features)[1]
     pixel_threshold, pixel_fpr = calibrate(pixel_held, seed)
     feature_threshold, feature_fpr = calibrate(feature_held, seed)
     scores = pd.DataFrame(
         {
-            "source": ["generated"] * len(sample_images) + ["held-out real"] * len(held_out_images),
+            "source": ["generated"] * len(sample_images) + ["held-out real"] * len(holdout_images),
             "aligned_correlation": np.round(np.concatenate([pixel_samples, pixel_held]), 5),
             "feature_similarity": np.round(np.concatenate([feature_samples, feature_held]), 5),
         }

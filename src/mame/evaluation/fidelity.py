@@ -79,7 +79,7 @@ def grouped_folds(labels: np.ndarray, groups: np.ndarray, scored: list[str], see
     return list(splitter.split(np.zeros(len(labels)), labels, groups))
 
 
-def read_among(model, x: np.ndarray, classes: list[str]) -> np.ndarray:
+def classify_among(model, x: np.ndarray, classes: list[str]) -> np.ndarray:
     """The class among `classes` with the highest probability (a class the model never saw is never read)."""
     known = list(model.classes_)
     names = [c for c in classes if c in known]
@@ -104,7 +104,7 @@ def _score(x, y, asked, columns, strength, folds, seed) -> float:
             continue
         model = _model(strength, seed).fit(x[train][:, columns], y[train])
         truth.append(y[test])
-        read.append(read_among(model, x[test][:, columns], asked))
+        read.append(classify_among(model, x[test][:, columns], asked))
     if not truth:
         return math.nan
     return balanced_recall(np.concatenate(truth), np.concatenate(read), asked)
@@ -140,7 +140,7 @@ def nested_ceiling(x, y, groups, asked: list[str], seed: int = 0) -> tuple[float
         columns = FEATURE_SETS[name]
         model = _model(strength, seed).fit(x[train][:, columns], y[train])
         truth.append(y[test])
-        read.append(read_among(model, x[test][:, columns], asked))
+        read.append(classify_among(model, x[test][:, columns], asked))
     truth_all = np.concatenate(truth)
     return balanced_recall(truth_all, np.concatenate(read), asked), int(truth_all.size)
 
@@ -195,12 +195,12 @@ class AttributeClassifier:
 
     def read(self, images: list[np.ndarray]) -> list[str]:
         """The reading among the asked classes only."""
-        return list(read_among(self.model, self._x(images), self.asked))
+        return list(classify_among(self.model, self._x(images), self.asked))
 
     def readings(self, images: list[np.ndarray]) -> tuple[list[str], list[str]]:
         """Both readings (among the asked classes, among every class) from one feature pass."""
         x = self._x(images)
-        return list(read_among(self.model, x, self.asked)), list(self.model.predict(x))
+        return list(classify_among(self.model, x, self.asked)), list(self.model.predict(x))
 
     def accuracy(self, images: list[np.ndarray], labels: list[str]) -> float:
         return float(np.mean(np.asarray(self.read(images)) == np.asarray(labels)))
@@ -224,7 +224,7 @@ def _filled(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     return frame[frame[column].fillna("").astype(str) != ""]
 
 
-def read_attributes(samples: pd.DataFrame, real: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+def classify_attributes(samples: pd.DataFrame, real: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
     """Per sample and asked attribute: what a classifier trained on the real images reads.
 
     `samples`: rows with file and the asked view / area / density (empty if not asked); `real`: manifest

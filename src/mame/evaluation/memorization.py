@@ -35,12 +35,12 @@ def nearest(queries: np.ndarray, references: np.ndarray) -> tuple[np.ndarray, np
     return index, correlation[np.arange(len(queries)), index]
 
 
-def exceedance(samples: np.ndarray, held_out: np.ndarray) -> tuple[int, float]:
+def exceedance(samples: np.ndarray, holdout: np.ndarray) -> tuple[int, float]:
     """How many samples come closer to the training set than every held-out real image does, and the
     probability of at least that many if samples were no closer than unseen real images (exchangeable):
     P(K >= k) = prod_{i<k} (n - i) / (n + h - i) for n samples and h held-out images."""
-    k = int((samples > held_out.max()).sum()) if held_out.size else 0
-    n, h = samples.size, held_out.size
+    k = int((samples > holdout.max()).sum()) if holdout.size else 0
+    n, h = samples.size, holdout.size
     p = float(np.prod([(n - i) / (n + h - i) for i in range(k)])) if h else float("nan")
     return k, p
 
@@ -58,9 +58,9 @@ def memorization_table(
     for source, frame, column in (("generated", samples, "file"), ("held-out real", holdout, "image")):
         if not frame.empty:
             scores[source] = (frame, column, *nearest(signatures(frame[column].tolist()), references))
-    held_out = scores.get("held-out real", (None, None, None, np.zeros(0)))[3]
+    holdout_scores = scores.get("held-out real", (None, None, None, np.zeros(0)))[3]
     if threshold is None:
-        threshold = float(held_out.max()) if held_out.size else 1.0
+        threshold = float(holdout_scores.max()) if holdout_scores.size else 1.0
     parts = []
     for source, (frame, column, index, score) in scores.items():
         parts.append(
@@ -105,12 +105,12 @@ def memorization_summary(table: pd.DataFrame) -> pd.DataFrame:
     for model, source in summary.index:
         part = table[table["model"] == model]
         generated = part.loc[part["source"] == "generated", "correlation"].to_numpy(float)
-        held_out = part.loc[part["source"] == "held-out real", "correlation"].to_numpy(float)
-        if source != "generated" or not held_out.size:
+        holdout = part.loc[part["source"] == "held-out real", "correlation"].to_numpy(float)
+        if source != "generated" or not holdout.size:
             above.append(""), expected.append(""), p_values.append("")
             continue
-        k, p = exceedance(generated, held_out)
-        above.append(k), expected.append(round(generated.size / (held_out.size + 1), 1))
+        k, p = exceedance(generated, holdout)
+        above.append(k), expected.append(round(generated.size / (holdout.size + 1), 1))
         p_values.append(f"{p:.3g}")
     return summary.assign(
         **{"above held-out max": above, "expected by chance": expected, "p (exceedance)": p_values}

@@ -31,7 +31,7 @@ from mame.stats.multireader import RandomReaderTest, random_reader_test
 from mame.stats.planning import Planning, cases_needed, ci_half_width_at_chance
 
 
-def interval(positive: np.ndarray, negative: np.ndarray) -> tuple[Interval, str]:
+def auc_interval(positive: np.ndarray, negative: np.ndarray) -> tuple[Interval, str]:
     """DeLong's Wald interval, or Newcombe's where Wald reaches past 0 or 1 (or has no width)."""
     wald = delong(positive, negative)
     if wald.se == 0 or wald.low <= 0 or wald.high >= 1:
@@ -45,7 +45,7 @@ def _probability_auc(group: pd.DataFrame) -> Interval | None:
         return None
     positive = group.loc[group["synthetic"] == 1, "probability"].to_numpy(float)
     negative = group.loc[group["synthetic"] == 0, "probability"].to_numpy(float)
-    return interval(positive, negative)[0]
+    return auc_interval(positive, negative)[0]
 
 
 def reader_table(
@@ -60,7 +60,7 @@ def reader_table(
     for reader, group in joined.groupby("reader", sort=False):
         positive = group.loc[group["synthetic"] == 1, "rating"].to_numpy(float)
         negative = group.loc[group["synthetic"] == 0, "rating"].to_numpy(float)
-        wald, method = interval(positive, negative)
+        wald, method = auc_interval(positive, negative)
         probability = _probability_auc(group)
         boot = bootstrap(positive, negative, resamples, seed)
         fit = fit_binormal(positive, negative)

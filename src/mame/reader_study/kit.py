@@ -88,13 +88,13 @@ def draw_cases(
     `real` needs columns image, prompt, split; `samples` the sweep's samples.csv columns.
     """
     rng = np.random.default_rng(settings.seed)
-    held_out = in_split(real, "holdout").sort_values("image")
+    holdout = in_split(real, "holdout").sort_values("image")
     at_guidance = samples[np.isclose(samples["guidance"].astype(float), float(guidance))].sort_values("file")
     if at_guidance.empty:
         raise ValueError(
             f"no samples at guidance {guidance}; the sweep has {sorted(set(samples['guidance']))}"
         )
-    real_cases = _draw(held_out, settings.real, "held-out real", rng)
+    real_cases = _draw(holdout, settings.real, "held-out real", rng)
     synthetic_cases = _draw(
         fewest_seeds(at_guidance, settings.synthetic, rng), settings.synthetic, "synthetic", rng
     )

@@ -514,7 +514,7 @@ def _with_interval(value: float, low: float, high: float, signed: bool = False) 
 
 def utility_sections(table: str, figure: str, runs: str) -> list[Section]:
     """Section: does synthetic data help a downstream classifier? Design, verdict, figure and table."""
-    from mame.evaluation.utility import skipped_notes, verdict
+    from mame.evaluation.downstream import skipped_notes, verdict
 
     summary = pd.read_csv(table)
     run_table = pd.read_csv(runs)

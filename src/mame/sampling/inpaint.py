@@ -67,11 +67,11 @@ def inpaint(
 def painting_backgrounds(healthy: pd.DataFrame, seed: int = 0) -> list[str]:
     """Healthy images to paint lesions into: the held-out ones, shuffled; tiny datasets that hold out no
     patient fall back to training images (with a warning in the log)."""
-    held_out = in_split(healthy, "holdout").sample(frac=1.0, random_state=seed)
-    if held_out.empty:
+    holdout = in_split(healthy, "holdout").sample(frac=1.0, random_state=seed)
+    if holdout.empty:
         log.warning("no held-out healthy image: painting lesions into training images instead")
-        held_out = healthy.sample(frac=1.0, random_state=seed)
-    return held_out["image"].tolist()
+        holdout = healthy.sample(frac=1.0, random_state=seed)
+    return holdout["image"].tolist()
 
 
 def inpaint_panels(

@@ -345,7 +345,7 @@ def build_experiment(
     The cross-vendor experiment (`other` given) trains on one vendor's training images and tests on all
     of the other vendor's real images (none of them trains), with every real image (no scarcity) and as
     many synthetic images of the other vendor as real ones."""
-    from mame.evaluation.utility_data import labelled, real_sets, synthetic_set, with_lesion_column
+    from mame.evaluation.downstream_data import labelled, real_sets, synthetic_set, with_lesion_column
 
     attribute = task["attribute"]
     if attribute == "lesion":

@@ -1,4 +1,4 @@
-"""Rule utility_tables: every utility experiment's summary as paper tables (CSV, Markdown, LaTeX), the
+"""Rule downstream_tables: every utility experiment's summary as paper tables (CSV, Markdown, LaTeX), the
 per-run table, and the AUC-against-real-share figure."""
 
 from mame.logs import log_to
@@ -9,8 +9,8 @@ from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
 
+from mame.evaluation.downstream import skipped_notes  # noqa: E402
 from mame.evaluation.figures import utility_figure  # noqa: E402
-from mame.evaluation.utility import skipped_notes  # noqa: E402
 from mame.io import write_tables  # noqa: E402
 from mame.plotting import save_png  # noqa: E402
 

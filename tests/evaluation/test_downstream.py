@@ -10,7 +10,7 @@ import pytest
 import torch
 from sklearn.metrics import roc_auc_score
 
-from mame.evaluation.utility import (
+from mame.evaluation.downstream import (
     PRETRAIN,
     REAL_ONLY,
     SYNTHETIC_ONLY,
@@ -23,7 +23,7 @@ from mame.evaluation.utility import (
     stratified_share,
     verdict,
 )
-from mame.evaluation.utility_data import class_table, real_sets, synthetic_set, with_lesion_column
+from mame.evaluation.downstream_data import class_table, real_sets, synthetic_set, with_lesion_column
 from mame.stats.auc import delong
 
 

@@ -1,4 +1,4 @@
-"""Rules utility_task / utility_cross_vendor: one utility experiment; its runs and its summary."""
+"""Rules downstream_task / downstream_cross_vendor: one utility experiment; its runs and its summary."""
 
 from mame.logs import log_to
 
@@ -9,7 +9,7 @@ import logging  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
-from mame.evaluation.utility import UtilitySettings, UtilitySkipped, build_experiment  # noqa: E402
+from mame.evaluation.downstream import UtilitySettings, UtilitySkipped, build_experiment  # noqa: E402
 
 
 def read(name: str) -> pd.DataFrame | None:

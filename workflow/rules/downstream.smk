@@ -1,7 +1,7 @@
 # Does synthetic data help? Small CNN classifiers trained on real, synthetic and mixed images, scored on
-# held-out real images (rules utility_task per configured task, utility_cross_vendor, utility_tables).
+# held-out real images (rules downstream_task per configured task, downstream_cross_vendor, downstream_tables).
 
-rule utility_task:
+rule downstream_task:
     input:
         unpack(utility_inputs),
     output:
@@ -21,10 +21,10 @@ rule utility_task:
     wildcard_constraints:
         task="|".join(UTILITY_TASKS) or "^$",
     script:
-        "../scripts/utility.py"
+        "../scripts/downstream.py"
 
 
-rule utility_cross_vendor:
+rule downstream_cross_vendor:
     input:
         healthy=f"results/data/{CROSS_VENDOR['train']}/healthy.csv" if CROSS_VENDOR else [],
         other=f"results/data/{CROSS_VENDOR['test']}/healthy.csv" if CROSS_VENDOR else [],
@@ -34,9 +34,9 @@ rule utility_cross_vendor:
         runs="results/metrics/utility/cross_vendor/runs.csv",
         summary="results/metrics/utility/cross_vendor/summary.csv",
     log:
-        "logs/metrics/utility_cross_vendor.log",
+        "logs/metrics/downstream_cross_vendor.log",
     benchmark:
-        "benchmarks/metrics/utility_cross_vendor.tsv"
+        "benchmarks/metrics/downstream_cross_vendor.tsv"
     params:
         settings=utility_params(CROSS_VENDOR),
     conda:
@@ -45,10 +45,10 @@ rule utility_cross_vendor:
         mem_mb=2000,
         runtime=60,
     script:
-        "../scripts/utility.py"
+        "../scripts/downstream.py"
 
 
-rule utility_tables:
+rule downstream_tables:
     input:
         runs=expand("results/metrics/utility/{task}/runs.csv", task=UTILITY),
         summaries=expand("results/metrics/utility/{task}/summary.csv", task=UTILITY),
@@ -68,4 +68,4 @@ rule utility_tables:
         mem_mb=1000,
         runtime=10,
     script:
-        "../scripts/utility_tables.py"
+        "../scripts/downstream_tables.py"
