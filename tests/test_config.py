@@ -139,3 +139,36 @@ def test_non_square_sizes_must_fit_the_unet_and_share_the_images_aspect_ratio():
     wrong["convert"]["size"] = [160, 128, 3]
     with pytest.raises(ConfigError):
         check_config(wrong)
+
+
+def test_the_schema_and_the_settings_dataclasses_agree_on_every_shared_default():
+    """A default lives in the settings dataclass (the library and `mame`'s options read it there); the
+    schema repeats it for the workflow, and this keeps the two from drifting apart."""
+    from mame.data.convert import ConvertSettings
+    from mame.data.dicom import IntensitySettings
+    from mame.data.index import IndexFilters
+    from mame.data.manifest import ManifestSettings
+    from mame.phantom.generate import PhantomSettings
+
+    schema = yaml.safe_load(schema_path().read_text())["properties"]
+
+    def default(block: str, key: str):
+        return schema[block]["properties"][key]["default"]
+
+    phantom = PhantomSettings(layout="omi")
+    for key in ("rows", "cols", "lesion_share", "jpeg2000_share", "broken", "extras"):
+        assert default("phantom", key) == getattr(phantom, key), key
+    manifest = ManifestSettings(vendor="x")
+    for key in ("area_thresholds", "lesion_categories", "holdout_fraction", "healthy"):
+        value = getattr(manifest, key)
+        assert default("manifest", key) == (list(value) if isinstance(value, tuple) else value), key
+    filters = IndexFilters()
+    assert default("index", "views") == list(filters.views)
+    assert default("index", "exclude_implants") == filters.exclude_implants
+    assert default("index", "exclude_spot_magnified") == filters.exclude_spot_magnified
+    convert, intensity = ConvertSettings(), IntensitySettings()
+    assert default("convert", "crop") == convert.crop and default("convert", "channels") == convert.channels
+    assert (
+        default("convert", "intensity") == intensity.mode
+        and default("convert", "bit_depth") == intensity.bit_depth
+    )
