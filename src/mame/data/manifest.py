@@ -216,6 +216,32 @@ def write_metadata_jsonl(healthy: pd.DataFrame, path: str | Path) -> None:
             handle.write(json.dumps({"file_name": Path(name).as_posix(), "text": row.prompt}) + "\n")
 
 
+def write_manifests(
+    converted: list[str | Path],
+    settings: ManifestSettings,
+    out_dir: str | Path,
+    rejects: list[str | Path] = (),
+) -> dict[str, int]:
+    """One dataset's images.csv, healthy.csv, lesions.csv, metadata.jsonl, masks/ and rejects.csv in
+    `out_dir`: what the workflow's manifest rule and `mame manifest` both write. `rejects` are the earlier
+    stages' tables (the index's, the shards'), joined before the manifest's own exclusions; the index's
+    private source paths are dropped."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    frame = read_converted(converted)
+    healthy, lesions, excluded = build_manifests(frame, settings, out / "masks")
+    frame.drop(columns=["findings"]).to_csv(out / "images.csv", index=False)
+    healthy.to_csv(out / "healthy.csv", index=False)
+    lesions.to_csv(out / "lesions.csv", index=False)
+    write_metadata_jsonl(healthy, out / "metadata.jsonl")
+    earlier = [
+        pd.read_csv(path, keep_default_na=False).drop(columns=["source"], errors="ignore") for path in rejects
+    ]
+    joined = pd.concat([*earlier, excluded], ignore_index=True)
+    joined.to_csv(out / "rejects.csv", index=False)
+    return {"healthy": len(healthy), "lesions": len(lesions), "rejects": len(joined)}
+
+
 def healthy_by_rule(healthy: pd.DataFrame, rejects: pd.DataFrame, rule: str) -> dict[str, int]:
     """Healthy images under both rules, from the manifest one rule made (OMI-DB's NBSS status)."""
     status = healthy["status"].fillna("").astype(str) if "status" in healthy else pd.Series([], dtype=str)
