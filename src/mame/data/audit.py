@@ -39,11 +39,9 @@ TABLE_REASONS = ("file_missing", "not_in_table", "header_table_mismatch")
 AUDIT_COLUMNS = ["section", "value", "files"]
 
 
-def header_facts(path: Path) -> dict[str, str]:
-    """The audited header fields of one file ('unreadable' when it is not DICOM)."""
-    try:
-        ds = read_header(path)
-    except Rejection:
+def header_facts(ds) -> dict[str, str]:
+    """The audited header fields of one dataset ('unreadable' for None: not DICOM)."""
+    if ds is None:
         return dict.fromkeys(HEADER_FACTS, "unreadable")
     facts = {}
     for name, keyword in HEADER_FACTS.items():
@@ -57,12 +55,26 @@ def header_facts(path: Path) -> dict[str, str]:
     return facts
 
 
+def _read(path: Path):
+    """The header as the index reads it (pixel extent kept), else whatever of it reads, else None."""
+    for extent in (True, False):
+        try:
+            return read_header(path, pixel_extent=extent), extent
+        except Rejection:
+            continue
+    return None, False
+
+
 def _audit_one(job: tuple[Path, Candidate, IndexFilters]) -> tuple[dict, list[tuple[str, str]]]:
+    """One file's counts and the index's verdict on it, from one parse of its header."""
     root, candidate, filters = job
     with library_messages() as caught:
-        facts = {} if candidate.reject == "file_missing" else header_facts(root / candidate.relative)
+        facts, ds, complete = {}, None, False
+        if candidate.reject != "file_missing":
+            ds, complete = _read(root / candidate.relative)
+            facts = header_facts(ds)
         try:
-            inspect(root, candidate, filters)
+            inspect(root, candidate, filters, ds if complete else None)
             facts["outcome"] = "kept"
         except Rejection as rejection:
             facts["outcome"] = rejection.reason

@@ -64,7 +64,8 @@ INDEX_COLUMNS = [
 ]
 MG_FOR_PROCESSING_CLASSES = ("1.2.840.10008.5.1.4.1.1.1.2.1", "1.2.840.10008.5.1.4.1.1.1.3.1")
 MODIFIED_VIEWS = ("spot", "magnif")  # View Modifier Code Sequence meanings that are not a screening view
-MODIFIED_VIEW_CODES = {"399055006", "399163009"}  # SNOMED CT: Spot Compression, Magnification
+# SNOMED CT codes of the two, for writers that leave out the meaning
+MODIFIED_VIEW_CODES = {"399055006": "Spot Compression", "399163009": "Magnification"}
 
 
 @dataclass(frozen=True)
@@ -87,9 +88,7 @@ def view_modifiers(ds) -> list[str]:
         for modifier in getattr(view, "ViewModifierCodeSequence", None) or []:
             meaning = str(getattr(modifier, "CodeMeaning", "") or "")
             code = str(getattr(modifier, "CodeValue", "") or "")
-            found.append(meaning or code)
-            if code in MODIFIED_VIEW_CODES and not meaning:
-                found[-1] = {"399055006": "Spot Compression", "399163009": "Magnification"}[code]
+            found.append(meaning or MODIFIED_VIEW_CODES.get(code, code))
     return found
 
 
@@ -115,12 +114,16 @@ def _header_text(ds, keyword: str) -> str:
     return str(getattr(ds, keyword, "") or "").strip().upper()
 
 
-def inspect(root: Path, candidate: Candidate, filters: IndexFilters) -> dict:
-    """Header-only checks shared by all adapters. Returns index fields or raises Rejection."""
+def inspect(root: Path, candidate: Candidate, filters: IndexFilters, ds=None) -> dict:
+    """Header-only checks shared by all adapters. Returns index fields or raises Rejection.
+
+    `ds`: the header already read with `read_header(path, pixel_extent=True)` (the audit reads it once
+    for its counts and these checks)."""
     if candidate.reject:
         raise Rejection(candidate.reject, candidate.reject_detail)
     path = root / candidate.relative
-    ds = read_header(path, pixel_extent=True)  # one parse serves the filters and the truncation check
+    if ds is None:  # one parse serves the filters and the truncation check
+        ds = read_header(path, pixel_extent=True)
     modality = _header_text(ds, "Modality")
     if modality != "MG":
         raise Rejection("not_mammogram", f"Modality is {modality or 'missing'}")

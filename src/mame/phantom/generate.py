@@ -206,6 +206,11 @@ def _set_voi(ds: Dataset, case: Case) -> None:
         ds.VOILUTFunction = function
 
 
+def study_date(case: Case) -> str:
+    """The study's (fake) date, the same in the DICOM header and in OMI-DB's imagedb."""
+    return f"20{10 + case.study % 12:02d}0{1 + case.study % 9}2{case.study % 9}"
+
+
 def build_dataset(settings: PhantomSettings, case: Case, index: int, pixels: np.ndarray) -> Dataset:
     """A DICOM dataset with Hologic- or Siemens-like headers and identifying fields filled in."""
     seed = settings.seed
@@ -229,7 +234,7 @@ def build_dataset(settings: PhantomSettings, case: Case, index: int, pixels: np.
     ds.PatientName = f"PHANTOM^{settings.layout.upper()}{case.study:04d}"
     ds.PatientID = f"PID{seed}{case.study:06d}"
     ds.PatientBirthDate = f"19{50 + case.study % 40:02d}0{1 + case.study % 9}15"
-    ds.StudyDate = f"20{10 + case.study % 12:02d}0{1 + case.study % 9}2{case.study % 9}"
+    ds.StudyDate = study_date(case)
     ds.StudyTime = "101500"
     ds.AccessionNumber = f"ACC{seed}{case.study:06d}"
     ds.InstitutionName = "Phantom General Hospital"
@@ -499,19 +504,19 @@ def _omi_mark(number: int, finding, case: Case) -> dict:
     }
 
 
-def _omi_episode(study_date: str, lesion_sides: set[str], benign_sides: set[str]) -> dict:
+def _omi_episode(date: str, lesion_sides: set[str], benign_sides: set[str]) -> dict:
     """An NBSS episode: a routine screen, plus a wide-bore biopsy with its opinion where assessed."""
     episode = {
         "EpisodeType": "R",
         "EpisodeIsClosed": "Y",
-        "EpisodeOpenedDate": study_date,
-        "SCREENING": {side: {"DateTaken": study_date} for side in ("L", "R")},
+        "EpisodeOpenedDate": date,
+        "SCREENING": {side: {"DateTaken": date} for side in ("L", "R")},
     }
     if lesion_sides or benign_sides:
         opinion = {side: "OM" for side in lesion_sides} | {side: "OB" for side in benign_sides - lesion_sides}
-        episode["ASSESSMENT"] = {"dateperformed": study_date, "left_opinion": "", "right_opinion": ""}
+        episode["ASSESSMENT"] = {"dateperformed": date, "left_opinion": "", "right_opinion": ""}
         episode["BIOPSYWIDE"] = {
-            "dateperformed": study_date,
+            "dateperformed": date,
             "left_opinion": opinion.get("L", "ON"),
             "right_opinion": opinion.get("R", "ON"),
         }
@@ -533,9 +538,9 @@ def _write_omi(root: Path, settings: PhantomSettings, images: Iterable[Written])
         client = omi_client(case)
         db = imagedbs.setdefault(client, {"ClientID": client, "Site": "adde", "STUDIES": {}})
         episode_id = str(case.study % 2 + 1)
-        study_date = f"20{10 + case.study % 12:02d}0{1 + case.study % 9}2{case.study % 9}"
-        study = db["STUDIES"].setdefault(study_uid, {"StudyDate": study_date, "EpisodeID": episode_id})
-        dates[(client, episode_id)] = study_date
+        date = study_date(case)
+        study = db["STUDIES"].setdefault(study_uid, {"StudyDate": date, "EpisodeID": episode_id})
+        dates[(client, episode_id)] = date
         series = study.setdefault(written.series_uid, {})
         marks = {str(n + 1): _omi_mark(n, finding, case) for n, finding in enumerate(written.findings)}
         lesions += bool(marks)
