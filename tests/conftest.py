@@ -21,6 +21,39 @@ from mame.models.components import TinySpec  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 
 
+def report_items() -> dict[str, str]:
+    """Every report() output of the workflow's rules: its path pattern -> its caption key."""
+    import re
+
+    text = "\n".join(path.read_text() for path in sorted((REPO / "workflow" / "rules").glob("*.smk")))
+    loose = [line for line in text.splitlines() if "caption=" in line and "caption=caption(" not in line]
+    assert not loose, f"report() captions that are not caption(key): {loose}"
+    return dict(re.findall(r'report\(\s*f?"([^"]+)",\s*caption=caption\("([a-z_]+)"\)', text))
+
+
+def page_overflows(page) -> list[str]:
+    """What runs off a rendered report page sideways: the page itself, or a table outside a scrolling box
+    or in a box wider than the text column. Empty when every wide table scrolls inside its box."""
+    return page.evaluate(
+        """() => {
+        const problems = [];
+        const root = document.documentElement;
+        if (root.scrollWidth > root.clientWidth + 1)
+            problems.push(`page ${root.scrollWidth} > ${root.clientWidth}`);
+        const column = document.body.getBoundingClientRect();
+        document.querySelectorAll('table').forEach((table, i) => {
+            const box = table.closest('.scroll');
+            const name = table.closest('section')?.querySelector('h3')?.textContent ?? `table ${i}`;
+            if (!box) { problems.push(`${name}: not in a scrolling box`); return; }
+            const style = getComputedStyle(box).overflowX;
+            if (!['auto', 'scroll'].includes(style)) problems.push(`${name}: box overflow-x ${style}`);
+            if (box.getBoundingClientRect().right > column.right + 1) problems.push(`${name}: box runs off`);
+        });
+        return problems;
+    }"""
+    )
+
+
 def make_mammogram_dataset(
     pixels: np.ndarray, bits: int = 12, photometric: str = "MONOCHROME2", **header
 ) -> Dataset:

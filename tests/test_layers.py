@@ -10,6 +10,8 @@ import ast
 from collections import defaultdict
 from pathlib import Path
 
+import yaml
+
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "mame"
 LAYERS = [
     {"shapes", "logs", "prompts", "stats"},
@@ -84,3 +86,14 @@ def test_the_readmes_layout_names_every_stage_and_module():
     rules = sorted((PACKAGE.parents[1] / "workflow" / "rules").glob("*.smk"))
     missing += [rule.name for rule in rules if rule.name not in layout]
     assert not missing, f"README Layout does not name: {missing}"
+
+
+def test_the_workflow_catalog_file_names_what_the_catalog_reads():
+    """.snakemake-workflow-catalog.yml: usage with flags, the deployment methods and the report."""
+    root = PACKAGE.parents[1]
+    catalog = yaml.safe_load((root / ".snakemake-workflow-catalog.yml").read_text())
+    usage = catalog["usage"]
+    assert set(usage) == {"mandatory-flags", "software-stack-deployment", "report"}
+    assert set(usage["mandatory-flags"]) == {"desc", "flags"}
+    assert usage["software-stack-deployment"]["conda"] is (root / "envs" / "mame.yaml").is_file()
+    assert usage["report"] is True and (root / "config" / "README.md").is_file()

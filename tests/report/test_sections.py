@@ -8,7 +8,12 @@ from PIL import Image
 from mame.evaluation.memorization import memorization_summary
 from mame.plotting import data_uri
 from mame.report.render import html_table
-from mame.report.sections import extrapolation_sections, privacy_sections
+from mame.report.sections import (
+    extrapolation_sections,
+    guidance_grid_sections,
+    inpainting_sections,
+    memorization_section,
+)
 
 
 def _png(path) -> str:
@@ -29,7 +34,7 @@ def test_the_privacy_section_shows_the_evaluation_stages_summary_and_figure(tmp_
     summary = memorization_summary(table)
     summary.to_csv(tmp_path / "summary.csv")
     figure = _png(tmp_path / "memorization.png")
-    (section,) = privacy_sections(figure, str(tmp_path / "summary.csv"))
+    section = memorization_section(histograms=figure, summary=str(tmp_path / "summary.csv"))
     assert "exceedance" in section.caption and section.figure == data_uri(figure)
     written = pd.read_csv(tmp_path / "summary.csv", keep_default_na=False).set_index(["model", "source"])
     assert section.table_html == html_table(written)
@@ -44,6 +49,49 @@ def test_concept_extrapolation_shows_the_agreement_table_as_the_stage_wrote_it(t
     )
     agreement.to_csv(tmp_path / "agreement.csv", index=False)
     figure = _png(tmp_path / "grid.png")
-    (section,) = extrapolation_sections({"fusion": (str(tmp_path / "agreement.csv"), figure)})
+    (section,) = extrapolation_sections(
+        agreements={"fusion": str(tmp_path / "agreement.csv")}, figures={"fusion": figure}
+    )
     assert section.title == "Concept extrapolation: fusion" and section.figure == data_uri(figure)
     assert section.table_html == html_table(agreement, index=False)
+
+
+def test_a_guidance_grid_names_its_sweeps_steps_and_shows_the_grid(tmp_path):
+    pd.DataFrame({"steps": [12, 12], "file": ["a.png", "b.png"]}).to_csv(
+        tmp_path / "samples.csv", index=False
+    )
+    grid = _png(tmp_path / "grid.png")
+    (section,) = guidance_grid_sections(
+        grids={"fusion": grid}, samples={"fusion": str(tmp_path / "samples.csv")}
+    )
+    assert section.key == "guidance_grid" and section.notes == ["DPM-Solver multistep, 12 steps."]
+    assert section.sources == [grid, str(tmp_path / "samples.csv")] and section.figure == data_uri(grid)
+
+
+def test_inpainting_notes_the_largest_change_outside_the_box(tmp_path):
+    pd.DataFrame(
+        {"box": ["1,2,3,4", "5,6,7,8"], "mean_change_inside": [30.25, 12.5], "max_change_outside": [0, 3]}
+    ).to_csv(tmp_path / "inpainting.csv", index=False)
+    figure = _png(tmp_path / "panels.png")
+    (section,) = inpainting_sections(
+        tables={"lesions": str(tmp_path / "inpainting.csv")}, figures={"lesions": figure}
+    )
+    assert section.notes == ["Largest change outside the box: 3 grey levels."]
+    assert "<td>30.25</td>" in section.table_html and section.title == "Lesion inpainting: lesions"
+
+
+def test_section_functions_take_their_files_by_name_only():
+    """Report inputs are passed by name: a swapped pair of paths cannot be passed positionally."""
+    import inspect
+
+    from mame.report import sections
+
+    builders = [
+        getattr(sections, name)
+        for name in dir(sections)
+        if name.endswith(("_section", "_sections")) and not name.startswith("_")
+    ]
+    assert len(builders) >= 12
+    for builder in builders:
+        parameters = inspect.signature(builder).parameters.values()
+        assert all(p.kind is p.KEYWORD_ONLY for p in parameters), builder.__name__

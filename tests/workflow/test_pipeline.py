@@ -18,7 +18,9 @@ import yaml
 from PIL import Image
 from sklearn.metrics import roc_auc_score
 
-from conftest import REPO
+from mame.report.render import CAPTIONS, caption_html
+
+from conftest import REPO, page_overflows, report_items
 
 pytestmark = pytest.mark.pipeline
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile")]
@@ -438,10 +440,14 @@ def test_snakemakes_own_report_builds(run, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     import zipfile
 
-    names = zipfile.ZipFile(tmp_path / "snakemake-report.zip").namelist()
-    assert any(n.endswith("dataset_table.csv") for n in names) and any(
-        n.endswith("msssim.csv") for n in names
-    )
+    archive = zipfile.ZipFile(tmp_path / "snakemake-report.zip")
+    names = archive.namelist()
+    assert any(n.endswith("dataset_table.csv") for n in names)
+    assert any(n.endswith("msssim.csv") for n in names)
+    page = archive.read(next(n for n in names if n.endswith("report.html"))).decode()
+    for key in set(report_items().values()):  # each item's caption is the file the HTML report renders
+        opening = re.match(r"[ -~]{20,}", (CAPTIONS / f"{key}.rst").read_text()).group()  # ASCII, as escaped
+        assert opening in page, key
 
 
 def test_the_tables_target_rebuilds_only_tables(run):
@@ -558,3 +564,31 @@ def test_utility_experiments_reach_tables_figure_and_report(run):
     assert (run / "results" / "figures" / "evaluation" / "utility.png").stat().st_size > 10_000
     html = (run / "results" / "report.html").read_text()
     assert "Does synthetic data help?" in html and "Skipped: view" in html
+
+
+def test_every_report_section_shares_its_caption_with_snakemakes_report_items(run):
+    """One caption source: where a file is both a report() item and shown on the page, one key."""
+    html = (run / "results" / "report.html").read_text()
+    shown = re.findall(r'<section id="[^"]*" data-caption="([a-z_]+)" data-sources="([^"]*)">', html)
+    assert len(shown) >= 20
+    patterns = {
+        re.compile(re.sub(r"\\\{[a-z]+\\\}", "[^/]+", re.escape(path))): key
+        for path, key in report_items().items()
+    }
+    compared = set()
+    for key, sources in shown:
+        assert caption_html(key) in html
+        for source in sources.split():
+            for pattern, expected in patterns.items():
+                if pattern.fullmatch(source):
+                    assert key == expected, f"{source}: page caption {key}, report() caption {expected}"
+                    compared.add(pattern.pattern)
+    assert len(compared) >= 15, compared
+
+
+def test_the_report_at_1400_px_keeps_every_table_inside_its_box(run, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto((run / "results" / "report.html").as_uri())
+    assert page.locator("section table").count() >= 15
+    assert page_overflows(page) == []
+    page.close()

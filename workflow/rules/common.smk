@@ -8,6 +8,7 @@ from pathlib import Path
 
 from mame.config import fusion_datasets, is_fusion, reader_guidance, reader_model
 from mame.data.convert import shard_count
+from mame.report.render import CAPTIONS
 from mame.sampling.specs import extrapolation_specs, prompt_specs, validation_prompts
 from mame.shapes import size_flag
 
@@ -18,6 +19,14 @@ wildcard_constraints:
 
 
 DATASETS = list(config["datasets"])
+
+
+def caption(key):
+    """A result's one caption, mame/report/captions/<key>.rst: results/report.html renders the same file."""
+    path = CAPTIONS / f"{key}.rst"
+    if not path.is_file():
+        raise ValueError(f"report() caption {key!r}: {path} does not exist")
+    return str(path)
 
 
 def canonical(settings):

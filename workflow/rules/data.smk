@@ -146,7 +146,7 @@ rule dataset_table:
         rejects=expand("results/data/{dataset}/rejects.csv", dataset=DATASETS),
         index=expand("results/work/{dataset}/index.csv", dataset=DATASETS),
     output:
-        csv=report("results/tables/dataset_table.csv", caption="../report/dataset_table.rst", category="Data"),
+        csv=report("results/tables/dataset_table.csv", caption=caption("dataset_table"), category="Data"),
         markdown="results/tables/dataset_table.md",
         latex="results/tables/dataset_table.tex",
         rejects="results/tables/rejects_by_reason.csv",
@@ -174,13 +174,13 @@ rule data_figures:
         lesions=expand("results/data/{dataset}/lesions.csv", dataset=DATASETS),
     output:
         raw_vs_processed=report(
-            "results/figures/data/raw_vs_processed.png", caption="../report/data_figures.rst", category="Data"
+            "results/figures/data/raw_vs_processed.png", caption=caption("raw_vs_processed"), category="Data"
         ),
         image_mask=report(
-            "results/figures/data/image_mask_pairs.png", caption="../report/data_figures.rst", category="Data"
+            "results/figures/data/image_mask_pairs.png", caption=caption("image_mask_pairs"), category="Data"
         ),
         image_prompt=report(
-            "results/figures/data/image_prompt_pairs.png", caption="../report/data_figures.rst", category="Data"
+            "results/figures/data/image_prompt_pairs.png", caption=caption("image_prompt_pairs"), category="Data"
         ),
     log:
         "logs/figures/data.log",

@@ -53,10 +53,10 @@ rule downstream_tables:
         runs=expand("results/metrics/utility/{task}/runs.csv", task=UTILITY),
         summaries=expand("results/metrics/utility/{task}/summary.csv", task=UTILITY),
     output:
-        table=report("results/tables/utility.csv", caption="../report/utility.rst", category="Utility"),
+        table=report("results/tables/utility.csv", caption=caption("utility"), category="Utility"),
         runs="results/tables/utility_runs.csv",
         figure=report(
-            "results/figures/evaluation/utility.png", caption="../report/utility.rst", category="Utility"
+            "results/figures/evaluation/utility.png", caption=caption("utility"), category="Utility"
         ),
     log:
         "logs/tables/utility.log",

@@ -104,10 +104,12 @@ rule msssim_table:
         table=expand("results/metrics/{model}/msssim.csv", model=FINETUNE),
         contrasts=expand("results/metrics/{model}/msssim_guidance_contrasts.csv", model=FINETUNE),
     output:
-        csv=report("results/tables/msssim.csv", caption="../report/msssim.rst", category="Guidance"),
+        csv=report("results/tables/msssim.csv", caption=caption("msssim"), category="Guidance"),
         markdown="results/tables/msssim.md",
         latex="results/tables/msssim.tex",
-        contrasts="results/tables/msssim_guidance_contrasts.csv",
+        contrasts=report(
+            "results/tables/msssim_guidance_contrasts.csv", caption=caption("msssim_contrasts"), category="Guidance"
+        ),
     log:
         "logs/tables/msssim.log",
     benchmark:
@@ -132,26 +134,34 @@ rule evaluation_tables:
         copies=expand("results/metrics/{model}/copy_detection.csv", model=FINETUNE),
         diversity=expand("results/metrics/{model}/msssim.csv", model=FINETUNE),
     output:
-        fidelity=report("results/tables/fidelity.csv", caption="../report/fidelity.rst", category="Guidance"),
-        confusion="results/tables/fidelity_confusion.csv",
-        separability="results/tables/separability.csv",
-        distribution="results/tables/distribution.csv",
+        fidelity=report("results/tables/fidelity.csv", caption=caption("fidelity_and_diversity"), category="Guidance"),
+        confusion=report(
+            "results/tables/fidelity_confusion.csv", caption=caption("fidelity_confusion"), category="Guidance"
+        ),
+        separability=report(
+            "results/tables/separability.csv", caption=caption("separability"), category="Guidance"
+        ),
+        distribution=report(
+            "results/tables/distribution.csv", caption=caption("distribution"), category="Guidance"
+        ),
         inception="results/tables/inception_fid.csv",
         distribution_figure=report(
             "results/figures/evaluation/distribution.png",
-            caption="../report/evaluation_figures.rst",
+            caption=caption("distribution"),
             category="Guidance",
         ),
-        memorization="results/tables/memorization.csv",
-        copies="results/tables/copy_detection.csv",
+        memorization=report(
+            "results/tables/memorization.csv", caption=caption("memorization"), category="Privacy"
+        ),
+        copies=report("results/tables/copy_detection.csv", caption=caption("copy_detection"), category="Privacy"),
         tradeoff=report(
             "results/figures/evaluation/fidelity_and_diversity.png",
-            caption="../report/evaluation_figures.rst",
+            caption=caption("fidelity_and_diversity"),
             category="Guidance",
         ),
         histograms=report(
             "results/figures/evaluation/memorization.png",
-            caption="../report/evaluation_figures.rst",
+            caption=caption("memorization"),
             category="Privacy",
         ),
     log:

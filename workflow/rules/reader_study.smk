@@ -58,7 +58,7 @@ rule roc:
         ratings=reader_rating_files(),
     output:
         readers=report(
-            "results/reader_study/roc.csv", caption="../report/reader_study.rst", category="Reader study"
+            "results/reader_study/roc.csv", caption=caption("reader_study"), category="Reader study"
         ),
         points="results/reader_study/roc_points.csv",
         pooled="results/reader_study/pooled.csv",
@@ -66,7 +66,7 @@ rule roc:
         warnings="results/reader_study/warnings.txt",
         table="results/tables/reader_study.csv",
         figure=report(
-            "results/figures/reader_study/roc.png", caption="../report/roc.rst", category="Reader study"
+            "results/figures/reader_study/roc.png", caption=caption("reader_study"), category="Reader study"
         ),
         markdown="results/tables/reader_study.md",
         latex="results/tables/reader_study.tex",

@@ -32,9 +32,11 @@ rule report:
         extrapolation_figures=expand("results/figures/extrapolation/{model}.png", model=FUSION_MODELS),
         inpainting=expand("results/inpainting/{model}/inpainting.csv", model=INPAINT),
         inpainting_figures=expand("results/figures/inpainting/{model}.png", model=INPAINT),
-        reader_study=multiext("results/reader_study/", "roc.csv", "pooled.csv", "power.csv", "key.csv", "warnings.txt")
-        if FINETUNE
-        else [],
+        reader_rocs="results/reader_study/roc.csv" if FINETUNE else [],
+        reader_pooled="results/reader_study/pooled.csv" if FINETUNE else [],
+        reader_power="results/reader_study/power.csv" if FINETUNE else [],
+        reader_key="results/reader_study/key.csv" if FINETUNE else [],
+        reader_warnings="results/reader_study/warnings.txt" if FINETUNE else [],
         reader_table="results/tables/reader_study.csv" if FINETUNE else [],
         roc_figure="results/figures/reader_study/roc.png" if FINETUNE else [],
         dicom_exports=expand("results/export/dicom/{model}.json", model=EXPORT),

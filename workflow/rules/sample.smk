@@ -38,7 +38,7 @@ rule guidance_figure:
     output:
         report(
             "results/figures/guidance/{model}.png",
-            caption="../report/guidance_grid.rst",
+            caption=caption("guidance_grid"),
             category="Guidance",
             subcategory="{model}",
         ),
@@ -67,7 +67,7 @@ rule concept_extrapolation:
         images=directory("results/extrapolation/{model}/images"),
         figure=report(
             "results/figures/extrapolation/{model}.png",
-            caption="../report/extrapolation.rst",
+            caption=caption("extrapolation"),
             category="Concept extrapolation and inpainting",
         ),
     log:
@@ -103,7 +103,7 @@ rule inpaint_panels:
         panels=directory("results/inpainting/{model}/panels"),
         figure=report(
             "results/figures/inpainting/{model}.png",
-            caption="../report/inpainting.rst",
+            caption=caption("inpainting"),
             category="Concept extrapolation and inpainting",
         ),
     log:

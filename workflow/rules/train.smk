@@ -104,7 +104,7 @@ rule finetune:
         pipeline=directory("results/models/{model}/pipeline"),
         log=report(
             "results/models/{model}/training_log.csv",
-            caption="../report/training_log.rst",
+            caption=caption("training_log"),
             category="Training",
         ),
         validation=directory("results/models/{model}/validation"),
@@ -160,7 +160,7 @@ rule training_figures:
         validation=expand("results/models/{model}/validation", model=TRAINED),
     output:
         curves=report(
-            "results/figures/training/loss_curves.png", caption="../report/loss_curves.rst", category="Training"
+            "results/figures/training/loss_curves.png", caption=caption("loss_curves"), category="Training"
         ),
         table="results/tables/training.csv",
         markdown="results/tables/training.md",
@@ -168,7 +168,7 @@ rule training_figures:
         validation=[
             report(
                 f"results/figures/training/validation_{model}.png",
-                caption="../report/validation.rst",
+                caption=caption("validation"),
                 category="Training",
             )
             for model in TRAINED

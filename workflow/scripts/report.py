@@ -1,90 +1,95 @@
-"""Rule report: assemble results/report.html from the stages' tables and figures, with provenance."""
+"""Rule report: assemble results/report.html from the stages' tables and figures, with provenance.
+Every input is passed by its name in the rule's input: a swapped pair cannot land under the wrong caption."""
 
 from mame.logs import log_to
 
 log_to(snakemake.log[0])
 
+from mame.report import sections  # noqa: E402
 from mame.report.provenance import provenance  # noqa: E402
 from mame.report.render import write_report  # noqa: E402
-from mame.report.sections import (  # noqa: E402
-    data_sections,
-    export_sections,
-    extrapolation_sections,
-    guidance_sections,
-    image_format,
-    inpainting_sections,
-    privacy_sections,
-    reader_study_sections,
-    training_sections,
-    utility_sections,
-)
 
 inputs, params = snakemake.input, snakemake.params
+
+
+def per_model(models: list[str], files) -> dict[str, str]:
+    """One input file per model, in the order the rule expanded them."""
+    return dict(zip(models, files, strict=True))
+
+
 stages = {
-    "Data": data_sections(
-        inputs.dataset_table,
-        inputs.rejects,
-        inputs.raw_vs_processed,
-        inputs.image_mask,
-        inputs.image_prompt,
-        image_format(params.config["convert"], list(inputs.samples)),
-        audits=dict(zip(params.datasets, inputs.audits, strict=True)),
+    "Data": sections.data_sections(
+        dataset_table=inputs.dataset_table,
+        rejects=inputs.rejects,
+        raw_vs_processed=inputs.raw_vs_processed,
+        image_mask=inputs.image_mask,
+        image_prompt=inputs.image_prompt,
+        format_note=sections.image_format(params.config["convert"], list(inputs.samples)),
+        audits=per_model(params.datasets, inputs.audits),
         dataset_notes=inputs.dataset_notes,
     )
 }
 if params.models:
-    stages["Training"] = training_sections(
-        inputs.loss_curves, inputs.loss_table, dict(zip(params.models, inputs.validation, strict=True))
+    stages["Training"] = sections.training_sections(
+        loss_curves=inputs.loss_curves,
+        loss_table=inputs.loss_table,
+        validation=per_model(params.models, inputs.validation),
     )
 if params.finetuned:
-    stages["Guidance"] = guidance_sections(
-        dict(zip(params.finetuned, inputs.guidance_grids, strict=True)),
-        inputs.samples,
-        inputs.diversity,
-        inputs.msssim_table,
-        inputs.msssim_contrasts,
-        inputs.separability_table,
-        inputs.distribution_table,
-        inputs.distribution_figure,
-        inputs.inception_table,
-        inputs.fidelity_table,
-        inputs.confusion_table,
-        params.reader_guidance,
-        inputs.tradeoff,
-    )
+    stages["Guidance"] = [
+        *sections.guidance_grid_sections(
+            grids=per_model(params.finetuned, inputs.guidance_grids),
+            samples=per_model(params.finetuned, inputs.samples),
+        ),
+        *sections.msssim_sections(
+            table=inputs.msssim_table, contrasts=inputs.msssim_contrasts, per_model=list(inputs.diversity)
+        ),
+        sections.separability_section(table=inputs.separability_table),
+        sections.distribution_section(
+            table=inputs.distribution_table,
+            figure=inputs.distribution_figure,
+            inception=inputs.inception_table,
+        ),
+        *sections.fidelity_sections(
+            table=inputs.fidelity_table,
+            confusion=inputs.confusion_table,
+            tradeoff=inputs.tradeoff,
+            confusion_guidance=params.reader_guidance,
+        ),
+    ]
 later = []
 if params.fusion_models:
-    later += extrapolation_sections(
-        {
-            model: (agreement, figure)
-            for model, agreement, figure in zip(
-                params.fusion_models, inputs.agreement, inputs.extrapolation_figures, strict=True
-            )
-        }
+    later += sections.extrapolation_sections(
+        agreements=per_model(params.fusion_models, inputs.agreement),
+        figures=per_model(params.fusion_models, inputs.extrapolation_figures),
     )
 if params.inpaint_models:
-    later += inpainting_sections(
-        {
-            model: (table, figure)
-            for model, table, figure in zip(
-                params.inpaint_models, inputs.inpainting, inputs.inpainting_figures, strict=True
-            )
-        }
+    later += sections.inpainting_sections(
+        tables=per_model(params.inpaint_models, inputs.inpainting),
+        figures=per_model(params.inpaint_models, inputs.inpainting_figures),
     )
 if later:
     stages["Concept extrapolation and inpainting"] = later
 if params.finetuned:
-    readers, pooled, power, key, warnings = inputs.reader_study
-    stages["Reader study"] = reader_study_sections(
-        readers, pooled, power, inputs.reader_table, key, warnings, inputs.roc_figure
+    stages["Reader study"] = sections.reader_study_sections(
+        readers=inputs.reader_rocs,
+        pooled=inputs.reader_pooled,
+        power=inputs.reader_power,
+        summary=inputs.reader_table,
+        key=inputs.reader_key,
+        warnings=inputs.reader_warnings,
+        roc=inputs.roc_figure,
     )
-    stages["Privacy"] = privacy_sections(
-        inputs.memorization_histograms, inputs.memorization_table, inputs.copy_table
-    )
+    stages["Privacy"] = [
+        sections.memorization_section(
+            histograms=inputs.memorization_histograms, summary=inputs.memorization_table
+        ),
+        sections.copy_detection_section(table=inputs.copy_table),
+    ]
 if params.utility:
-    stages["Downstream utility"] = utility_sections(
-        inputs.utility_table, inputs.utility_figure, inputs.utility_runs
+    stages["Downstream utility"] = sections.utility_sections(
+        table=inputs.utility_table, figure=inputs.utility_figure, runs=inputs.utility_runs
     )
 if params.exported:
-    stages["Export"] = export_sections(dict(zip(params.exported, inputs.dicom_exports, strict=True)))
+    stages["Export"] = sections.export_sections(summaries=per_model(params.exported, inputs.dicom_exports))
 write_report(snakemake.output.html, stages, provenance(params.config, params.benchmarks))

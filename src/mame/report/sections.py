@@ -45,6 +45,7 @@ def image_format(convert: dict, samples: list[str]) -> str:
 
 
 def data_sections(
+    *,
     dataset_table: str,
     rejects: str,
     raw_vs_processed: str,
@@ -66,149 +67,112 @@ def data_sections(
         audit_sections.append(
             Section(
                 "Pre-flight audit",
-                "What each dataset root holds, read from headers only before any conversion or training: "
-                "files by manufacturer, view, laterality, presentation intent, transfer syntax, bit depth "
-                "and photometric interpretation; what the index rejects and why; header/table mismatches; "
-                "lesions by category; patients (`mame audit ROOT --adapter A` prints the same page).",
+                "audit",
                 table_html=html_table(wide.fillna(0).astype(int)),
+                sources=list(audits.values()),
             )
         )
+    notes = [format_note] if format_note else []
+    if dataset_notes:
+        notes += [f"{row.dataset}: {row.note}" for row in _table(dataset_notes).itertuples()]
     return [
         Section(
             "Datasets",
-            "Images per dataset after filtering and conversion: healthy images become image-prompt pairs "
-            "for the conditional models, images with a lesion of a selected category become image-mask "
-            "pairs for inpainting (the study's dataset table).",
+            "dataset_table",
             table_html=html_table(_table(dataset_table, 1)),
-            notes=([format_note] if format_note else [])
-            + (
-                [f"{row.dataset}: {row.note}" for row in _table(dataset_notes).itertuples()]
-                if dataset_notes
-                else []
-            ),
+            notes=notes,
+            sources=[dataset_table, *([dataset_notes] if dataset_notes else [])],
         ),
         *audit_sections,
         Section(
             "Rejected files",
-            "Every file that did not become a training image, counted by stage and reason; "
-            "results/data/<dataset>/rejects.csv lists each by its pseudonymous key.",
+            "rejects",
             table_html=html_table(reject_table, index=False)
             if len(reject_table)
             else "<p>No file was rejected.</p>",
+            sources=[rejects],
         ),
-        Section(
-            "Raw to processed",
-            "Top: the raw DICOM after its VOI transform, lesion boxes as the dataset's tables give them. "
-            "Bottom: the processed image and the same boxes moved by the one geometry transform "
-            "(crop, flip of right breasts, resize, pad) that moved the pixels.",
-            figure=data_uri(raw_vs_processed),
-        ),
-        Section(
-            "Image-mask pairs",
-            "Inpainting training pairs: processed image with a lesion and its mask (255 inside every "
-            "lesion box of a selected category, 0 elsewhere).",
-            figure=data_uri(image_mask),
-        ),
-        Section(
-            "Image-prompt pairs",
-            "Healthy training images with their captions, built by the one prompt builder "
-            "(area for Hologic-like data, density for Siemens-like data, as in the study).",
-            figure=data_uri(image_prompt),
-        ),
+        _figure_section("Raw to processed", "raw_vs_processed", raw_vs_processed),
+        _figure_section("Image-mask pairs", "image_mask_pairs", image_mask),
+        _figure_section("Image-prompt pairs", "image_prompt_pairs", image_prompt),
     ]
 
 
-def training_sections(loss_curves: str, loss_table: str, validation: dict[str, str]) -> list[Section]:
+def _figure_section(title: str, key: str, figure: str, **fields) -> Section:
+    """A section around one figure, the figure its first source."""
+    sources = [figure, *fields.pop("sources", [])]
+    return Section(title, key, figure=data_uri(figure), sources=sources, **fields)
+
+
+def training_sections(*, loss_curves: str, loss_table: str, validation: dict[str, str]) -> list[Section]:
     """Section 2: loss curves and the loss table of every model; validation images over training."""
-    sections = [
-        Section(
+    return [
+        _figure_section(
             "Loss curves",
-            "Epsilon-prediction MSE per optimizer step (faint) and its moving average, for every fine-tuned "
-            "and inpainting model; log scale.",
-            figure=data_uri(loss_curves),
+            "loss_curves",
+            loss_curves,
             table_html=html_table(_table(loss_table), index=False),
-        )
+            sources=[loss_table],
+        ),
+        *(
+            _figure_section(f"Validation images over training: {name}", "validation", figure)
+            for name, figure in validation.items()
+        ),
     ]
-    for name, figure in validation.items():
+
+
+def guidance_grid_sections(*, grids: dict[str, str], samples: dict[str, str]) -> list[Section]:
+    """Samples over guidance, one grid per model, with the sampler and steps its sweep used."""
+    sections = []
+    for model, grid in grids.items():
+        steps = int(pd.read_csv(samples[model], usecols=["steps"])["steps"].iloc[0])
         sections.append(
-            Section(
-                f"Validation images over training: {name}",
-                "The same prompts and the same seed at successive training steps (top to bottom): the "
-                "study's 'denoising process at epoch ...' figure. Each column's prompt is printed under it.",
-                figure=data_uri(figure),
+            _figure_section(
+                f"Samples over guidance: {model}",
+                "guidance_grid",
+                grid,
+                notes=[f"DPM-Solver multistep, {steps} steps."],
+                sources=[samples[model]],
             )
         )
     return sections
 
 
-def guidance_sections(
-    grids: dict[str, str],
-    samples: list[str],
-    diversity: list[str],
-    msssim_wide: str,
-    msssim_contrasts: str,
-    separability: str,
-    distribution: str,
-    distribution_plot: str,
-    inception: str,
-    fidelity: str,
-    confusion: str,
-    confusion_guidance: float,
-    tradeoff: str,
-) -> list[Section]:
-    """Section 3: samples over guidance, the MS-SSIM table, separability, fidelity against diversity."""
-    sections = []
-    for (model, grid), path in zip(grids.items(), samples, strict=True):
-        steps = int(pd.read_csv(path, usecols=["steps"])["steps"].iloc[0])
-        sections.append(
-            Section(
-                f"Samples over guidance: {model}",
-                "The first seed of every prompt (rows) at each guidance scale (columns): the same starting "
-                f"noise under growing classifier-free guidance. DPM-Solver multistep, {steps} steps.",
-                figure=data_uri(grid),
-            )
-        )
-    scales = sorted({int(s) for path in diversity for s in pd.read_csv(path, usecols=["scales"])["scales"]})
-    sections.append(
+def msssim_sections(*, table: str, contrasts: str, per_model: list[str]) -> list[Section]:
+    """MS-SSIM by guidance (the wide table) and its seed-paired contrasts against the lowest scale."""
+    scales = sorted({int(s) for path in per_model for s in pd.read_csv(path, usecols=["scales"])["scales"]})
+    return [
         Section(
             "MS-SSIM by guidance",
-            "Mean pairwise MS-SSIM of each model's samples per prompt and guidance (± sd over pairs, "
-            "bootstrap 95 % CI over images), and among real training images of the same condition (last "
-            f"row). Original definition, data range 255, one channel, {', '.join(map(str, scales))} "
-            "scale(s) at this image size. Lower means more diverse.",
-            table_html=html_table(_table(msssim_wide, 1)),
-        )
-    )
-    sections.append(
+            "msssim",
+            table_html=html_table(_table(table, 1)),
+            notes=[f"MS-SSIM scales at this image size: {', '.join(map(str, scales))}."],
+            sources=[table, *per_model],
+        ),
         Section(
             "MS-SSIM against the lowest guidance, paired by seed",
-            "Each guidance scale's mean pairwise MS-SSIM minus the lowest scale's, over the seeds both share "
-            "(image i of every scale starts from the same noise), with a bootstrap 95 % CI that resamples "
-            "seeds jointly. Above 0: less diverse than at the lowest guidance.",
-            table_html=html_table(contrast_view(_table(msssim_contrasts))),
-        )
+            "msssim_contrasts",
+            table_html=html_table(contrast_view(_table(contrasts))),
+            sources=[contrasts],
+        ),
+    ]
+
+
+def separability_section(*, table: str) -> Section:
+    """Real vs synthetic: a cross-validated observer's AUC per model and guidance."""
+    shown = ["model", "guidance", "real", "synthetic", "auc", "ci_low", "ci_high", "ci_method"]
+    return Section(
+        "Real vs synthetic",
+        "separability",
+        table_html=html_table(_table(table)[shown], index=False),
+        sources=[table],
     )
-    separability_table = _table(separability)
-    sections.append(
-        Section(
-            "Real vs synthetic",
-            "Cross-validated AUC of a logistic regression (the fidelity features) telling each model's "
-            "samples from real training images of the same conditions (vendor, view, area / density: as "
-            "many per condition as samples; conditions no real image has are left out), per guidance "
-            "scale. Folds keep a woman's images and a seed's samples together; the AUC is the mean over "
-            "folds with the influence-curve 95 % CI of a cross-validated AUC (LeDell 2015), Newcombe's "
-            "where that reaches 0 or 1. 0.5 = this observer cannot tell them apart; 1 = always can.",
-            table_html=html_table(
-                separability_table[
-                    ["model", "guidance", "real", "synthetic", "auc", "ci_low", "ci_high", "ci_method"]
-                ],
-                index=False,
-            ),
-        )
-    )
-    distribution_table = _table(distribution)
-    shown = ["model", "guidance", "compared", "n"]
-    cells = distribution_table[shown].copy()
+
+
+def distribution_section(*, table: str, figure: str, inception: str) -> Section:
+    """FD, KID and PRDC in the domain feature space, with the standard Inception FID where computed."""
+    distribution_table = _table(table)
+    cells = distribution_table[["model", "guidance", "compared", "n"]].copy()
     for name in ("fd", "kid", "precision", "recall", "density", "coverage"):
         cells[name] = [
             f"{v:.3g} [{lo:.3g}, {hi:.3g}]"
@@ -219,48 +183,35 @@ def guidance_sections(
                 strict=True,
             )
         ]
-    sections.append(
-        Section(
-            "Distribution metrics in a domain feature space",
-            "Frechet distance, KID (unbiased, cubic kernel) and precision / recall / density / coverage "
-            "(k = 5) of each model's samples against n of its real training images, in the feature space "
-            "of a small CNN the pipeline trains on the real training images only (view, vendor, area, "
-            "density; never a sample). Row 'real': held-out real images (or, when there are fewer than n, "
-            "other training images) against the same reference, the floor a perfect generator would "
-            "reach. One n per model, so FD's small-sample bias is shared; each value is the mean over fresh "
-            "draws of n distinct images from each pool, with the central 95 % range of the draws. The "
-            "prompts ask for the attribute extremes while the real set holds every class, so the samples' "
-            "distance keeps some of that difference. " + inception_text(inception),
-            figure=data_uri(distribution_plot),
-            table_html=html_table(cells, index=False),
-        )
+    return _figure_section(
+        "Distribution metrics in a domain feature space",
+        "distribution",
+        figure,
+        table_html=html_table(cells, index=False),
+        notes=[inception_text(inception)],
+        sources=[table, inception],
     )
-    sections.append(
-        Section(
+
+
+def fidelity_sections(
+    *, table: str, confusion: str, tradeoff: str, confusion_guidance: float
+) -> list[Section]:
+    """Fidelity against diversity over guidance, and the confusion matrices at one guidance scale."""
+    return [
+        _figure_section(
             "Fidelity and diversity against guidance",
-            "Left axis: mean MS-SSIM over prompts (dashed: real images). Right axis: how often "
-            "classifiers trained on real images read the view / density / area the prompt asked for, "
-            "read among the asked values only (chance = 1/k for k asked values), with Wilson 95 % CIs. "
-            "Ceiling: the same reading on real images of the asked values, balanced recall over "
-            "patient-grouped folds with the classifier's setting chosen inside each fold (nested). "
-            "'Read outside asked': the share an all-class reading puts on values the prompts never ask "
-            "for (e.g. medium density). Lower rows: the domain-space Frechet distance and precision / "
-            "recall of the same samples (dashed: the real-vs-real floor). More guidance trades diversity "
-            "for fidelity; the study described this trade-off in words only.",
-            figure=data_uri(tradeoff),
-            table_html=html_table(fidelity_view(_table(fidelity)), index=False),
-        )
-    )
-    sections.append(
+            "fidelity_and_diversity",
+            tradeoff,
+            table_html=html_table(fidelity_view(_table(table)), index=False),
+            sources=[table],
+        ),
         Section(
             f"Fidelity confusion matrices at guidance {confusion_guidance:g}",
-            "Rows: the value the prompt asked for; columns: the value the real-trained classifier reads "
-            "(among the asked values); each cell the share of the row with its Wilson 95 % CI. Every "
-            "guidance scale: results/tables/fidelity_confusion.csv.",
+            "fidelity_confusion",
             table_html=html_table(confusion_view(_table(confusion), confusion_guidance)),
-        )
-    )
-    return sections
+            sources=[confusion],
+        ),
+    ]
 
 
 def inception_text(path: str) -> str:
@@ -314,83 +265,67 @@ def confusion_view(table: pd.DataFrame, guidance: float) -> pd.DataFrame:
     return wide.fillna("").rename_axis(columns="read as")
 
 
-def extrapolation_sections(models: dict[str, tuple[str, str]]) -> list[Section]:
-    """Section 4: the fusion model asked for attribute values a vendor's data never captioned.
-
-    `models`: name -> (agreement table, figure)."""
+def extrapolation_sections(*, agreements: dict[str, str], figures: dict[str, str]) -> list[Section]:
+    """Section 4: the fusion model asked for attribute values a vendor's data never captioned."""
     return [
-        Section(
+        _figure_section(
             f"Concept extrapolation: {model}",
-            "Hologic images were only captioned with breast area and Siemens images only with density; "
-            "the fusion model is asked for the other attribute (the study's concept extrapolation). "
-            "Above each image: what a classifier trained on real images reads (green = as asked).",
-            figure=data_uri(figure),
+            "extrapolation",
+            figures[model],
             table_html=html_table(_table(agreement), index=False),
+            sources=[agreement],
         )
-        for model, (agreement, figure) in models.items()
+        for model, agreement in agreements.items()
     ]
 
 
-def inpainting_sections(models: dict[str, tuple[str, str]]) -> list[Section]:
-    """Section 4 (cont.): lesions painted into held-out healthy images. `models`: name -> (table, figure)."""
+def inpainting_sections(*, tables: dict[str, str], figures: dict[str, str]) -> list[Section]:
+    """Section 4 (cont.): lesions painted into held-out healthy images, and how much changed outside."""
     sections = []
-    for model, (path, figure) in models.items():
+    for model, path in tables.items():
         table = _table(path)
         sections.append(
-            Section(
+            _figure_section(
                 f"Lesion inpainting: {model}",
-                "Held-out healthy images with a box placed inside the breast (area between the 25th and 75th "
-                "percentiles of the training lesion boxes, aspect ratio from their mean ± sd: the study's "
-                "procedure), inpainted with the lesion prompt; the original is kept outside the box "
-                f"(largest change outside: {int(table['max_change_outside'].max())} grey levels).",
-                figure=data_uri(figure),
+                "inpainting",
+                figures[model],
                 table_html=html_table(
                     table[["box", "mean_change_inside", "max_change_outside"]].round(2), index=False
                 ),
+                notes=[
+                    f"Largest change outside the box: {int(table['max_change_outside'].max())} grey levels."
+                ],
+                sources=[path],
             )
         )
     return sections
 
 
-def privacy_sections(histograms: str, summary: str, copies: str | None = None) -> list[Section]:
+def memorization_section(*, histograms: str, summary: str) -> Section:
     """Section 6: how close samples come to training images, against held-out real images.
 
-    `summary` is the evaluation stage's table (results/tables/memorization.csv), shown as computed there;
-    `copies` the aligned-pixel and feature-space detectors with their planted-copy detection rates.
-    """
-    sections = [
-        Section(
-            "Memorization",
-            "For every sample, the Pearson correlation of a 32 x 32 copy with its nearest training image; "
-            "held-out real images show how close an unseen mammogram comes by chance (median and 95th "
-            "percentile per source). A sample closer than every held-out image (the threshold column, "
-            "unless evaluation.memorization_threshold sets one) is flagged; the exceedance p-value asks "
-            "whether more samples than exchangeable unseen images would come that close "
-            "(metrics/<model>/memorization.csv lists each image).",
-            figure=data_uri(histograms),
-            table_html=html_table(_table(summary, 2)),
-        )
-    ]
-    if copies:
-        sections.append(
-            Section(
-                "Copies: aligned pixels and domain features",
-                "Two further detectors per sample: the correlation of 32 x 32 thumbnails maximised over "
-                "shifts of up to 2 pixels and a horizontal flip, and the cosine similarity in the domain "
-                "feature space (the encoder of the distribution metrics). Each threshold is the largest "
-                "score of half of the held-out real images; the other half gives the false-positive rate. "
-                "Rows 'none (samples)': how many samples each flags. The other rows plant copies of "
-                "training images (exact, shifted by 5 %, flipped, with 5 % noise) and count how many each "
-                "detector catches at its threshold: a detector that misses planted copies says little "
-                "when it flags no sample.",
-                table_html=html_table(_table(copies), index=False),
-            )
-        )
-    return sections
+    `summary` is the evaluation stage's table (results/tables/memorization.csv), shown as computed there."""
+    return _figure_section(
+        "Memorization",
+        "memorization",
+        histograms,
+        table_html=html_table(_table(summary, 2)),
+        sources=[summary],
+    )
+
+
+def copy_detection_section(*, table: str) -> Section:
+    """The aligned-pixel and feature-space copy detectors with their planted-copy detection rates."""
+    return Section(
+        "Copies: aligned pixels and domain features",
+        "copy_detection",
+        table_html=html_table(_table(table), index=False),
+        sources=[table],
+    )
 
 
 def reader_study_sections(
-    readers: str, pooled: str, power: str, summary: str, key: str, warnings: str, roc: str
+    *, readers: str, pooled: str, power: str, summary: str, key: str, warnings: str, roc: str
 ) -> list[Section]:
     """Section 5: the blinded real-vs-synthetic study, per reader and pooled, with its power."""
     reader_table = pd.read_csv(readers, keep_default_na=False, na_values=[""]).assign(
@@ -437,20 +372,13 @@ def reader_study_sections(
         if r.binormal_note
     ]
     return [
-        Section(
+        _figure_section(
             "Reader study: real or synthetic?",
-            "Each reader rated every case of the blinded kit from Definitely real (1) to Definitely "
-            "synthetic (5). Synthetic is the positive class: AUC 0.5 means the reader cannot tell "
-            "generated from real images. "
-            "Points: the empirical ROC (AUC = Mann-Whitney; 95 % CI by DeLong, or by Newcombe's score method "
-            "where DeLong's collapses at AUC 0 or 1; p exact where the ratings allow); dashed: the binormal "
-            "maximum-likelihood fit. A p of AUC = 0.5 above 0.05 is not equivalence: the TOST column asks "
-            "whether the AUC lies within the margin of 0.5. The automated observer's raw probability has its "
-            "own AUC beside its 5-point rating. The study had one radiologist, 53 images, and no interval "
-            "(AUC 0.49).",
-            figure=data_uri(roc),
+            "reader_study",
+            roc,
             table_html=html_table(pd.read_csv(summary, dtype=str, keep_default_na=False), index=False),
             notes=notes,
+            sources=[summary, readers, pooled, power],
         )
     ]
 
@@ -471,7 +399,7 @@ def contrast_view(table: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def export_sections(summaries: dict[str, str]) -> list[Section]:
+def export_sections(*, summaries: dict[str, str]) -> list[Section]:
     """Section 7: where the DICOM exports are, how many files, and what validation said."""
     rows = []
     for model, path in summaries.items():
@@ -491,16 +419,9 @@ def export_sections(summaries: dict[str, str]) -> list[Section]:
     return [
         Section(
             "Synthetic mammograms as DICOM",
-            "Every sample of the guidance sweep as a DICOM Secondary Capture (highdicom): Conversion Type "
-            "SYN, Image Type DERIVED\\SECONDARY, Burned In Annotation NO, Modality MG with Image Laterality, "
-            "View Position and View Code Sequence from the prompt, MONOCHROME2 at the image's bit depth with "
-            "a window from its breast pixels, no Pixel Spacing (a generated pixel has no physical size), "
-            "synthetic patient and study identifiers without dates, and the model, prompt, guidance, seed, "
-            "sampler and steps in Derivation Description. Each file is checked by dciodvfy (errors fail; "
-            "warnings are the mammography attributes a Secondary Capture does not define and the absent "
-            "dates) and against every Type 1 and 2 attribute of the SC Image IOD; per-file results in "
-            "results/export/dicom/<model>.csv.",
+            "dicom_export",
             table_html=html_table(pd.DataFrame(rows), index=False),
+            sources=list(summaries.values()),
         )
     ]
 
@@ -512,7 +433,7 @@ def _with_interval(value: float, low: float, high: float, signed: bool = False) 
     return f"{value:{spec}} [{low:{spec}}, {high:{spec}}]"
 
 
-def utility_sections(table: str, figure: str, runs: str) -> list[Section]:
+def utility_sections(*, table: str, figure: str, runs: str) -> list[Section]:
     """Section: does synthetic data help a downstream classifier? Design, verdict, figure and table."""
     from mame.evaluation.downstream import skipped_notes, verdict
 
@@ -554,25 +475,16 @@ def utility_sections(table: str, figure: str, runs: str) -> list[Section]:
         }
     )
     return [
-        Section(
+        _figure_section(
             "Does synthetic data help?",
-            "Small CNNs (four strided convolutions, plain torch) trained with a fixed budget of steps on: "
-            "real images only; real plus synthetic images at several ratios of the real count; synthetic "
-            "pre-training then real fine-tuning; synthetic images only. Each arm at several shares of the "
-            "real training images (stratified by class: data scarcity), for each guidance scale of the "
-            f"synthetic images, with {seeds} seeds; a seed fixes the real subset, the synthetic draw and "
-            "the classifier's initialisation and batches, and is shared by all arms. All are scored on the "
-            "same held-out real images, split by patient (cross-vendor: all of the other vendor's real "
-            "images). AUC: the positive (last) class for two classes, else the macro average of "
-            "one-vs-rest AUCs. 'AUC 95 % CI': DeLong's interval of the mean over seeds (test-case "
-            "uncertainty); '± sd': the spread over seeds (training randomness); 'vs real only': the paired "
-            "DeLong difference from real only at the same share and seeds (synthetic only: against all "
-            f"real images), with its 95 % CI and p. {len(run_table)} classifiers in all "
-            "(results/tables/utility_runs.csv lists each with its own DeLong CI). "
-            + "; ".join(design)
-            + ". "
-            + " ".join([verdict(summary), *skipped]),
-            figure=data_uri(figure),
+            "utility",
+            figure,
             table_html=html_table(cells, index=False),
+            notes=[
+                f"{seeds} seeds; {len(run_table)} classifiers in all. " + "; ".join(design) + ".",
+                verdict(summary),
+                *skipped,
+            ],
+            sources=[table, runs],
         )
     ]
