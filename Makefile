@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CORES ?= all
 
-.PHONY: setup demo test lint bench clean wheelhouse
+.PHONY: setup demo test lint bench clean wheelhouse cluster-check
 
 $(BIN)/snakemake: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ lint: setup
 
 test: lint
 	$(BIN)/python -m pytest -q
+
+# on the login node, before submitting: every job against the partitions sinfo reports
+CONFIG ?= config/thesis.yaml
+cluster-check: setup
+	$(BIN)/mame cluster-check --profile profiles/slurm --configfile $(CONFIG)
 
 bench: $(VENV)/.bench
 	$(BIN)/python bench/bench_convert.py

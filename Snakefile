@@ -32,6 +32,7 @@ include: "workflow/rules/report.smk"
 # cheap aggregation steps run on the submitting node, not as cluster jobs
 localrules:
     all,
+    manifest,
     fusion_manifest,
     dataset_table,
     data_figures,
@@ -41,6 +42,8 @@ localrules:
     evaluation_tables,
     report,
     roc,
+    reader_kit,
+    downstream_tables,
     tables,
 
 

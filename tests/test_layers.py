@@ -1,7 +1,8 @@
 """The package is layered by stage: a module imports only from its own stage or from stages below it.
 
 The order follows the data: foundations (shapes, logs, prompts, stats, io, plotting, config), then
-data and phantom, models, training, sampling, evaluation, reader_study, export, report, gui, cli. A
+data and phantom, models, training, sampling, evaluation, reader_study, export, cluster, report, gui,
+cli. A
 lower stage importing a higher one (or two stages importing each other) is how cycles start."""
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ LAYERS = [
     {"evaluation"},
     {"reader_study"},
     {"export"},
+    {"cluster"},
     {"report"},
     {"gui"},
     {"cli"},

@@ -75,7 +75,8 @@ def phantom_settings(dataset):
 
 def phantom_threads(wildcards):
     """Processes for a phantom: one for the demo's small images, eight at the real detector size, where an
-    image takes seconds to render (Snakemake caps it at --cores)."""
+    image takes seconds to render. Locally Snakemake caps it at --cores; under SLURM only the profile's
+    max-threads does (`mame cluster-check` names a job that asks for more CPUs than its partition's nodes)."""
     phantom = config["phantom"]
     return 8 if phantom.get("rows", 320) * phantom.get("cols", 256) > 2_000_000 else 1
 

@@ -1,4 +1,4 @@
-"""`mame` subcommands around the workflow: check-config, export-dicom, gui."""
+"""`mame` subcommands around the workflow: check-config, cluster-check, export-dicom, gui."""
 
 from __future__ import annotations
 
@@ -22,6 +22,53 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
     load_config(args.config)
     print(f"{args.config}: valid")
     return 0
+
+
+def add_cluster_check(sub) -> None:
+    p = sub.add_parser(
+        "cluster-check",
+        help="before submitting: every job's threads, memory, GPUs and time against the site's partitions",
+    )
+    p.add_argument("targets", nargs="*", default=["results/report.html"], help="as for snakemake")
+    p.add_argument("--profile", default="profiles/slurm", help="the SLURM profile the run will use")
+    p.add_argument("--configfile", nargs="+", default=[], help="config file(s) the run will use")
+    p.add_argument("--snakefile", default="Snakefile")
+    p.add_argument("--sinfo", help='a saved `sinfo -h -o "%%R|%%c|%%m|%%G|%%l"` (default: run sinfo)')
+    p.set_defaults(func=_cmd_cluster_check)
+
+
+def _cmd_cluster_check(args: argparse.Namespace) -> int:
+    import yaml
+
+    from mame.cluster.check import check_jobs
+    from mame.cluster.jobs import planned_jobs
+    from mame.cluster.site import accounting_problem, default_partition, parse_sinfo, sinfo_text
+
+    text = Path(args.sinfo).read_text() if args.sinfo else sinfo_text()
+    site = parse_sinfo(text)
+    profile = yaml.safe_load((Path(args.profile) / "config.yaml").read_text()) or {}
+    partition_file = profile.get("slurm-partition-config")
+    extra = ["--profile", args.profile, *(["--configfile", *args.configfile] if args.configfile else [])]
+    jobs, hidden = planned_jobs(Path(args.snakefile), args.targets, extra)
+    findings = check_jobs(
+        jobs, site, Path(partition_file) if partition_file else None, default_partition(text)
+    )
+    print(f"{len(jobs)} jobs checked against {len(site)} partitions ({', '.join(site)})")
+    for finding in findings:
+        print(
+            f"NEVER STARTS  {finding.job} on {finding.partition}: {finding.problem}. Change: {finding.change}"
+        )
+    if hidden:
+        print(
+            "Jobs behind a checkpoint (conversion, training, sampling) join the DAG once the index has run: "
+            "run `snakemake --until index` with the same profile and config, then this check again."
+        )
+    if not args.sinfo:
+        problem = accounting_problem()
+        if problem and profile.get("slurm-status-command") != "squeue":
+            print(f"sacct cannot report job states here ({problem}): set slurm-status-command: squeue")
+    print("OK: every job fits its partition" if not findings else f"{len(findings)} job(s) would never start")
+    return 1 if findings else 0
 
 
 def add_export_dicom(sub) -> None:
@@ -86,5 +133,6 @@ def _cmd_gui(args: argparse.Namespace) -> int:
 
 def register(sub) -> None:
     add_check_config(sub)
+    add_cluster_check(sub)
     add_export_dicom(sub)
     add_gui(sub)

@@ -1,0 +1,1 @@
+"""Before submitting: every job of the DAG against the partitions the site really has."""
