@@ -54,6 +54,8 @@ def test_each_readme_snakemake_command_dry_runs_as_printed(command, thesis, tmp_
     if "--unlock" not in words and "--report" not in " ".join(words):
         words.append("-n")
     work = thesis.parent if "config/thesis.yaml" in command else tmp_path
+    if not (work / "config").exists():  # the Snakefile's own configfile, as in the repository root
+        (work / "config").symlink_to(REPO / "config")
     snakemake = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(work)]
     environment = fake_cluster(tmp_path / "fake")
     result = subprocess.run([*snakemake, *words], cwd=REPO, env=environment, capture_output=True, text=True)
