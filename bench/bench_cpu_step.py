@@ -1,0 +1,152 @@
+"""CPU training step of the demo's tiny model: today's fp32 step against channels-last, bf16 autocast
+and both, side by side in one run, through the project's own Trainer (each recipe in its own process,
+one thread, the same latents and seed). Also the loss each reaches, so a faster step that learns less
+shows: the mean loss of the last quarter of steps per recipe.
+
+    python bench/bench_cpu_step.py --steps 120 --rounds 2 --out bench/results/cpu_step.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_train_gpu import write_images  # noqa: E402
+
+RECIPES = {
+    "fp32": {},
+    "channels_last": {"channels_last": True},
+    "bf16": {"mixed_precision": "bf16"},
+    "bf16_channels_last": {"mixed_precision": "bf16", "channels_last": True},
+}
+
+
+def child(arguments: dict) -> dict:
+    """One recipe in this process: steps/s from phases.csv, the loss curve from training_log.csv."""
+    import torch
+
+    torch.set_num_threads(1)
+    from mame.training.settings import TrainSettings
+    from mame.training.trainer import Trainer
+
+    out = Path(arguments["out"])
+    Trainer(
+        arguments["base"],
+        [arguments["manifest"]],
+        out / "pipeline",
+        out / "checkpoints",
+        TrainSettings.from_dict(arguments["settings"]),
+        latents=[arguments["latents"]],
+        model_name=arguments["recipe"],
+    ).run()
+    phases = pd.read_csv(out / "phases.csv").set_index("phase")
+    losses = pd.read_csv(out / "training_log.csv")[
+        "loss"
+    ].to_numpy()  # the Trainer writes it beside pipeline/
+    tail = losses[-max(1, len(losses) // 4) :]
+    return {
+        "recipe": arguments["recipe"],
+        "steps_per_s": float(phases.loc["steps", "steps_per_s"]),
+        "late_loss": round(float(tail.mean()), 4),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=120)
+    parser.add_argument("--batch", type=int, default=16, help="the demo's batch")
+    parser.add_argument("--images", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=2, help="every recipe once per round, interleaved")
+    parser.add_argument("--recipes", default=",".join(RECIPES))
+    parser.add_argument("--out", default="bench/results/cpu_step.json")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(json.loads(Path(args.child).read_text()))))
+        return
+    from mame.models.components import TinySpec
+    from mame.models.tiny import build_tiny_base
+    from mame.training.latents import encode_base_latents
+
+    scratch = Path(tempfile.mkdtemp(prefix="bench-cpu-step-"))
+    manifest = write_images(scratch / "data", args.images, 64)
+    base = scratch / "base"
+    build_tiny_base(
+        [manifest], base, scratch / "base-inpainting", ["hologic", "siemens"], TinySpec(64), vae_steps=20
+    )
+    store = encode_base_latents(str(base), [manifest], scratch / "latents", batch_size=32)
+    environment = {**os.environ, "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
+    runs = []
+    for round_index in range(args.rounds):
+        for recipe in args.recipes.split(","):
+            settings = {
+                **RECIPES[recipe],
+                "steps": args.steps,
+                "batch_size": args.batch,
+                "lr": 5e-4,
+                "lr_schedule": "constant_with_warmup",
+                "warmup_steps": 10,
+                "caption_dropout": 0.1,
+                "validation_every": 0,
+                "checkpoint_every": 0,
+                "seed": 0,
+            }
+            job = scratch / f"{recipe}-{round_index}.json"
+            out = scratch / "runs" / f"{recipe}-{round_index}"
+            job.write_text(
+                json.dumps(
+                    {
+                        "recipe": recipe,
+                        "settings": settings,
+                        "base": str(base),
+                        "manifest": manifest,
+                        "latents": str(store.folder),
+                        "out": str(out),
+                    }
+                )
+            )
+            started = time.perf_counter()
+            done = subprocess.run(
+                [sys.executable, __file__, "--child", str(job)],
+                capture_output=True,
+                text=True,
+                env=environment,
+            )
+            if done.returncode:
+                runs.append(
+                    {"recipe": recipe, "round": round_index, "error": done.stderr.strip().splitlines()[-1]}
+                )
+            else:
+                result = json.loads(done.stdout.strip().splitlines()[-1])
+                runs.append(
+                    {**result, "round": round_index, "wall_s": round(time.perf_counter() - started, 1)}
+                )
+            print(json.dumps(runs[-1]), flush=True)
+    table = pd.DataFrame([r for r in runs if "steps_per_s" in r])
+    summary = table.groupby("recipe", sort=False).agg(
+        steps_per_s=("steps_per_s", "median"), late_loss=("late_loss", "mean")
+    )
+    summary["ratio_to_fp32"] = (summary["steps_per_s"] / summary.loc["fp32", "steps_per_s"]).round(3)
+    print(summary.to_string())
+    record = {
+        "steps": args.steps,
+        "batch": args.batch,
+        "threads": 1,
+        "runs": runs,
+        "summary": summary.reset_index().to_dict("records"),
+    }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(record, indent=1))
+
+
+if __name__ == "__main__":
+    main()
