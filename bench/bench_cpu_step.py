@@ -1,7 +1,7 @@
-"""CPU training step of the demo's tiny model: today's fp32 step against channels-last, bf16 autocast
-and both, side by side in one run, through the project's own Trainer (each recipe in its own process,
-one thread, the same latents and seed). Also the loss each reaches, so a faster step that learns less
-shows: the mean loss of the last quarter of steps per recipe.
+"""CPU training step of the demo's tiny model: today's fp32 step against channels-last, bf16 autocast,
+both, and torch's fused AdamW, side by side in one run, through the project's own Trainer (each recipe
+in its own process, one thread, the same latents and seed). Also the loss each reaches, so a faster
+step that learns less shows: the mean loss of the last quarter of steps per recipe.
 
     python bench/bench_cpu_step.py --steps 120 --rounds 2 --out bench/results/cpu_step.json
 """
@@ -27,6 +27,8 @@ RECIPES = {
     "channels_last": {"channels_last": True},
     "bf16": {"mixed_precision": "bf16"},
     "bf16_channels_last": {"mixed_precision": "bf16", "channels_last": True},
+    "fused_adam": {"fused_adam": True},
+    "fused_adam_channels_last": {"fused_adam": True, "channels_last": True},
 }
 
 

@@ -26,7 +26,7 @@ class TrainSettings:
     adam_8bit: bool = False
     gradient_checkpointing: bool = False
     xformers: bool = False
-    fused_adam: bool = False  # torch's fused AdamW kernel (GPU only)
+    fused_adam: bool = False  # torch's fused AdamW kernel (GPUs and CPUs)
     channels_last: bool = False  # UNet in channels-last memory format (faster convolutions on GPUs)
     compile: bool = False  # torch.compile the UNet (GPU only; pays off over long runs)
     train_text_encoder: bool = True

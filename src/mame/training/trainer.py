@@ -293,10 +293,10 @@ class Trainer:
                 warnings.warn(
                     "adam_8bit runs on GPUs only (slower than AdamW on a CPU); using AdamW", stacklevel=2
                 )
-        fused = s.fused_adam and torch.cuda.is_available()
-        if s.fused_adam and not fused:
-            warnings.warn("fused_adam needs a GPU; using AdamW", stacklevel=2)
-        return torch.optim.AdamW(groups, weight_decay=s.weight_decay, **({"fused": True} if fused else {}))
+        # torch's fused AdamW runs on CUDA and (torch >= 2.4) on CPUs, where it is 3.5x faster than the
+        # per-tensor loop for the tiny model's 360 tensors (bench/bench_cpu_step.py); same update to 1e-7
+        fused = {"fused": True} if s.fused_adam else {}
+        return torch.optim.AdamW(groups, weight_decay=s.weight_decay, **fused)
 
     # --- the run ------------------------------------------------------------------------------
 
