@@ -156,7 +156,7 @@ def test_the_schema_and_the_settings_dataclasses_agree_on_every_shared_default()
         return schema[block]["properties"][key]["default"]
 
     phantom = PhantomSettings(layout="omi")
-    for key in ("rows", "cols", "lesion_share", "jpeg2000_share", "broken", "extras"):
+    for key in ("rows", "cols", "lesion_share", "jpeg2000_share", "broken", "extras", "density_mix"):
         assert default("phantom", key) == getattr(phantom, key), key
     manifest = ManifestSettings(vendor="x")
     for key in ("area_thresholds", "lesion_categories", "holdout_fraction", "healthy"):

@@ -7,6 +7,7 @@ import json
 
 import pandas as pd
 import pydicom
+import pytest
 
 from mame.phantom.generate import PhantomSettings, write_phantom
 
@@ -97,3 +98,24 @@ def test_headers_vary_like_real_ones(tmp_path):
     assert not any("PatientID" in h or "SOPClassUID" in h or "BreastImplantPresent" in h for h in headers)
     assert all(len(h.StudyInstanceUID) == 32 and "." not in h.SOPInstanceUID for h in headers)
     assert all(h.StudyDate for h in headers)
+
+
+def test_a_balanced_density_mix_gives_each_density_a_quarter_of_the_studies_and_changes_nothing_else():
+    from collections import Counter
+
+    from mame.phantom.generate import plan_cases
+
+    prevalence = plan_cases(PhantomSettings(layout="vindr", images=120, seed=2))
+    balanced = plan_cases(PhantomSettings(layout="vindr", images=120, seed=2, density_mix="balanced"))
+    usable = {case.study: case.density for case in balanced if case.study < 30}  # 120 images, 4 a study
+    per_study = Counter(usable.values())
+    assert set(per_study) == set("ABCD") and max(per_study.values()) - min(per_study.values()) <= 1
+    assert len(prevalence) == len(balanced)
+    for a, b in zip(prevalence, balanced, strict=True):  # sizes, views, lesions, file variants: all as before
+        assert (a.study, a.view, a.laterality, a.size) == (b.study, b.view, b.laterality, b.size)
+    assert any(a.density != b.density for a, b in zip(prevalence, balanced, strict=True))
+
+
+def test_an_unknown_density_mix_is_refused_by_name():
+    with pytest.raises(ValueError, match="density_mix 'even' unknown"):
+        PhantomSettings(layout="omi", density_mix="even")

@@ -71,6 +71,7 @@ def add_phantom(sub) -> None:
     )
     p.add_argument("--seed", type=int, default=PHANTOM.seed)
     p.add_argument("--jpeg2000-share", type=float, default=PHANTOM.jpeg2000_share)
+    p.add_argument("--density-mix", choices=["prevalence", "balanced"], default=PHANTOM.density_mix)
     p.add_argument("--workers", type=int, default=1, help="processes rendering images at once")
     p.add_argument("--no-broken", action="store_true", help="leave out the deliberately broken files")
     p.add_argument(
@@ -89,6 +90,7 @@ def _cmd_phantom(args: argparse.Namespace) -> int:
         cols=args.cols,
         seed=args.seed,
         jpeg2000_share=args.jpeg2000_share,
+        density_mix=args.density_mix,
         broken=not args.no_broken,
         extras=not args.no_extras,
     )

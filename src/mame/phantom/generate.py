@@ -59,6 +59,10 @@ NO_FINDING = {
 }  # VinDr's finding row for an image without findings
 
 
+DENSITY_MIXES = ("prevalence", "balanced")
+PREVALENCE = [0.15, 0.35, 0.35, 0.15]  # BI-RADS A-D
+
+
 @dataclass(frozen=True)
 class PhantomSettings:
     """What to generate. rows x cols is the detector size (3328 x 2560 for the real one)."""
@@ -72,12 +76,20 @@ class PhantomSettings:
     jpeg2000_share: float = 0.3
     broken: bool = True
     extras: bool = True  # FOR PROCESSING, extra views, implant: files the index must filter
+    # "prevalence": each study's density drawn at 15/35/35/15 % (A-D), as in screening; "balanced": each
+    # density gets a quarter of the studies in a seeded order, so the extremes the prompts ask for have
+    # training images (at prevalence, 30 studies left 2-3 women per extreme)
+    density_mix: str = "prevalence"
 
     def __post_init__(self) -> None:
         if self.layout not in LAYOUTS:
             raise ValueError(f"phantom layout {self.layout!r} unknown; expected one of {LAYOUTS}")
         if self.images < 4:
             raise ValueError(f"phantom needs at least 4 images (one study), got {self.images}")
+        if self.density_mix not in DENSITY_MIXES:
+            raise ValueError(
+                f"phantom density_mix {self.density_mix!r} unknown; expected one of {DENSITY_MIXES}"
+            )
 
 
 @dataclass
@@ -122,8 +134,12 @@ def plan_cases(settings: PhantomSettings) -> list[Case]:
     cases: list[Case] = []
     studies = int(np.ceil(settings.images / 4))
     voi_choices = ["window:LINEAR", "window:LINEAR_EXACT", "window:SIGMOID", "sequence"]
+    balanced = np.random.default_rng([settings.seed, LAYOUTS.index(settings.layout), 4]).permutation(
+        np.arange(studies) % 4
+    )
     for study in range(studies):
-        density = "ABCD"[int(rng.choice(4, p=[0.15, 0.35, 0.35, 0.15]))]
+        drawn = int(rng.choice(4, p=PREVALENCE))  # drawn in both mixes: every later draw stays the same
+        density = "ABCD"[int(balanced[study]) if settings.density_mix == "balanced" else drawn]
         size = float(rng.uniform(0, 1))
         for laterality in ("L", "R"):
             for view in VIEWS:
