@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_train_gpu import write_images  # noqa: E402
+from bench_train_gpu import run_recipe, write_images  # noqa: E402
 
 RECIPES = {
     "fp32": {},
@@ -102,36 +101,15 @@ def main() -> None:
                 "checkpoint_every": 0,
                 "seed": 0,
             }
-            job = scratch / f"{recipe}-{round_index}.json"
-            out = scratch / "runs" / f"{recipe}-{round_index}"
-            job.write_text(
-                json.dumps(
-                    {
-                        "recipe": recipe,
-                        "settings": settings,
-                        "base": str(base),
-                        "manifest": manifest,
-                        "latents": str(store.folder),
-                        "out": str(out),
-                    }
-                )
-            )
             started = time.perf_counter()
-            done = subprocess.run(
-                [sys.executable, __file__, "--child", str(job)],
-                capture_output=True,
-                text=True,
-                env=environment,
-            )
-            if done.returncode:
-                runs.append(
-                    {"recipe": recipe, "round": round_index, "error": done.stderr.strip().splitlines()[-1]}
-                )
-            else:
-                result = json.loads(done.stdout.strip().splitlines()[-1])
-                runs.append(
-                    {**result, "round": round_index, "wall_s": round(time.perf_counter() - started, 1)}
-                )
+            result = run_recipe(
+                __file__,
+                scratch / f"{recipe}-{round_index}.json",
+                {"recipe": recipe, "settings": settings, "base": str(base), "manifest": manifest,
+                 "latents": str(store.folder), "out": str(scratch / "runs" / f"{recipe}-{round_index}")},
+                environment,
+            )  # fmt: skip
+            runs.append({**result, "round": round_index, "wall_s": round(time.perf_counter() - started, 1)})
             print(json.dumps(runs[-1]), flush=True)
     table = pd.DataFrame([r for r in runs if "steps_per_s" in r])
     summary = table.groupby("recipe", sort=False).agg(

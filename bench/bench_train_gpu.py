@@ -67,6 +67,18 @@ def write_images(folder: Path, count: int, side: int) -> str:
     return str(manifest)
 
 
+def run_recipe(script: str, job: Path, arguments: dict, environment: dict | None = None) -> dict:
+    """`script --child job` in its own process (so peaks and caches never mix): its last JSON line, or
+    the error it ended with."""
+    job.write_text(json.dumps(arguments))
+    done = subprocess.run(
+        [sys.executable, script, "--child", str(job)], capture_output=True, text=True, env=environment
+    )
+    if done.returncode:
+        return {"recipe": arguments["recipe"], "error": done.stderr.strip().splitlines()[-1]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def train_child(arguments: dict) -> dict:
     """One recipe in this process: the Trainer over the stored latents; its phases.csv as a dict."""
     import torch
@@ -204,24 +216,14 @@ def main() -> None:
                 "fused_adam": False,
                 "compile": False,
             }
-        job = scratch / f"{recipe}.json"
-        job.write_text(
-            json.dumps(
-                {
-                    "recipe": recipe,
-                    "settings": settings,
-                    "base": str(base),
-                    "manifest": manifest,
-                    "latents": str(store.folder),
-                    "out": str(scratch / "runs" / recipe),
-                }
+        runs.append(
+            run_recipe(
+                __file__,
+                scratch / f"{recipe}.json",
+                {"recipe": recipe, "settings": settings, "base": str(base), "manifest": manifest,
+                 "latents": str(store.folder), "out": str(scratch / "runs" / recipe)},
             )
-        )
-        done = subprocess.run([sys.executable, __file__, "--child", str(job)], capture_output=True, text=True)
-        if done.returncode:
-            runs.append({"recipe": recipe, "error": done.stderr.strip().splitlines()[-1]})
-        else:
-            runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        )  # fmt: skip
         print(json.dumps(runs[-1]), flush=True)
     record["runs"] = runs
     flops = step_flops(str(base), args.batch)
