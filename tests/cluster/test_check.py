@@ -86,7 +86,7 @@ def test_a_four_thread_job_on_a_two_cpu_partition_is_named_with_the_setting_to_c
     assert finding.partition == "cpu" and "4 CPUs" in finding.problem and "has 2" in finding.problem
     assert "max-threads" in finding.change
     assert not [f for f in findings if f.job.startswith("finetune")]  # 8 CPUs, 64 GB, 1 GPU fit the gpu nodes
-    assert not [f for f in findings if f.job == "report"]  # local rules are never submitted
+    assert not [f for f in findings if f.job == "report"]  # no resources asked: nothing to exceed
 
 
 def test_more_memory_gpus_or_time_than_a_node_has_and_unknown_partitions_are_named(tmp_path):

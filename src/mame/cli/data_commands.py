@@ -17,7 +17,7 @@ from mame.data.index import IndexFilters
 from mame.data.manifest import HEALTHY_RULES, PROMPT_ATTRIBUTES, ManifestSettings
 from mame.data.rejections import Rejection
 from mame.logs import library_messages
-from mame.phantom.generate import LAYOUTS, PhantomSettings
+from mame.phantom.generate import DENSITY_MIXES, LAYOUTS, PhantomSettings
 from mame.shapes import parse_size
 
 # every default below is the settings dataclass's own (tests/test_config.py: and the schema's)
@@ -71,7 +71,7 @@ def add_phantom(sub) -> None:
     )
     p.add_argument("--seed", type=int, default=PHANTOM.seed)
     p.add_argument("--jpeg2000-share", type=float, default=PHANTOM.jpeg2000_share)
-    p.add_argument("--density-mix", choices=["prevalence", "balanced"], default=PHANTOM.density_mix)
+    p.add_argument("--density-mix", choices=list(DENSITY_MIXES), default=PHANTOM.density_mix)
     p.add_argument("--workers", type=int, default=1, help="processes rendering images at once")
     p.add_argument("--no-broken", action="store_true", help="leave out the deliberately broken files")
     p.add_argument(

@@ -33,7 +33,7 @@ def add_cluster_check(sub) -> None:
     p.add_argument("--profile", default="profiles/slurm", help="the SLURM profile the run will use")
     p.add_argument("--configfile", nargs="+", default=[], help="config file(s) the run will use")
     p.add_argument("--snakefile", default="Snakefile")
-    p.add_argument("--sinfo", help='a saved `sinfo -h -o "%%R|%%c|%%m|%%G|%%l"` (default: run sinfo)')
+    p.add_argument("--sinfo", help='a saved `sinfo -h -o "%%P|%%c|%%m|%%G|%%l"` (default: run sinfo)')
     p.set_defaults(func=_cmd_cluster_check)
 
 

@@ -7,7 +7,7 @@ import re
 import subprocess
 from dataclasses import dataclass
 
-SINFO_FORMAT = "%R|%c|%m|%G|%l"
+SINFO_FORMAT = "%P|%c|%m|%G|%l"  # %P marks the default partition with "*" (%R does not)
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def _gpus(gres: str) -> int:
 
 
 def parse_sinfo(text: str) -> dict[str, SitePartition]:
-    """`sinfo -h -o "%R|%c|%m|%G|%l"` as partitions; a partition with unlike nodes keeps its largest."""
+    """`sinfo -h -o "%P|%c|%m|%G|%l"` as partitions; a partition with unlike nodes keeps its largest."""
     partitions: dict[str, SitePartition] = {}
     for line in text.splitlines():
         if not line.strip():
@@ -73,7 +73,7 @@ def default_partition(text: str) -> str | None:
 
 
 def sinfo_text() -> str:
-    """`sinfo -h -o "%R|%c|%m|%G|%l"` on this machine."""
+    """`sinfo -h -o "%P|%c|%m|%G|%l"` on this machine."""
     result = subprocess.run(
         ["sinfo", "-h", "-o", SINFO_FORMAT], capture_output=True, text=True, check=False, timeout=60
     )
