@@ -27,8 +27,10 @@ lint: setup
 	$(BIN)/ruff format --check src tests workflow/scripts bench envs
 	$(BIN)/snakemake --lint
 
+# two workers by default (CI's two cores); the files' order is in tests/conftest.py
+TEST_WORKERS ?= 2
 test: lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations 15
 
 # on the login node, before submitting: every job against the partitions sinfo reports
 CONFIG ?= config/thesis.yaml

@@ -20,6 +20,25 @@ from mame.models.components import TinySpec  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
+# The longest test files, longest first. `make test` runs the files on two workers (pytest-xdist,
+# --dist loadfile: a file's module fixtures are built once), and a long file started last would run
+# alone at the end; the rest keep their order.
+LONGEST_FIRST = [
+    "workflow/test_real_slurm.py",
+    "workflow/test_pipeline.py",
+    "workflow/test_variants.py",
+    "workflow/test_readme_commands.py",
+    "gui/test_app.py",
+]
+
+
+def pytest_collection_modifyitems(items) -> None:
+    def rank(item) -> int:
+        path = Path(str(item.fspath)).relative_to(REPO / "tests").as_posix()
+        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the order inside a file, and of the other files, is kept
+
 
 def report_items() -> dict[str, str]:
     """Every report() output of the workflow's rules: its path pattern -> its caption key."""

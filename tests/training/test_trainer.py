@@ -237,3 +237,21 @@ def test_processes_draw_disjoint_shards_of_each_batch():
     epoch = [i for process in per_process for batch in process for i in batch]
     assert len(epoch) == len(set(epoch)) == 40  # one epoch: every image once, across both processes
     assert batch_indices(40, 4, 2, 1, 2, seed=3).tolist() == per_process[1][2]  # deterministic
+
+
+def test_caption_balance_draws_every_caption_equally_often_and_repeats_its_draws():
+    from mame.training.trainer import batch_indices, caption_weights
+
+    captions = ["common"] * 30 + ["rare"] * 6 + ["rarest"] * 4  # 75 % / 15 % / 10 % of the images
+    assert caption_weights(captions, 0.0) is None  # the study's plain epochs stay the default
+    weights = caption_weights(captions, 1.0)
+    draws = torch.cat([batch_indices(40, 8, step, 0, 1, seed=1, weights=weights) for step in range(3000)])
+    share = pd.Series(np.array(captions)[draws.numpy()]).value_counts(normalize=True)
+    assert share.to_dict() == pytest.approx({"common": 1 / 3, "rare": 1 / 3, "rarest": 1 / 3}, abs=0.02)
+    half = caption_weights(captions, 0.5)  # between: the rarest caption gains, the common one keeps most
+    draws = torch.cat([batch_indices(40, 8, step, 0, 1, seed=1, weights=half) for step in range(3000)])
+    share = pd.Series(np.array(captions)[draws.numpy()]).value_counts(normalize=True)
+    assert 0.10 < share["rarest"] < 0.33 and share["common"] > 0.4
+    again = batch_indices(40, 8, 1234, 0, 1, seed=1, weights=weights)  # resumable: same step, same draw
+    assert again.tolist() == batch_indices(40, 8, 1234, 0, 1, seed=1, weights=weights).tolist()
+    assert again.tolist() != batch_indices(40, 8, 1234, 0, 1, seed=2, weights=weights).tolist()

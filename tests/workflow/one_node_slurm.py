@@ -24,16 +24,21 @@ WORKSTATION = REPO / "profiles" / "slurm" / "workstation"
 # before they call srun, so a job step only finds the default path.
 SYSTEM_CONF = Path("/etc/slurm")
 DAEMONS = ("munged", "slurmctld", "slurmd", "sinfo", "sbatch", "squeue", "scancel", "srun")
+# the first line of the slurm.conf this module writes, so a test on another worker (pytest -n) can tell
+# the suite's own cluster from a machine's SLURM
+OURS = "# written by tests/workflow/one_node_slurm.py for the test suite; removed when its cluster stops\n"
 
 
-def missing() -> str | None:
-    """Why a real SLURM cannot start here, or None when it can."""
+def missing(ours_counts: bool = False) -> str | None:
+    """Why a real SLURM cannot start here, or None when it can. With `ours_counts`, the suite's own
+    cluster already running (on another pytest worker) counts as "it can"."""
     absent = [name for name in DAEMONS if shutil.which(name) is None]
     if absent:
         return f"no {', '.join(absent)} (apt-get install slurmctld slurmd slurm-client munge)"
     if os.geteuid() != 0:
         return "slurmd and the stand-in GPU devices need root"
-    if (SYSTEM_CONF / "slurm.conf").exists():
+    conf = SYSTEM_CONF / "slurm.conf"
+    if conf.exists() and not (ours_counts and conf.read_text().startswith(OURS)):
         return f"{SYSTEM_CONF / 'slurm.conf'} exists: this machine has a SLURM of its own"
     return None
 
@@ -87,7 +92,7 @@ def one_node_slurm(folder: Path, memory_mb: int = 8000) -> Iterator[dict[str, st
     SYSTEM_CONF.mkdir(exist_ok=True)
     written = [SYSTEM_CONF / name for name in ("slurm.conf", "gres.conf")]
     for path in written:
-        path.write_text(fill((WORKSTATION / path.name).read_text(), fields))
+        path.write_text(OURS + fill((WORKSTATION / path.name).read_text(), fields))
     environment = {
         **os.environ,
         "SLURM_CONF": str(SYSTEM_CONF / "slurm.conf"),

@@ -73,7 +73,7 @@ def edited_profile(target: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def cluster_run(tmp_path_factory):
-    if missing() is None:  # CI: the same checks run on a real SLURM there (test_real_slurm.py)
+    if missing(ours_counts=True) is None:  # CI: the same checks run on a real SLURM (test_real_slurm.py)
         pytest.skip("a real one-node SLURM can run here: test_real_slurm.py runs the micro pipeline on it")
     folder = tmp_path_factory.mktemp("cluster")
     environment = fake_cluster(folder)

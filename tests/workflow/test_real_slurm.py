@@ -1,5 +1,6 @@
 """The SLURM profile on a real one-node SLURM (Debian's slurmctld and slurmd, munge, no slurmdbd):
-the micro pipeline through profiles/slurm edited as the README says, every job COMPLETED, GPU rules on
+the micro pipeline (its 16-bit, non-square variant, whose own checks from test_variants.py run here on
+this run's outputs) through profiles/slurm edited as the README says, every job COMPLETED, GPU rules on
 the GPU partition with one GPU; a cancelled training job stops the run within a minute with its reason,
 and the same command then finishes, training resuming from its checkpoint."""
 
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -16,6 +18,13 @@ import pytest
 import yaml
 from one_node_slurm import missing, one_node_slurm, sinfo_limits
 from test_cluster import GPU_RULES, LOCAL_RULES
+from test_variants import (  # noqa: F401 - collected here too, on this run's outputs (fixture `deep`)
+    deep_variant,
+    test_16_bit_samples_leave_as_16_bit_dicom_and_the_kit_shows_8_bit,
+    test_every_stage_keeps_the_configured_non_square_shape,
+    test_metrics_run_at_16_bits_and_the_report_says_so,
+    test_processed_images_and_samples_are_16_bit_with_more_than_256_levels,
+)
 
 from conftest import REPO
 
@@ -55,8 +64,9 @@ def workstation_profile(workdir: Path, environment: dict[str, str]) -> None:
 
 
 def write_micro(path: Path, **train) -> None:
-    """tests/micro.yaml with a GPU per training job, as a cluster run asks (and `train` overrides)."""
-    micro = yaml.safe_load((REPO / "tests" / "micro.yaml").read_text())
+    """tests/micro.yaml's 16-bit non-square variant with a GPU per training job, as a cluster run asks
+    (and `train` overrides)."""
+    micro = deep_variant(yaml.safe_load((REPO / "tests" / "micro.yaml").read_text()))
     micro["models"]["resources"].update(gpu=1, mem_mb=3000, runtime=45)
     micro["models"]["train"].update(train)
     path.write_text(yaml.safe_dump(micro))
@@ -99,6 +109,12 @@ def micro_run(cluster, tmp_path_factory):
     return workdir, submitted, time.monotonic() - started, output
 
 
+@pytest.fixture(scope="module")
+def deep(micro_run):
+    """The micro run is test_variants.py's variant: its checks read this run's outputs."""
+    return micro_run[0]
+
+
 def test_the_micro_pipeline_runs_on_a_real_slurm_every_job_completed(micro_run):
     workdir, submitted, seconds, output = micro_run
     assert (workdir / "results" / "report.html").is_file()
@@ -126,11 +142,13 @@ def test_gpu_rules_ran_on_the_gpu_partition_with_one_gpu_and_cpu_rules_without(m
             assert job["TimeLimit"] == "00:45:00" and job["MinMemoryNode"] == "3000M", job
 
 
-def test_a_cancelled_training_job_stops_the_run_and_the_same_command_resumes_it(cluster, tmp_path):
+def test_a_cancelled_training_job_stops_the_run_and_the_same_command_resumes_it(cluster, micro_run, tmp_path):
     """scancel of a running finetune: the run ends within a minute saying CANCELLED (no retry here, to
-    see it end); the same command again finishes, and training resumes from its checkpoint."""
+    see it end); the same command again finishes, and training resumes from its checkpoint. On a copy
+    of the micro run with more steps: only the training job runs, its inputs are there."""
+    tmp_path = tmp_path / "work"
+    shutil.copytree(micro_run[0], tmp_path, symlinks=True)
     write_micro(tmp_path / "micro.yaml", steps=600, checkpoint_every=50, validation_every=600)
-    workstation_profile(tmp_path, cluster)
     target = "results/models/hologic/pipeline"
     run = snakemake(tmp_path, cluster, "--retries", "0", target=target)
     checkpoints = tmp_path / "results" / "checkpoints" / "hologic"

@@ -31,6 +31,9 @@ class TrainSettings:
     compile: bool = False  # torch.compile the UNet (GPU only; pays off over long runs)
     train_text_encoder: bool = True
     caption_dropout: float = 0.1
+    # draw each image with weight (images sharing its caption)^-caption_balance: 0 = every image once per
+    # epoch (the study); 1 = every caption equally often, so rare prompts ("very high density") are learned
+    caption_balance: float = 0.0
     ema: bool = False
     ema_decay: float = 0.999
     snr_gamma: float | None = None
@@ -58,6 +61,7 @@ class TrainSettings:
             "lr_schedule": self.lr_schedule in LR_SCHEDULES,
             "mixed_precision": self.mixed_precision in MIXED_PRECISION,
             "caption_dropout": 0 <= self.caption_dropout < 1,
+            "caption_balance": 0 <= self.caption_balance <= 1,
             "resume": self.resume in ("latest", "none"),
             "lora_rank": self.lora_rank >= 0,
         }

@@ -59,7 +59,15 @@ from mame.training.validation import labelled_grid
 log = logging.getLogger(__name__)
 WARM_UP_STEPS = 3  # per run; phases.csv times them as "first_steps", apart from the steady "steps"
 
-__all__ = ["TrainResult", "TrainSettings", "Trainer", "batch_indices", "fingerprint", "step_generator"]
+__all__ = [
+    "TrainResult",
+    "TrainSettings",
+    "Trainer",
+    "batch_indices",
+    "caption_weights",
+    "fingerprint",
+    "step_generator",
+]
 
 
 def step_generator(seed: int, micro_step: int, process: int, stream: int = 0) -> torch.Generator:
@@ -68,14 +76,35 @@ def step_generator(seed: int, micro_step: int, process: int, stream: int = 0) ->
 
 
 def batch_indices(
-    count: int, batch: int, micro_step: int, process: int, processes: int, seed: int
+    count: int,
+    batch: int,
+    micro_step: int,
+    process: int,
+    processes: int,
+    seed: int,
+    weights: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """This process's share of the micro-batch: a per-epoch permutation, sharded across processes."""
+    """This process's share of the micro-batch: a per-epoch permutation, sharded across processes; with
+    `weights`, an epoch's draws are weighted with replacement instead. Either depends only on the seed and
+    the epoch, so a resumed run draws what the uninterrupted one would have."""
     per_epoch = count // (batch * processes)
     epoch, position = divmod(micro_step, per_epoch)
-    order = torch.randperm(count, generator=torch.Generator().manual_seed(seed * 7919 + epoch))
+    generator = torch.Generator().manual_seed(seed * 7919 + epoch)
+    if weights is None:
+        order = torch.randperm(count, generator=generator)
+    else:
+        draws = per_epoch * batch * processes
+        order = torch.multinomial(weights, draws, replacement=True, generator=generator)
     start = (position * processes + process) * batch
     return order[start : start + batch]
+
+
+def caption_weights(captions: list[str], balance: float) -> torch.Tensor | None:
+    """Per-image draw weights (images sharing its caption)^-balance, or None for plain epochs."""
+    if not balance:
+        return None
+    counts = pd.Series(captions).map(pd.Series(captions).value_counts())
+    return torch.tensor(counts.to_numpy(dtype=np.float64) ** -balance)
 
 
 @dataclass
@@ -102,6 +131,7 @@ class TrainState:
     stream: StreamedLatents
     resolution: int | tuple[int, int]
     count: int
+    weights: torch.Tensor | None  # per-image draw weights (caption_balance), or None: plain epochs
     tag: str
     log_path: Path
     progress: object
@@ -396,6 +426,7 @@ class Trainer:
             stream=stream,
             resolution=resolution,
             count=len(rows),
+            weights=caption_weights(captions, s.caption_balance),
             tag=tag,
             log_path=log_path,
             progress=progress,
@@ -410,8 +441,9 @@ class Trainer:
         for micro in range(s.gradient_accumulation):
             micro_step = state.step * s.gradient_accumulation + micro
             process = accelerator.process_index
+            processes = accelerator.num_processes
             index = batch_indices(
-                state.count, s.batch_size, micro_step, process, accelerator.num_processes, s.seed
+                state.count, s.batch_size, micro_step, process, processes, s.seed, state.weights
             ).to(accelerator.device)
             generator = step_generator(s.seed, micro_step, process)
             with accelerator.accumulate(unet, text_encoder):
