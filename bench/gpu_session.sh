@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One call on a lent GPU machine (PyTorch installed, no package registry): install the rest, run the
-# trainer benchmark and the rehearsal, leave a handful of files in $OUT (such machines return few files).
+# trainer and sampler benchmarks and the rehearsal, leave a handful of files in $OUT (such machines
+# return few files).
 #   Either a wheelhouse:  make wheelhouse PYTHONS=3.12   (here, with internet), carry wheelhouse/
 #   or a ready site-packages tarball (SITE=path.tgz): the wheels unpacked for the node's Python, minus
 #   what the node already has (python envs/wheelhouse.py --present LIST), smaller to carry.
@@ -33,6 +34,10 @@ torch.version.cuda, 'diffusers', diffusers.__version__, 'transformers', transfor
 timeout "${BENCH_SECONDS:-420}" "$PYTHON" bench/bench_train_gpu.py ${BENCH_ARGS:---steps 40} \
   --out "$OUT/train_gpu.json" > "$OUT/bench_train_gpu.log" 2>&1
 echo "bench_train_gpu exit $?" >> "$OUT/machine.txt"
+# the sweep's sampler (plain diffusers call as the reference) and the latent stage, projected to the study
+timeout "${SAMPLE_SECONDS:-300}" "$PYTHON" bench/bench_sample_gpu.py --out "$OUT/sample_gpu.json" \
+  > "$OUT/bench_sample_gpu.log" 2>&1
+echo "bench_sample_gpu exit $?" >> "$OUT/machine.txt"
 nvidia-smi --query-gpu=timestamp,memory.used,utilization.gpu --format=csv -l 2 > "$OUT/gpu_use.csv" 2>&1 &
 monitor=$!
 overlay=()
