@@ -148,6 +148,7 @@ def test_a_cancelled_training_job_stops_the_run_and_the_same_command_resumes_it(
     of the micro run with more steps: only the training job runs, its inputs are there."""
     tmp_path = tmp_path / "work"
     shutil.copytree(micro_run[0], tmp_path, symlinks=True)
+    shutil.rmtree(tmp_path / "results" / "checkpoints", ignore_errors=True)  # only this run's count
     write_micro(tmp_path / "micro.yaml", steps=600, checkpoint_every=50, validation_every=600)
     target = "results/models/hologic/pipeline"
     run = snakemake(tmp_path, cluster, "--retries", "0", target=target)
