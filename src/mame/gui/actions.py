@@ -85,11 +85,11 @@ class LoadedModels:
 
 def text_to_image_models(settings: GuiSettings) -> list[str]:
     """The model given, then every text-to-image pipeline the workflow trained (results/models/*/pipeline)."""
-    import json
+    from mame.models.families import is_text_to_image
 
     found = []
     for index in sorted(Path(settings.models_dir).glob("*/pipeline/model_index.json")):
-        if json.loads(index.read_text()).get("_class_name") == "StableDiffusionPipeline":
+        if is_text_to_image(index.parent):
             found.append(str(index.parent))
     return list(dict.fromkeys([settings.model, *found]))
 

@@ -32,6 +32,10 @@ SD_SCHEDULER = {  # SD 1.x noise schedule
 }
 
 
+TINY_FAMILIES = ("sd1", "sd2", "sdxl")
+SDXL_TIME_EMBED = 8  # the tiny SDXL's addition_time_embed_dim (SDXL's own: 256)
+
+
 @dataclass(frozen=True)
 class TinySpec:
     """Widths of the tiny model. Defaults are tuned for 128 px on a 2-core CPU (see bench/README.md)."""
@@ -45,8 +49,15 @@ class TinySpec:
     text_layers: int = 2
     text_heads: int = 4
     seed: int = 0
+    family: str = "sd1"  # sd1, sd2 (OpenCLIP-style encoder, linear attention projections) or sdxl
+    prediction_type: str = "epsilon"  # or v_prediction (as stable-diffusion-2-1)
 
     def __post_init__(self) -> None:
+        if self.family not in TINY_FAMILIES:
+            known = ", ".join(TINY_FAMILIES)
+            raise ValueError(f"tiny family {self.family!r} unknown; expected one of {known}")
+        if self.prediction_type not in ("epsilon", "v_prediction"):
+            raise ValueError(f"prediction_type {self.prediction_type!r}: expected epsilon or v_prediction")
         if not isinstance(self.resolution, int):  # a config's [h, w] list: kept as a hashable tuple
             object.__setattr__(self, "resolution", tuple(int(v) for v in self.resolution))
         if any(side % 8 for side in as_shape(self.resolution)):
@@ -67,6 +78,7 @@ class Components:
     noise_scheduler: object
     path: str = ""
     extra: dict = field(default_factory=dict)
+    family: str = "sd"  # mame.models.families: "sd" (1.x and 2.x) or "sdxl"; unet is the denoiser
 
 
 # --- resolving a `models.base` setting -------------------------------------------------------------
@@ -103,16 +115,26 @@ def resolve_model(setting: str, key: str = "models.base") -> str:
 
 
 def load_components(path: str, dtype: torch.dtype = torch.float32) -> Components:
-    """Tokenizer, text encoder, VAE, UNet and a DDPM training scheduler from a pipeline directory."""
+    """Tokenizer(s), text encoder(s), VAE, UNet and a DDPM training scheduler from a pipeline directory
+    of any base family (SDXL's two tokenizers come as a tuple, its two encoders as one TextEncoders)."""
     from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
-    from transformers import CLIPTextModel, CLIPTokenizer
 
-    tokenizer = CLIPTokenizer.from_pretrained(path, subfolder="tokenizer", model_max_length=77)
-    text_encoder = CLIPTextModel.from_pretrained(path, subfolder="text_encoder", dtype=dtype)
+    from mame.models.families import load_family_components
+
+    text = load_family_components(path, dtype)
     vae = AutoencoderKL.from_pretrained(path, subfolder="vae", torch_dtype=dtype)
     unet = UNet2DConditionModel.from_pretrained(path, subfolder="unet", torch_dtype=dtype)
     noise_scheduler = DDPMScheduler.from_pretrained(path, subfolder="scheduler")
-    return Components(tokenizer, text_encoder, vae, unet, noise_scheduler, path=path)
+    return Components(
+        text["tokenizer"],
+        text["text_encoder"],
+        vae,
+        unet,
+        noise_scheduler,
+        path=path,
+        extra=text["extra"],
+        family=text["family"],
+    )
 
 
 def latent_scale(vae) -> int:
@@ -168,10 +190,27 @@ def tiny_vae(spec: TinySpec):
 
 
 def tiny_unet(spec: TinySpec, in_channels: int = 4):
+    """The tiny denoiser of the spec's family: SD 1's block layout; SD 2's linear attention projections;
+    SDXL's attention-free first block, linear projections and text-and-size added conditioning."""
     from diffusers import UNet2DConditionModel
 
     depth = len(spec.unet_channels)
     latent = spec.sample_size(8)
+    layout = {
+        "down_block_types": ("CrossAttnDownBlock2D",) * (depth - 1) + ("DownBlock2D",),
+        "up_block_types": ("UpBlock2D",) + ("CrossAttnUpBlock2D",) * (depth - 1),
+    }
+    if spec.family == "sd2":
+        layout["use_linear_projection"] = True
+    if spec.family == "sdxl":
+        layout = {
+            "down_block_types": ("DownBlock2D",) + ("CrossAttnDownBlock2D",) * (depth - 1),
+            "up_block_types": ("CrossAttnUpBlock2D",) * (depth - 1) + ("UpBlock2D",),
+            "use_linear_projection": True,
+            "addition_embed_type": "text_time",
+            "addition_time_embed_dim": SDXL_TIME_EMBED,
+            "projection_class_embeddings_input_dim": SDXL_TIME_EMBED * 6 + spec.text_hidden // 2,
+        }
     return UNet2DConditionModel(
         # an inpainting UNet (9 channels) keeps an integer: diffusers' inpainting pipeline needs one;
         # the VAE's [h, w] records the shape (record_shape)
@@ -180,30 +219,45 @@ def tiny_unet(spec: TinySpec, in_channels: int = 4):
         out_channels=4,
         block_out_channels=spec.unet_channels,
         layers_per_block=spec.unet_layers_per_block,
-        down_block_types=("CrossAttnDownBlock2D",) * (depth - 1) + ("DownBlock2D",),
-        up_block_types=("UpBlock2D",) + ("CrossAttnUpBlock2D",) * (depth - 1),
         cross_attention_dim=spec.text_hidden,
         attention_head_dim=spec.attention_head_dim,
         norm_num_groups=min(32, math.gcd(*spec.unet_channels)),
+        **layout,
     )
 
 
-def tiny_text_encoder(spec: TinySpec, tokenizer):
-    from transformers import CLIPTextConfig, CLIPTextModel
+def tiny_text_encoder(spec: TinySpec, tokenizer, hidden: int | None = None, projection: bool = False):
+    """A small CLIP text encoder (SD 2's: GELU, as OpenCLIP; `projection`: SDXL's second, pooled one)."""
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
+    hidden = hidden or spec.text_hidden
     config = CLIPTextConfig(
         vocab_size=len(tokenizer),
-        hidden_size=spec.text_hidden,
-        intermediate_size=spec.text_hidden * 4,
+        hidden_size=hidden,
+        intermediate_size=hidden * 4,
         num_hidden_layers=spec.text_layers,
         num_attention_heads=spec.text_heads,
         max_position_embeddings=tokenizer.model_max_length,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
-        projection_dim=spec.text_hidden,
+        projection_dim=hidden,
+        hidden_act="quick_gelu" if spec.family == "sd1" else "gelu",
     )
-    return CLIPTextModel(config)
+    return (CLIPTextModelWithProjection if projection else CLIPTextModel)(config)
+
+
+def tiny_text_components(spec: TinySpec, tokenizer) -> dict:
+    """Tokenizer(s), text encoder(s) and family of a tiny base: SDXL's two encoders split the width."""
+    from mame.models.families import TextEncoders
+
+    if spec.family != "sdxl":
+        return {"tokenizer": tokenizer, "text_encoder": tiny_text_encoder(spec, tokenizer), "family": "sd"}
+    half = spec.text_hidden // 2
+    encoders = TextEncoders(
+        [tiny_text_encoder(spec, tokenizer, half), tiny_text_encoder(spec, tokenizer, half, projection=True)]
+    )
+    return {"tokenizer": (tokenizer, tokenizer), "text_encoder": encoders, "family": "sdxl"}
 
 
 def widen_conv_in(unet, in_channels: int = 9):
@@ -229,24 +283,11 @@ def widen_conv_in(unet, in_channels: int = 9):
 
 
 def build_pipeline(components: Components, inpainting: bool = False):
-    """A text-to-image or inpainting pipeline over these components, with DPM-Solver multistep."""
-    from diffusers import (
-        DPMSolverMultistepScheduler,
-        StableDiffusionInpaintPipeline,
-        StableDiffusionPipeline,
-    )
+    """The family's text-to-image or inpainting pipeline over these components, with DPM-Solver multistep."""
+    from mame.models.families import FAMILIES, pipeline_parts
 
-    kind = StableDiffusionInpaintPipeline if inpainting else StableDiffusionPipeline
-    return kind(
-        vae=components.vae,
-        text_encoder=components.text_encoder,
-        tokenizer=components.tokenizer,
-        unet=components.unet,
-        scheduler=DPMSolverMultistepScheduler.from_config(components.noise_scheduler.config),
-        safety_checker=None,
-        feature_extractor=None,
-        requires_safety_checker=False,
-    )
+    kind = FAMILIES[components.family].pipeline_class(inpainting)
+    return kind(**pipeline_parts(components, inpainting))
 
 
 def save_pipeline(components: Components, directory: str | Path, inpainting: bool = False) -> Path:

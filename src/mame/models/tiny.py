@@ -18,7 +18,7 @@ from mame.models.components import (
     Components,
     TinySpec,
     save_pipeline,
-    tiny_text_encoder,
+    tiny_text_components,
     tiny_unet,
     tiny_vae,
 )
@@ -103,14 +103,18 @@ def build_tiny_base(
     vae = tiny_vae(spec)
     metrics = pretrain_vae(vae, examples.images, vae_steps, vae_batch_size, vae_lr, spec.seed, crop=vae_crop)
     log.info("tiny VAE: %s", metrics)
-    text_encoder = tiny_text_encoder(spec, tokenizer)
-    scheduler = DDPMScheduler(**SD_SCHEDULER)
-    save_pipeline(Components(tokenizer, text_encoder, vae, tiny_unet(spec), scheduler), output)
-    save_pipeline(
-        Components(tokenizer, text_encoder, vae, tiny_unet(spec, in_channels=9), scheduler),
-        inpainting_output,
-        inpainting=True,
-    )
+    text = tiny_text_components(spec, tokenizer)
+    scheduler = DDPMScheduler(**{**SD_SCHEDULER, "prediction_type": spec.prediction_type})
+    for folder, channels in ((output, 4), (inpainting_output, 9)):
+        components = Components(
+            text["tokenizer"],
+            text["text_encoder"],
+            vae,
+            tiny_unet(spec, channels),
+            scheduler,
+            family=text["family"],
+        )
+        save_pipeline(components, folder, inpainting=channels == 9)
     summary = {"images": len(examples.captions), "vae": metrics, "spec": spec.__dict__, "vendors": vendors}
     for folder in (output, inpainting_output):
         (Path(folder) / "tiny_base.json").write_text(json.dumps(summary, indent=1, default=list) + "\n")

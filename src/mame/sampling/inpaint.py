@@ -14,6 +14,7 @@ import torch
 from PIL import Image
 
 from mame.io import in_split
+from mame.models.families import call_arguments
 from mame.sampling.sweep import output_shape, quantise
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ def inpaint(
     unit = image.astype(np.float32) / (2**bits - 1)
     tensor = torch.from_numpy(np.repeat(unit[None, None], 3, axis=1))  # (1, 3, h, w) in [0, 1]
     result = pipeline(
+        **call_arguments(pipeline),
         prompt=prompt,
         negative_prompt=negative_prompt,
         image=tensor,

@@ -10,17 +10,22 @@ from mame.shapes import as_shape
 
 
 def load_pipeline(path: str, inpainting: bool = False, device: str | None = None):
-    """A diffusers pipeline with the DPM-Solver multistep scheduler, on GPU (fp16) when there is one."""
-    from diffusers import DPMSolverMultistepScheduler, StableDiffusionInpaintPipeline, StableDiffusionPipeline
+    """The base family's plain diffusers pipeline with the DPM-Solver multistep scheduler, on GPU (fp16)
+    when there is one; an SDXL model keeps the micro-conditioning it was trained with."""
+    from diffusers import DPMSolverMultistepScheduler
+
+    from mame.models.families import family_of, remember_call_arguments
 
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     dtype = torch.float16 if device == "cuda" else torch.float32
-    kind = StableDiffusionInpaintPipeline if inpainting else StableDiffusionPipeline
-    pipeline = kind.from_pretrained(
-        path, dtype=dtype, safety_checker=None, feature_extractor=None, requires_safety_checker=False
+    family = family_of(path)
+    extra = {"safety_checker": None, "feature_extractor": None, "requires_safety_checker": False}
+    pipeline = family.pipeline_class(inpainting).from_pretrained(
+        path, dtype=dtype, **(extra if family.name == "sd" else {})
     )
     pipeline.scheduler = DPMSolverMultistepScheduler.from_config(pipeline.scheduler.config)
     pipeline.set_progress_bar_config(disable=True)
+    remember_call_arguments(pipeline, path)
     return pipeline.to(device)
 
 
@@ -55,10 +60,13 @@ def generate(
     decoder's float output; `mirror[i]` flips image i (laterality R)."""
     if len(prompts) != len(seeds):
         raise ValueError(f"{len(prompts)} prompts but {len(seeds)} seeds")
+    from mame.models.families import call_arguments
+
     height, width = as_shape(resolution) if resolution else output_shape(pipeline)
     generators = [torch.Generator().manual_seed(int(seed)) for seed in seeds]
     images = pipeline(
         prompts,
+        **call_arguments(pipeline),
         negative_prompt=[negative_prompt] * len(prompts) if negative_prompt else None,
         num_inference_steps=steps,
         guidance_scale=guidance,

@@ -18,22 +18,28 @@ def model_card(
     images: int,
     losses: list[float],
     seconds: float,
+    family: str = "sd",
 ) -> str:
     """Markdown with the hub's metadata header: what was trained from what, on what, and every setting."""
-    kind = "lesion inpainting (StableDiffusionInpaintPipeline)" if inpainting else "text-to-image"
+    from mame.models.families import FAMILIES
+
+    pipeline = FAMILIES[family].inpaint_pipeline if inpainting else FAMILIES[family].pipeline
+    kind = f"lesion inpainting ({pipeline})" if inpainting else "text-to-image"
+    tag = "stable-diffusion-xl" if family == "sdxl" else "stable-diffusion"
+    encoders = " and CLIP text encoders" if family == "sdxl" else " and CLIP text encoder"
     rows = "\n".join(
         f"| {k} | {v} |" for k, v in dataclasses.asdict(settings).items() if k != "validation_prompts"
     )
     return (
-        f"---\nlibrary_name: diffusers\ntags: [mammography, stable-diffusion, mam-e]\n---\n\n"
+        f"---\nlibrary_name: diffusers\ntags: [mammography, {tag}, mam-e]\n---\n\n"
         f"# MAM-E {name}\n\n"
         f"A {kind} model fine-tuned by the MAM-E pipeline: UNet"
-        f"{' and CLIP text encoder' if settings.train_text_encoder else ''} trained, VAE frozen"
+        f"{encoders if settings.train_text_encoder else ''} trained, VAE frozen"
         f"{f', LoRA rank {settings.lora_rank} merged into the weights' if settings.lora_rank else ''}.\n\n"
         f"- base: `{base}`\n- training images: {images} (manifests: {', '.join(manifests)})\n"
         f"- steps: {settings.steps}, final loss {losses[-1] if losses else float('nan'):.4f}, "
         f"{seconds / 60:.1f} min in this run\n- date: {dt.date.today().isoformat()}\n\n"
-        "Load with `StableDiffusionPipeline.from_pretrained(path)` (or the inpainting pipeline).\n\n"
+        f"Load with `{pipeline}.from_pretrained(path)`.\n\n"
         f"| setting | value |\n|---|---|\n{rows}\n"
     )
 

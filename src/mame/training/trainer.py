@@ -15,6 +15,7 @@ was never interrupted.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import shutil
 import time
@@ -39,6 +40,14 @@ from mame.models.components import (
     widen_conv_in,
 )
 from mame.models.conditions import write_conditions
+from mame.models.families import (
+    MICRO_CONDITIONING,
+    condition,
+    sampling_conditioning,
+    text_encoder_list,
+    time_ids,
+    tokenize,
+)
 from mame.shapes import as_shape, compact
 from mame.training.checkpoints import checkpoint_path, fingerprint, resume, save_checkpoint
 from mame.training.latents import (
@@ -230,7 +239,8 @@ class Trainer:
         if self.settings.gradient_checkpointing:
             components.unet.enable_gradient_checkpointing()
             if self.settings.train_text_encoder:
-                components.text_encoder.gradient_checkpointing_enable()
+                for encoder in text_encoder_list(components.text_encoder):
+                    encoder.gradient_checkpointing_enable()
         if self.settings.channels_last:
             components.unet.to(memory_format=torch.channels_last)
         if self.settings.compile:
@@ -288,20 +298,13 @@ class Trainer:
             stores = [LatentStore.open(own)]
         return StreamedLatents(stores, image_keys(rows), self.accelerator.device)
 
-    def _tokens(self, components: Components, captions: list[str]) -> dict[str, torch.Tensor]:
-        """Token ids of every caption and of the empty caption (classifier-free guidance's dropout)."""
-        tokenizer = components.tokenizer
-        ids = tokenizer(
-            captions,
-            padding="max_length",
-            max_length=tokenizer.model_max_length,
-            truncation=True,
-            return_tensors="pt",
-        ).input_ids
-        empty = tokenizer(
-            [""], padding="max_length", max_length=tokenizer.model_max_length, return_tensors="pt"
-        ).input_ids[0]
-        return {"ids": ids, "empty": empty}
+    def _tokens(self, components: Components, rows: pd.DataFrame, captions: list[str], resolution) -> dict:
+        """Token ids of every caption and of the empty caption (classifier-free guidance's dropout), per
+        tokenizer; for SDXL also each image's size-and-crop micro-conditioning."""
+        tokens = tokenize(components.tokenizer, captions)
+        if components.family == "sdxl":
+            tokens["time_ids"] = time_ids(rows, as_shape(resolution))
+        return tokens
 
     def _optimizer(self, components: Components) -> torch.optim.Optimizer:
         s = self.settings
@@ -380,7 +383,7 @@ class Trainer:
         rows = self._rows()
         stream = self._latents(components, rows, resolution)
         captions = [self.inpaint_prompt] * len(rows) if self.inpainting else rows["prompt"].tolist()
-        cache = self._tokens(components, captions)
+        cache = self._tokens(components, rows, captions, resolution)
         optimizer = self._optimizer(components)
         processes = accelerator.num_processes
         lr_scheduler = get_scheduler(
@@ -494,14 +497,12 @@ class Trainer:
             0, noise_scheduler.config.num_train_timesteps, (len(index),), generator=generator
         ).to(device)
         noisy = noise_scheduler.add_noise(latents, noise, timesteps)
-        ids = cache["ids"][index].clone()
         dropped = (torch.rand(len(index), generator=generator) < s.caption_dropout).to(device)
-        ids[dropped] = cache["empty"]
-        hidden = state.text_encoder(ids)[0]
+        hidden, added = condition(state.components, state.text_encoder, cache, index, dropped)
         model_input = noisy
         if self.inpainting:
             model_input = torch.cat([noisy, batch["mask"], batch["masked"]], dim=1)
-        prediction = state.unet(model_input, timesteps, hidden).sample
+        prediction = state.unet(model_input, timesteps, hidden, added_cond_kwargs=added or None).sample
         if noise_scheduler.config.prediction_type == "v_prediction":
             target = noise_scheduler.get_velocity(latents, noise, timesteps)
         else:
@@ -634,6 +635,12 @@ class Trainer:
             images=state.count,
             losses=state.losses,
             seconds=seconds,
+            family=trained.family,
         )
         if not self.inpainting:
             write_conditions(self.output, self.manifests)
+        if trained.family == "sdxl":
+            frame = split_rows(self.manifests, "train")
+            shape = as_shape(state.resolution)
+            values = sampling_conditioning(frame, shape)
+            (self.output / MICRO_CONDITIONING).write_text(json.dumps(values) + "\n")

@@ -1,0 +1,228 @@
+"""Base families: what differs between SD 1.x/2.x and SDXL, so that one loader, trainer, sampler and
+inpainter serve every base.
+
+A family is detected from the pipeline class in `model_index.json`. What it decides is small and lives
+here: which components a pipeline directory holds, how captions become the denoiser's conditioning
+(one CLIP encoder's last hidden state for SD; two encoders' penultimate states, the second's pooled
+embedding and the size-and-crop micro-conditioning for SDXL), how a caption is dropped for
+classifier-free guidance (SDXL bases that zero the empty prompt's embedding are dropped to zeros, as
+their pipeline samples), and which diffusers pipeline class saves and loads the result. SD 1.x and 2.x
+share code: SD 2's OpenCLIP encoder and v-prediction scheduler are configuration, not code.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+TIME_ID_COLUMNS = ("original_height", "original_width", "crop_top", "crop_left")
+MICRO_CONDITIONING = "micro_conditioning.json"  # beside an SDXL model: the size and crop it samples at
+
+
+@dataclass(frozen=True)
+class Family:
+    """A base family: its diffusers pipeline classes and how many text encoders it conditions on."""
+
+    name: str
+    pipeline: str
+    inpaint_pipeline: str | None
+    text_encoders: int
+
+    def pipeline_class(self, inpainting: bool = False):
+        """The plain diffusers class that saves and loads this family's pipelines."""
+        import diffusers
+
+        name = self.inpaint_pipeline if inpainting else self.pipeline
+        if name is None:
+            raise ValueError(f"the {self.name} family has no inpainting pipeline")
+        return getattr(diffusers, name)
+
+
+FAMILIES = {
+    "sd": Family("sd", "StableDiffusionPipeline", "StableDiffusionInpaintPipeline", 1),
+    "sdxl": Family("sdxl", "StableDiffusionXLPipeline", "StableDiffusionXLInpaintPipeline", 2),
+}
+_BY_CLASS = {
+    name: family
+    for family in FAMILIES.values()
+    for name in (family.pipeline, family.inpaint_pipeline)
+    if name
+}
+
+
+def family_of(path: str | Path) -> Family:
+    """The family of a pipeline directory, from its model_index.json (a bare unet/vae folder is SD)."""
+    index = Path(path) / "model_index.json"
+    if not index.exists():
+        return FAMILIES["sd"]
+    name = json.loads(index.read_text()).get("_class_name", "")
+    if name not in _BY_CLASS:
+        known = ", ".join(sorted(_BY_CLASS))
+        raise ValueError(f"{path}: pipeline class {name!r} is not a supported base family ({known})")
+    return _BY_CLASS[name]
+
+
+def is_text_to_image(path: str | Path) -> bool:
+    """Whether a pipeline directory holds a text-to-image model of any family (not an inpainting one)."""
+    index = Path(path) / "model_index.json"
+    if not index.exists():
+        return False
+    name = json.loads(index.read_text()).get("_class_name", "")
+    return any(name == family.pipeline for family in FAMILIES.values())
+
+
+class TextEncoders(torch.nn.ModuleList):
+    """Several text encoders trained, checkpointed and unwrapped as one module (SDXL's two)."""
+
+
+def text_encoder_list(text_encoder) -> list[torch.nn.Module]:
+    return list(text_encoder) if isinstance(text_encoder, TextEncoders) else [text_encoder]
+
+
+def tokenizer_list(tokenizer) -> list:
+    return list(tokenizer) if isinstance(tokenizer, (list, tuple)) else [tokenizer]
+
+
+def tokenize(tokenizer, captions: list[str]) -> dict[str, torch.Tensor]:
+    """Token ids of every caption and of the empty caption, per tokenizer: ids, empty, ids_2, empty_2."""
+    tokens = {}
+    for number, each in enumerate(tokenizer_list(tokenizer)):
+        suffix = "" if number == 0 else f"_{number + 1}"
+        settings = {"padding": "max_length", "max_length": each.model_max_length, "return_tensors": "pt"}
+        tokens[f"ids{suffix}"] = each(captions, truncation=True, **settings).input_ids
+        tokens[f"empty{suffix}"] = each([""], **settings).input_ids[0]
+    return tokens
+
+
+def zeroes_empty_prompt(components) -> bool:
+    """Whether the base samples the empty prompt as zero embeddings (SDXL's force_zeros_for_empty_prompt)."""
+    return components.family == "sdxl" and bool(components.extra.get("force_zeros_for_empty_prompt", True))
+
+
+def condition(
+    components, text_encoder, tokens: dict, index: torch.Tensor, dropped: torch.Tensor
+) -> tuple[torch.Tensor, dict]:
+    """The denoiser's text conditioning of a micro-batch: (encoder_hidden_states, added_cond_kwargs).
+
+    `dropped` marks captions dropped for classifier-free guidance: they get the empty caption, or, for
+    bases that sample the unconditional branch from zeros, zero embeddings.
+    """
+    zeros = zeroes_empty_prompt(components)
+    encoders = text_encoder_list(text_encoder)
+    states, pooled = [], None
+    for number, encoder in enumerate(encoders):
+        suffix = "" if number == 0 else f"_{number + 1}"
+        ids = tokens[f"ids{suffix}"][index].clone()
+        if not zeros:
+            ids[dropped] = tokens[f"empty{suffix}"]
+        if components.family == "sd":
+            states.append(encoder(ids)[0])
+            continue
+        output = encoder(ids, output_hidden_states=True)
+        states.append(output.hidden_states[-2])
+        if output[0].ndim == 2:  # the projection encoder's pooled embedding, as the SDXL pipeline takes it
+            pooled = output[0]
+    hidden = torch.cat(states, dim=-1)
+    if components.family == "sd":
+        return hidden, {}
+    keep = (~dropped).to(hidden.dtype)
+    if zeros:
+        hidden = hidden * keep[:, None, None]
+        pooled = pooled * keep[:, None]
+    return hidden, {"text_embeds": pooled, "time_ids": tokens["time_ids"][index].to(hidden.dtype)}
+
+
+def time_ids(frame, resolution: tuple[int, int]) -> torch.Tensor:
+    """SDXL's micro-conditioning per image: (original h, w, crop top, left, target h, w).
+
+    For mammograms the original size is the detector's image and the crop is where the breast crop sits
+    in it, both recorded by the conversion; a manifest without them conditions on the training size and
+    no crop, as SDXL's fine-tuning script does for images it has not cropped.
+    """
+    height, width = resolution
+    rows = len(frame)
+    if all(column in frame.columns for column in TIME_ID_COLUMNS):
+        known = torch.tensor(frame[list(TIME_ID_COLUMNS)].to_numpy(dtype="float64"))
+    else:
+        known = torch.tensor([[height, width, 0, 0]] * rows, dtype=torch.float64)
+    target = torch.tensor([[height, width]] * rows, dtype=torch.float64)
+    return torch.cat([known, target], dim=1).float()
+
+
+def sampling_conditioning(frame, resolution: tuple[int, int]) -> dict:
+    """What an SDXL model is sampled at: the training images' most common original size, crop (0, 0)."""
+    ids = time_ids(frame, resolution)
+    values, counts = torch.unique(ids[:, :2], dim=0, return_counts=True)
+    height, width = (int(v) for v in values[counts.argmax()])
+    return {"original_size": [height, width], "crops_coords_top_left": [0, 0]}
+
+
+def call_arguments(pipeline) -> dict:
+    """Family-specific keyword arguments of a pipeline call (SDXL: its recorded micro-conditioning)."""
+    return dict(getattr(pipeline, "mame_call_arguments", {}))
+
+
+def remember_call_arguments(pipeline, path: str | Path) -> None:
+    """Attach the micro-conditioning saved beside an SDXL model, so every call samples as it trained."""
+    saved = Path(path) / MICRO_CONDITIONING
+    if saved.exists():
+        values = json.loads(saved.read_text())
+        pipeline.mame_call_arguments = {k: tuple(v) for k, v in values.items()}
+
+
+def pipeline_parts(components, inpainting: bool = False) -> dict:
+    """The keyword arguments of the family's pipeline class for these components."""
+    from diffusers import DPMSolverMultistepScheduler
+
+    scheduler = DPMSolverMultistepScheduler.from_config(components.noise_scheduler.config)
+    if components.family == "sd":
+        return {
+            "vae": components.vae,
+            "text_encoder": components.text_encoder,
+            "tokenizer": components.tokenizer,
+            "unet": components.unet,
+            "scheduler": scheduler,
+            "safety_checker": None,
+            "feature_extractor": None,
+            "requires_safety_checker": False,
+        }
+    first, second = text_encoder_list(components.text_encoder)
+    tokenizer, tokenizer_2 = tokenizer_list(components.tokenizer)
+    parts = {
+        "vae": components.vae,
+        "text_encoder": first,
+        "text_encoder_2": second,
+        "tokenizer": tokenizer,
+        "tokenizer_2": tokenizer_2,
+        "unet": components.unet,
+        "scheduler": scheduler,
+        "force_zeros_for_empty_prompt": zeroes_empty_prompt(components),
+    }
+    if inpainting:
+        parts["requires_aesthetics_score"] = False
+    return parts
+
+
+def load_family_components(path: str, dtype: torch.dtype = torch.float32) -> dict:
+    """The family, tokenizer(s), text encoder(s) and extra settings of a pipeline directory."""
+    from transformers import CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
+
+    family = family_of(path)
+    tokenizer = CLIPTokenizer.from_pretrained(path, subfolder="tokenizer", model_max_length=77)
+    text_encoder = CLIPTextModel.from_pretrained(path, subfolder="text_encoder", dtype=dtype)
+    if family.name == "sd":
+        return {"family": "sd", "tokenizer": tokenizer, "text_encoder": text_encoder, "extra": {}}
+    tokenizer_2 = CLIPTokenizer.from_pretrained(path, subfolder="tokenizer_2", model_max_length=77)
+    text_encoder_2 = CLIPTextModelWithProjection.from_pretrained(
+        path, subfolder="text_encoder_2", dtype=dtype
+    )
+    index = json.loads((Path(path) / "model_index.json").read_text())
+    return {
+        "family": family.name,
+        "tokenizer": (tokenizer, tokenizer_2),
+        "text_encoder": TextEncoders([text_encoder, text_encoder_2]),
+        "extra": {"force_zeros_for_empty_prompt": index.get("force_zeros_for_empty_prompt", True)},
+    }
