@@ -56,3 +56,8 @@ def parse_size(text: str) -> int | tuple[int, int]:
 def size_flag(size: int | Sequence[int]) -> str:
     """The command-line form of a size (parse_size reads it back)."""
     return str(size) if isinstance(size, int) else ",".join(str(int(v)) for v in size)
+
+
+# where a processed image came from, per manifest row (the conversion writes them; SDXL conditions on
+# them): the detector image's height and width, and the crop's top-left corner scaled as the crop was
+TIME_ID_COLUMNS = ("original_height", "original_width", "crop_top", "crop_left")

@@ -53,3 +53,11 @@ def test_a_corrupt_codestream_is_a_reject_not_a_crash(converted, tmp_path):
     table, rejects = convert_shard(rows, tmp_path / "png", ConvertSettings(size=32))
     assert len(table) == 1
     assert rejects["reason"].tolist() == ["decode_failed"] and str(tmp_path) not in rejects["detail"][0]
+
+
+def test_each_image_records_the_detector_size_and_where_its_crop_began(converted):
+    """SDXL's micro-conditioning: the 160 x 128 phantom detector, and a breast crop inside it."""
+    _, _, table, _ = converted
+    assert (table["original_height"] == 160).all() and (table["original_width"] == 128).all()
+    assert (table[["crop_top", "crop_left"]] >= 0).all().all()
+    assert (table[["crop_top", "crop_left"]].sum(axis=1) > 0).any()  # the breast crop is not the whole image

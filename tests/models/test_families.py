@@ -186,3 +186,15 @@ def test_sdxl_micro_conditioning_reads_the_detector_size_and_crop_from_the_manif
     )
     ids = time_ids(frame, (64, 48))
     assert ids.tolist() == [[3328, 2560, 0, 40, 64, 48], [2294, 1914, 12, 0, 64, 48]]
+
+
+def test_rows_without_a_recorded_size_are_conditioned_on_the_training_size():
+    frame = pd.DataFrame(
+        {
+            "original_height": [3328, ""],
+            "original_width": [2560, ""],
+            "crop_top": [0, ""],
+            "crop_left": [4, ""],
+        }
+    )
+    assert time_ids(frame, (64, 48)).tolist() == [[3328, 2560, 0, 4, 64, 48], [64, 48, 0, 0, 64, 48]]

@@ -23,6 +23,7 @@ from mame.data.geometry import CROP_MODES, Geometry, plan_geometry
 from mame.data.privacy import scrub
 from mame.data.rejections import Rejection
 from mame.logs import WarningTally, library_messages
+from mame.shapes import TIME_ID_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,13 @@ class Converted:
     boxes: np.ndarray  # (n, 4) processed-image boxes, pixel edges
     area_fraction: float
     geometry: Geometry
+    source_shape: tuple[int, int] = (0, 0)  # the display image's (height, width) before the geometry
+
+    def crop_origin(self) -> tuple[float, float]:
+        """The crop's (top, left) in the source image scaled as the crop was (SDXL's crop coordinates)."""
+        x0, y0, x1, y1 = self.geometry.crop
+        width, height = self.geometry.resized
+        return round(y0 * height / max(1, y1 - y0), 1), round(x0 * width / max(1, x1 - x0), 1)
 
 
 def convert_image(
@@ -84,7 +92,7 @@ def convert_image(
     geometry = plan_geometry(display, settings.crop, settings.size, flip=laterality.upper() == "R")
     image = geometry.apply_image(display)
     boxes = geometry.apply_boxes(raw_boxes) if len(raw_boxes) else np.zeros((0, 4))
-    return Converted(image, boxes, area_fraction(image), geometry)
+    return Converted(image, boxes, area_fraction(image), geometry, source_shape=display.shape[:2])
 
 
 def save_png(image: np.ndarray, path: str | Path, channels: int = 1, compression: int = 1) -> None:
@@ -125,6 +133,9 @@ CONVERTED_COLUMNS = [
     "findings",
     "crop",
     "bit_depth",
+    # where the crop came from (SDXL's size-and-crop micro-conditioning): the detector image's size and
+    # the crop's top-left corner, scaled to the canvas
+    *TIME_ID_COLUMNS,
 ]
 
 
@@ -176,6 +187,10 @@ def convert_shard(
                 "findings": json.dumps(moved),
                 "crop": settings.crop,
                 "bit_depth": settings.intensity.bit_depth,
+                "original_height": result.source_shape[0],
+                "original_width": result.source_shape[1],
+                "crop_top": result.crop_origin()[0],
+                "crop_left": result.crop_origin()[1],
             }
         )
     tally.log_summary(log, "convert")

@@ -18,6 +18,7 @@ import pandas as pd
 from PIL import Image
 
 from mame.prompts import LESION_PROMPT, area_word, build_prompt, density_word
+from mame.shapes import TIME_ID_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ HEALTHY_COLUMNS = [
     "density",
     "split",
     "status",
+    *TIME_ID_COLUMNS,
 ]
 LESION_COLUMNS = [
     "key",
@@ -50,6 +52,7 @@ LESION_COLUMNS = [
     "categories",
     "boxes",
     "split",
+    *TIME_ID_COLUMNS,
 ]
 
 

@@ -16,9 +16,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import torch
 
-TIME_ID_COLUMNS = ("original_height", "original_width", "crop_top", "crop_left")
+from mame.shapes import TIME_ID_COLUMNS
+
 MICRO_CONDITIONING = "micro_conditioning.json"  # beside an SDXL model: the size and crop it samples at
 
 
@@ -143,12 +145,13 @@ def time_ids(frame, resolution: tuple[int, int]) -> torch.Tensor:
     no crop, as SDXL's fine-tuning script does for images it has not cropped.
     """
     height, width = resolution
-    rows = len(frame)
+    default = torch.tensor([height, width, 0, 0], dtype=torch.float64).expand(len(frame), 4)
+    known = default
     if all(column in frame.columns for column in TIME_ID_COLUMNS):
-        known = torch.tensor(frame[list(TIME_ID_COLUMNS)].to_numpy(dtype="float64"))
-    else:
-        known = torch.tensor([[height, width, 0, 0]] * rows, dtype=torch.float64)
-    target = torch.tensor([[height, width]] * rows, dtype=torch.float64)
+        read = frame[list(TIME_ID_COLUMNS)].apply(pd.to_numeric, errors="coerce")
+        values = torch.tensor(read.to_numpy(dtype="float64"))
+        known = torch.where(values.isnan().any(dim=1, keepdim=True), default, values)
+    target = torch.tensor([height, width], dtype=torch.float64).expand(len(frame), 2)
     return torch.cat([known, target], dim=1).float()
 
 
