@@ -21,6 +21,7 @@ from test_cluster import GPU_RULES, LOCAL_RULES
 from test_variants import (  # noqa: F401 - collected here too, on this run's outputs (fixture `deep`)
     deep_variant,
     test_16_bit_samples_leave_as_16_bit_dicom_and_the_kit_shows_8_bit,
+    test_every_model_is_an_sdxl_model_conditioned_on_the_detector_size,
     test_every_stage_keeps_the_configured_non_square_shape,
     test_metrics_run_at_16_bits_and_the_report_says_so,
     test_processed_images_and_samples_are_16_bit_with_more_than_256_levels,

@@ -6,17 +6,29 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from conftest import REPO
 
 
-def test_the_rehearsal_plans_the_random_sd15_base_latents_and_gpu_jobs(tmp_path):
+@pytest.mark.parametrize("family", ["sd15", "sd2", "sdxl"])
+def test_the_rehearsal_plans_the_random_base_latents_and_gpu_jobs(tmp_path, family):
     command = [sys.executable, "-m", "snakemake", "-n", "results/report.html", "-s", str(REPO / "Snakefile")]
-    command += ["--directory", str(tmp_path), "--configfile", str(REPO / "config" / "rehearsal.yaml")]
+    overlays = [] if family == "sd15" else [str(REPO / "config" / f"rehearsal-{family}.yaml")]
+    command += [
+        "--directory",
+        str(tmp_path),
+        "--configfile",
+        str(REPO / "config" / "rehearsal.yaml"),
+        *overlays,
+    ]
     result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=REPO)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", output, flags=re.M))
-    assert jobs["random_sd_base"] == "1" and jobs["encode_latents"] == jobs["encode_inpaint_latents"] == "2"
+    assert jobs["random_base"] == "1" and jobs["encode_latents"] == jobs["encode_inpaint_latents"] == "2"
+    base = next(b for b in output.split("rule ") if b.startswith("random_base:"))
+    assert f"results/models/base/{family}-random," in base and f"wildcards: family={family}" in base
     assert jobs["finetune"] == "1" and jobs["train_inpaint"] == "1"
     blocks = output.split("rule ")
     for rule in ("encode_latents", "encode_inpaint_latents", "finetune", "train_inpaint", "sample_sweep"):

@@ -1,6 +1,7 @@
 """The whole micro workflow with the study's limitations lifted: 16-bit images end to end, at the
-detector's (non-square) aspect ratio. Where a real one-node SLURM can start, test_real_slurm.py runs
-this variant through it and these tests check that run (the workflow runs once, not twice)."""
+detector's (non-square) aspect ratio, from an SDXL-family base (the tiny SDXL twin). Where a real
+one-node SLURM can start, test_real_slurm.py runs this variant through it and these tests check that
+run (the workflow runs once, not twice)."""
 
 from __future__ import annotations
 
@@ -22,10 +23,11 @@ pytestmark = pytest.mark.pipeline
 
 
 def deep_variant(config: dict) -> dict:
-    """The micro config with 16-bit images at a non-square shape (height x width)."""
+    """The micro config with 16-bit images at a non-square shape (height x width), base family SDXL."""
     config["convert"]["bit_depth"] = 16
     config["convert"]["size"] = [96, 64]
     config["models"]["tiny"]["resolution"] = [48, 32]
+    config["models"]["tiny"]["family"] = "sdxl"
     return config
 
 
@@ -86,3 +88,18 @@ def test_every_stage_keeps_the_configured_non_square_shape(deep):
     latents = json.loads((deep / "results" / "latents" / "base" / "omi" / "latents.json").read_text())
     assert latents["latent_shape"][1:] == [6, 4]
     assert "96 x 64 px" in (deep / "results" / "report.html").read_text()
+
+
+def test_every_model_is_an_sdxl_model_conditioned_on_the_detector_size(deep):
+    from diffusers import StableDiffusionXLInpaintPipeline, StableDiffusionXLPipeline
+
+    models = deep / "results" / "models"
+    fusion = StableDiffusionXLPipeline.from_pretrained(models / "fusion" / "pipeline")
+    assert fusion.text_encoder_2 is not None and fusion.unet.config.addition_embed_type == "text_time"
+    lesions = StableDiffusionXLInpaintPipeline.from_pretrained(models / "lesions" / "pipeline")
+    assert lesions.unet.config.in_channels == 9
+    micro = yaml.safe_load((REPO / "tests" / "micro.yaml").read_text())["phantom"]
+    saved = json.loads((models / "fusion" / "pipeline" / "micro_conditioning.json").read_text())
+    assert saved == {"original_size": [micro["rows"], micro["cols"]], "crops_coords_top_left": [0, 0]}
+    healthy = pd.read_csv(deep / "results" / "data" / "omi" / "healthy.csv")
+    assert (healthy["original_height"] == micro["rows"]).all() and (healthy["crop_top"] >= 0).all()

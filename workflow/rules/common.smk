@@ -147,8 +147,7 @@ INPAINT = list(config["models"]["inpaint"])
 TRAINED = sorted(FINETUNE + INPAINT)
 TINY_DIR = "results/models/base/tiny"
 TINY_INPAINT_DIR = "results/models/base/tiny-inpainting"
-RANDOM_SD_DIR = "results/models/base/sd15-random"  # models.base: sd15-random (the rehearsal)
-RANDOM_SD_INPAINT_DIR = "results/models/base/sd15-random-inpainting"
+RANDOM_BASES = ("sd15", "sd2", "sdxl")  # models.base: <family>-random (the rehearsal), built by rule random_base
 
 
 def model_manifests(kind, name):
@@ -187,13 +186,14 @@ def base_setting(kind):
 
 
 def base_input(kind):
-    """The tiny and the random SD-1.5-size bases are built by rules; any other base is resolved (and
+    """The tiny and the random true-size bases are built by rules; any other base is resolved (and
     checked) by the job that loads it."""
     setting = base_setting(kind)
     if setting == "tiny":
         return TINY_DIR if kind == "finetune" else TINY_INPAINT_DIR
-    if setting == "sd15-random":
-        return RANDOM_SD_DIR if kind == "finetune" else RANDOM_SD_INPAINT_DIR
+    if setting.removesuffix("-random") in RANDOM_BASES and setting.endswith("-random"):
+        folder = f"results/models/base/{setting}"
+        return folder if kind == "finetune" else f"{folder}-inpainting"
     return []
 
 

@@ -31,25 +31,28 @@ rule tiny_base:
         "../scripts/tiny_base.py"
 
 
-rule random_sd_base:
+rule random_base:
     output:
-        base=directory(RANDOM_SD_DIR),
-        inpainting=directory(RANDOM_SD_INPAINT_DIR),
+        base=directory("results/models/base/{family}-random"),
+        inpainting=directory("results/models/base/{family}-random-inpainting"),
     log:
-        "logs/models/random_sd_base.log",
+        "logs/models/random_base_{family}.log",
     benchmark:
-        "benchmarks/models/random_sd_base.tsv"
+        "benchmarks/models/random_base_{family}.tsv"
+    wildcard_constraints:
+        family="|".join(RANDOM_BASES),
     params:
         vendors=model_vendors(),
     conda:
         "../../envs/mame.yaml"
     threads: config["models"]["resources"]["threads"]
     resources:
-        mem_mb=16000,
+        mem_mb=lambda wildcards: 48000 if wildcards.family == "sdxl" else 16000,
         runtime=30,
         gpu=0,
     shell:
-        '"$MAME_PYTHON" -m mame.cli random-base --out {output.base:q} --inpainting-out {output.inpainting:q}'
+        '"$MAME_PYTHON" -m mame.cli random-base --family {wildcards.family} --out {output.base:q}'
+        " --inpainting-out {output.inpainting:q}"
         " --vendors {params.vendors} > {log:q} 2>&1"
 
 

@@ -17,6 +17,8 @@ spec = TinySpec(
     unet_channels=tuple(tiny["unet_channels"]),
     text_hidden=tiny["text_hidden"],
     seed=tiny["seed"],
+    family=tiny["family"],
+    prediction_type=tiny["prediction_type"],
 )
 build_tiny_base(
     manifests=snakemake.input.manifests,

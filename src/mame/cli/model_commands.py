@@ -151,7 +151,8 @@ def _cmd_encode_latents(args: argparse.Namespace) -> int:
 
 
 def add_random_base(sub) -> None:
-    p = sub.add_parser("random-base", help="an SD-1.5-size base with random weights (the rehearsal's)")
+    p = sub.add_parser("random-base", help="a true-size base with random weights (the rehearsal's)")
+    p.add_argument("--family", choices=["sd15", "sd2", "sdxl"], default="sd15")
     p.add_argument("--out", default="sd15-random")
     p.add_argument("--inpainting-out", default="sd15-random-inpainting")
     p.add_argument("--vendors", nargs="+", default=["hologic", "siemens"])
@@ -160,9 +161,10 @@ def add_random_base(sub) -> None:
 
 
 def _cmd_random_base(args: argparse.Namespace) -> int:
-    from mame.models.random_sd import build_random_sd15
+    from mame.models.random_sd import build_random_base
 
-    print(json.dumps(build_random_sd15(args.out, args.inpainting_out, args.vendors, args.seed)))
+    summary = build_random_base(args.family, args.out, args.inpainting_out, args.vendors, args.seed)
+    print(json.dumps(summary))
     return 0
 
 

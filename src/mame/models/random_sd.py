@@ -1,10 +1,13 @@
-"""A Stable-Diffusion-1.5-architecture base with random weights, built by the pipeline (no download).
+"""Bases at true size with random weights, built by the pipeline (no download): sd15-random, sd2-random,
+sdxl-random.
 
-It has SD 1.5's shapes (860M-parameter UNet at 64x64 latents, a CLIP-L-size text encoder, the SD VAE)
-around the pipeline's own tokenizer, and a 9-channel inpainting twin. Nothing it generates means
-anything; it exists so that the rehearsal config (config/rehearsal.yaml) and the GPU benchmark run every
-code path of the real study at the real model size - memory, speed, checkpoints, fp16, 8-bit Adam - on a
-cluster before GPU hours are spent on real weights.
+Each has its family's shapes around the pipeline's own tokenizer, and a 9-channel inpainting twin: SD 1.5
+(860M-parameter UNet at 64x64 latents, a CLIP-L-size text encoder, the SD VAE); SD 2 base (the same UNet
+with linear attention projections and OpenCLIP-H's 1024-wide, 23-layer encoder); SDXL (the 2.6B UNet
+at 128x128 latents with text-and-size added conditioning, CLIP-L and OpenCLIP-bigG encoders). Nothing
+they generate means anything; they exist so that the rehearsal config (config/rehearsal.yaml) and the GPU
+benchmark run every code path of the real study at the real model size - memory, speed, checkpoints,
+fp16, 8-bit Adam - on a cluster before GPU hours are spent on real weights.
 """
 
 from __future__ import annotations
@@ -39,6 +42,41 @@ SD15_VAE = {
     "scaling_factor": 0.18215,
 }
 CLIP_L = {"hidden_size": 768, "intermediate_size": 3072, "num_hidden_layers": 12, "num_attention_heads": 12}
+SD2_UNET = {
+    **SD15_UNET,
+    "attention_head_dim": (5, 10, 20, 20),
+    "use_linear_projection": True,
+    "cross_attention_dim": 1024,
+}
+OPENCLIP_H = {
+    "hidden_size": 1024,
+    "intermediate_size": 4096,
+    "num_hidden_layers": 23,
+    "num_attention_heads": 16,
+}
+SDXL_UNET = {
+    "sample_size": 128,
+    "out_channels": 4,
+    "block_out_channels": (320, 640, 1280),
+    "layers_per_block": 2,
+    "down_block_types": ("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
+    "up_block_types": ("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
+    "transformer_layers_per_block": (1, 2, 10),
+    "attention_head_dim": (5, 10, 20),
+    "cross_attention_dim": 2048,
+    "use_linear_projection": True,
+    "addition_embed_type": "text_time",
+    "addition_time_embed_dim": 256,
+    "projection_class_embeddings_input_dim": 2816,
+}
+SDXL_VAE = {**SD15_VAE, "sample_size": 1024, "scaling_factor": 0.13025}
+OPENCLIP_BIG_G = {
+    "hidden_size": 1280,
+    "intermediate_size": 5120,
+    "num_hidden_layers": 32,
+    "num_attention_heads": 20,
+}
+RANDOM_BASES = ("sd15", "sd2", "sdxl")  # models.base: <name>-random
 
 
 def sd15_unet(in_channels: int = 4):
@@ -53,8 +91,10 @@ def sd15_vae():
     return AutoencoderKL(**SD15_VAE)
 
 
-def clip_l_text_encoder(tokenizer):
-    from transformers import CLIPTextConfig, CLIPTextModel
+def clip_text_encoder(tokenizer, shape: dict, projection_dim: int, activation: str, pooled: bool = False):
+    """A CLIP text encoder of `shape` around the pipeline's tokenizer (`pooled`: with projection, SDXL's
+    second encoder)."""
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
     config = CLIPTextConfig(
         vocab_size=len(tokenizer),
@@ -62,33 +102,58 @@ def clip_l_text_encoder(tokenizer):
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
-        projection_dim=768,
-        hidden_act="quick_gelu",
-        **CLIP_L,
+        projection_dim=projection_dim,
+        hidden_act=activation,
+        **shape,
     )
-    return CLIPTextModel(config)
+    return (CLIPTextModelWithProjection if pooled else CLIPTextModel)(config)
+
+
+def clip_l_text_encoder(tokenizer):
+    return clip_text_encoder(tokenizer, CLIP_L, 768, "quick_gelu")
+
+
+def random_components(family: str, vendors: list[str], seed: int = 0, in_channels: int = 4) -> Components:
+    """Random true-size components of `family` (sd15, sd2, sdxl) around the pipeline's tokenizer, fp32."""
+    from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
+
+    from mame.models.families import TextEncoders
+
+    if family not in RANDOM_BASES:
+        raise ValueError(f"random base {family!r} unknown; expected one of {', '.join(RANDOM_BASES)}")
+    torch.manual_seed(seed)
+    tokenizer = build_tokenizer(prompt_corpus(vendors))
+    scheduler = DDPMScheduler(**SD_SCHEDULER)
+    if family == "sd15":
+        return Components(
+            tokenizer, clip_l_text_encoder(tokenizer), sd15_vae(), sd15_unet(in_channels), scheduler
+        )
+    if family == "sd2":
+        encoder = clip_text_encoder(tokenizer, OPENCLIP_H, 512, "gelu")
+        unet = UNet2DConditionModel(in_channels=in_channels, **SD2_UNET)
+        return Components(tokenizer, encoder, sd15_vae(), unet, scheduler)
+    encoders = TextEncoders(
+        [
+            clip_text_encoder(tokenizer, CLIP_L, 768, "quick_gelu"),
+            clip_text_encoder(tokenizer, OPENCLIP_BIG_G, 1280, "gelu", pooled=True),
+        ]
+    )
+    unet = UNet2DConditionModel(in_channels=in_channels, **SDXL_UNET)
+    return Components(
+        (tokenizer, tokenizer), encoders, AutoencoderKL(**SDXL_VAE), unet, scheduler, family="sdxl"
+    )
 
 
 def sd15_components(vendors: list[str], seed: int = 0, in_channels: int = 4) -> Components:
     """Random SD-1.5-size components around the pipeline's tokenizer (fp32, on the CPU)."""
-    from diffusers import DDPMScheduler
-
-    torch.manual_seed(seed)
-    tokenizer = build_tokenizer(prompt_corpus(vendors))
-    return Components(
-        tokenizer,
-        clip_l_text_encoder(tokenizer),
-        sd15_vae(),
-        sd15_unet(in_channels),
-        DDPMScheduler(**SD_SCHEDULER),
-    )
+    return random_components("sd15", vendors, seed, in_channels)
 
 
-def build_random_sd15(
-    output: str | Path, inpainting_output: str | Path, vendors: list[str], seed: int = 0
+def build_random_base(
+    family: str, output: str | Path, inpainting_output: str | Path, vendors: list[str], seed: int = 0
 ) -> dict:
-    """Write the random SD-1.5-size text-to-image pipeline and its 9-channel inpainting twin."""
-    components = sd15_components(vendors, seed)
+    """Write the random true-size text-to-image pipeline of `family` and its 9-channel inpainting twin."""
+    components = random_components(family, vendors, seed)
     save_pipeline(components, output)
     components.unet = widen_conv_in(components.unet, 9)
     save_pipeline(components, inpainting_output, inpainting=True)
@@ -97,7 +162,9 @@ def build_random_sd15(
         for name in ("unet", "text_encoder", "vae")
     }
     summary = {
-        "architecture": "stable-diffusion-v1-5",
+        "architecture": {"sd15": "stable-diffusion-v1-5", "sd2": "stable-diffusion-2-base"}.get(
+            family, "stable-diffusion-xl-base-1.0"
+        ),
         "weights": "random",
         "seed": seed,
         "parameters": parameters,

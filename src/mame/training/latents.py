@@ -257,8 +257,14 @@ def encode_base_latents(
     VAE is loaded) at `resolution` (default: the base's own)."""
     from diffusers import AutoencoderKL
 
+    from mame.models.families import family_of
+
     frame = split_rows(manifests, "train")
     vae = AutoencoderKL.from_pretrained(base, subfolder="vae")
+    if family_of(base).name == "sdxl" and precision == "fp16" and vae.config.force_upcast:
+        # SDXL's VAE overflows in fp16 (its pipelines upcast it too); an fp16-fixed VAE clears the flag
+        log.warning("the SDXL VAE needs fp32 (force_upcast): encoding in fp32 instead of fp16")
+        precision = "fp32"
     return encode_manifest(
         vae,
         frame,
