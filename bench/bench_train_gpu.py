@@ -1,7 +1,8 @@
-"""GPU benchmark of the project's own trainer (not a copy) at SD-1.5 size, several recipes side by side.
+"""GPU benchmark of the project's own trainer (not a copy) at true size, several recipes side by side.
 
-One run on one card: synthetic 512 px mammogram-like images and their captions, an SD-1.5-size base with
-random weights (`mame.models.random_sd`, no download), the latent stage on the GPU once
+One run on one card: synthetic mammogram-like images (512 px; SDXL 1024 px) and their captions, a base of
+the family (`--family sd15|sd2|sdxl`) at true size with random weights (`mame.models.random_sd`, no
+download), the latent stage on the GPU once
 (`encode_base_latents`), then `mame.training.trainer.Trainer` per recipe, each in its own process so
 that peaks and compile caches do not mix. From each run's phases.csv: load seconds, training steps/s and
 the peak device memory of a step (reset per phase), validation's peak, and a checkpoint's seconds. The
@@ -14,6 +15,7 @@ Recipes (batch 16, 512 px, UNet + text encoder trained):
   fastest  bf16, fused AdamW, channels-last, torch.compile, no checkpointing
 
     python bench/bench_train_gpu.py --steps 40 --out bench/results/train_gpu.json      # a GPU machine
+    python bench/bench_train_gpu.py --family sdxl --batch 4 --recipes thesis          # SDXL's 24 GB recipe
     python bench/bench_train_gpu.py --tiny --steps 4 --recipes thesis                  # CPU smoke test
 """
 
@@ -121,20 +123,30 @@ def train_child(arguments: dict) -> dict:
 
 
 def step_flops(base: str, batch: int) -> float:
-    """FLOPs of one forward + backward of UNet and text encoder at this batch (torch.utils.flop_counter)."""
+    """FLOPs of one forward + backward of UNet and text encoder(s) at this batch (torch.utils.flop_counter),
+    conditioned through the family adapter as the trainer conditions."""
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    from mame.models.components import load_components
+    from mame.models.components import config_shape, load_components
+    from mame.models.families import condition, time_ids, tokenize
 
     parts = load_components(base)
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    unet, text = parts.unet.to(device), parts.text_encoder.to(device)
-    side = unet.config.sample_size
-    latents = torch.randn(batch, 4, side, side, device=device)
-    ids = torch.randint(0, len(parts.tokenizer), (batch, 77), device=device)
+    parts.unet.to(device)
+    parts.text_encoder.to(device)
+    shape = config_shape(parts.unet.config, parts.vae.config)
+    latents = torch.randn(batch, 4, shape[0] // 8, shape[1] // 8, device=device)
+    tokens = tokenize(parts.tokenizer, ["a mammogram in CC view with big area"] * batch)
+    tokens["time_ids"] = time_ids(pd.DataFrame(index=range(batch)), shape)
+    tokens = {k: v.to(device) for k, v in tokens.items()}
+    index = torch.arange(batch, device=device)
     with FlopCounterMode(display=False) as counter:
-        prediction = unet(latents, torch.randint(0, 1000, (batch,), device=device), text(ids)[0]).sample
+        hidden, added = condition(
+            parts, parts.text_encoder, tokens, index, torch.zeros(batch, dtype=bool, device=device)
+        )
+        timesteps = torch.randint(0, 1000, (batch,), device=device)
+        prediction = parts.unet(latents, timesteps, hidden, added_cond_kwargs=added or None).sample
         prediction.float().pow(2).mean().backward()
     return float(counter.get_total_flops())
 
@@ -145,6 +157,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=96)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--recipes", default="thesis,bf16,fastest")
+    parser.add_argument("--family", choices=["sd15", "sd2", "sdxl"], default="sd15")
     parser.add_argument("--tiny", action="store_true", help="the demo's tiny model on a CPU: a smoke test")
     parser.add_argument("--no-reference", action="store_true", help="skip bench_gpu_step.py")
     parser.add_argument("--scratch", help="folder for the base, images and runs (default: a temp dir)")
@@ -162,7 +175,7 @@ def main() -> None:
     if not gpu and not args.tiny:
         raise SystemExit("bench_train_gpu.py measures GPUs; use --tiny for a CPU smoke test")
     scratch = Path(args.scratch or tempfile.mkdtemp(prefix="bench-train-"))
-    side = 64 if args.tiny else 512
+    side = 64 if args.tiny else 1024 if args.family == "sdxl" else 512
     manifest = write_images(scratch / "data", args.images, side)
     base = scratch / "base"
     started = time.perf_counter()
@@ -170,17 +183,18 @@ def main() -> None:
         from mame.models.components import TinySpec
         from mame.models.tiny import build_tiny_base
 
-        spec = TinySpec(resolution=side)
+        spec = TinySpec(resolution=side, family={"sd15": "sd1"}.get(args.family, args.family))
         build_tiny_base(
             [manifest], base, scratch / "base-inpainting", ["hologic", "siemens"], spec, vae_steps=20
         )
     else:
         from mame.models.components import save_pipeline
-        from mame.models.random_sd import sd15_components
+        from mame.models.random_sd import random_components
 
-        save_pipeline(sd15_components(["hologic", "siemens"]), base)
+        save_pipeline(random_components(args.family, ["hologic", "siemens"]), base)
     record = {
         "card": torch.cuda.get_device_name() if gpu else "cpu (smoke test)",
+        "family": args.family,
         "torch": torch.__version__,
         "batch": args.batch,
         "resolution": side,

@@ -6,7 +6,7 @@
 #   or a ready site-packages tarball (SITE=path.tgz): the wheels unpacked for the node's Python, minus
 #   what the node already has (python envs/wheelhouse.py --present LIST), smaller to carry.
 #   Then:  bash bench/gpu_session.sh
-# Knobs: BENCH_SECONDS, BENCH_ARGS, REHEARSAL_SECONDS, REHEARSAL_OVERLAY (an extra config file merged
+# Knobs: BENCH_SECONDS, BENCH_ARGS, SDXL_SECONDS, REHEARSAL_SECONDS, REHEARSAL_OVERLAY (an extra config file merged
 # over config/rehearsal.yaml, e.g. fewer images and steps for a short lease).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +34,10 @@ torch.version.cuda, 'diffusers', diffusers.__version__, 'transformers', transfor
 timeout "${BENCH_SECONDS:-420}" "$PYTHON" bench/bench_train_gpu.py ${BENCH_ARGS:---steps 40} \
   --out "$OUT/train_gpu.json" > "$OUT/bench_train_gpu.log" 2>&1
 echo "bench_train_gpu exit $?" >> "$OUT/machine.txt"
+# SDXL at 1024 px for the sizing table: the 24 GB recipe (8-bit Adam, checkpointing) at batch 4, and bf16
+timeout "${SDXL_SECONDS:-300}" "$PYTHON" bench/bench_train_gpu.py --family sdxl --batch 4 --steps 20 \
+  --images 32 --recipes thesis,bf16 --no-reference --out "$OUT/train_gpu_sdxl.json" > "$OUT/bench_sdxl.log" 2>&1
+echo "bench_train_gpu sdxl exit $?" >> "$OUT/machine.txt"
 # the sweep's sampler (plain diffusers call as the reference) and the latent stage, projected to the study
 timeout "${SAMPLE_SECONDS:-300}" "$PYTHON" bench/bench_sample_gpu.py --out "$OUT/sample_gpu.json" \
   > "$OUT/bench_sample_gpu.log" 2>&1

@@ -7,6 +7,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from conftest import REPO
 
 
@@ -19,13 +21,14 @@ def bench(script: str, out, *args: str) -> dict:
     return json.loads(out.read_text())
 
 
-def test_the_trainer_benchmark_runs_its_recipe_and_reports_steps_per_second(tmp_path):
+@pytest.mark.parametrize("family", ["sd15", "sdxl"])
+def test_the_trainer_benchmark_runs_its_recipe_and_reports_steps_per_second(tmp_path, family):
     record = bench("bench_train_gpu.py", tmp_path / "train.json", "--steps", "4", "--images", "32",
-                   "--recipes", "thesis", "--scratch", str(tmp_path / "scratch"))  # fmt: skip
+                   "--recipes", "thesis", "--scratch", str(tmp_path / "scratch"), "--family", family)  # fmt: skip
     (run,) = record["runs"]
     assert "error" not in run, run
     assert run["recipe"] == "thesis" and run["steps_per_s"] > 0 and run["load_s"] >= 0
-    assert record["encode"]["images"] == 32 and record["tflop_per_step"] >= 0
+    assert record["encode"]["images"] == 32 and record["tflop_per_step"] > 0 and record["family"] == family
 
 
 def test_the_sampling_benchmark_times_every_recipe_against_plain_diffusers(tmp_path):
