@@ -1,5 +1,6 @@
-"""Base families beyond SD 1.x: the tiny SD 2 and SDXL twins train, resume, sample and inpaint through the
-one trainer and sampler, and every result loads in its plain diffusers pipeline class."""
+"""Base families beyond SD 1.x: the tiny SD 2, SDXL and Sana twins train, resume, sample and (where the
+family has an inpainting pipeline) inpaint through the one trainer and sampler, and every result loads in
+its plain diffusers pipeline class."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import torch
 from PIL import Image
 
 from mame.models.components import load_components
-from mame.models.families import condition, family_of, time_ids, tokenize
+from mame.models.families import call_arguments, condition, family_of, time_ids, tokenize
 from mame.sampling.inpaint import inpaint
 from mame.sampling.sweep import generate, load_pipeline
 from mame.training.trainer import Trainer
@@ -25,10 +26,12 @@ torch.set_num_threads(1)
 PLAIN = {
     "sd2": ("StableDiffusionPipeline", "StableDiffusionInpaintPipeline"),
     "sdxl": ("StableDiffusionXLPipeline", "StableDiffusionXLInpaintPipeline"),
+    "sana": ("SanaPipeline", None),
 }
+FAMILY = {"sd2": "sd", "sdxl": "sdxl", "sana": "sana"}
 
 
-@pytest.fixture(scope="module", params=["sd2", "sdxl"])
+@pytest.fixture(scope="module", params=["sd2", "sdxl", "sana"])
 def family_base(request, tmp_path_factory):
     """A tiny base of the family (text-to-image and inpainting), built as the workflow builds it."""
     from mame.models.tiny import build_tiny_base
@@ -58,11 +61,17 @@ def _plain(family: str, inpainting: bool = False):
 
 
 def test_the_family_is_detected_and_the_base_loads_in_plain_diffusers(family_base):
-    expected = "sdxl" if family_base["family"] == "sdxl" else "sd"
+    expected = FAMILY[family_base["family"]]
     assert family_of(family_base["base"]).name == family_of(family_base["inpaint"]).name == expected
     parts = load_components(family_base["base"])
     assert parts.family == expected
     plain = _plain(family_base["family"]).from_pretrained(family_base["base"])
+    if expected == "sana":
+        assert (
+            type(plain.vae).__name__ == "AutoencoderDC" and type(plain.text_encoder).__name__ == "Gemma2Model"
+        )
+        assert plain.scheduler.config.prediction_type == "flow_prediction"
+        return
     assert plain.unet.config.in_channels == 4
     if expected == "sdxl":
         assert plain.text_encoder_2 is not None and plain.unet.config.addition_embed_type == "text_time"
@@ -84,22 +93,22 @@ def test_training_changes_the_denoiser_and_encoders_and_the_result_samples_in_pl
     after = load_components(str(out))
     changed = lambda a, b: any(not torch.equal(a[k], b[k]) for k in a)  # noqa: E731
     assert changed(_weights(before.unet), _weights(after.unet))
-    assert changed(_weights(before.text_encoder), _weights(after.text_encoder))  # both SDXL encoders
+    # both SDXL encoders train; Sana keeps its Gemma frozen (the family's default)
+    frozen = family_base["family"] == "sana"
+    assert changed(_weights(before.text_encoder), _weights(after.text_encoder)) != frozen
     assert not changed(_weights(before.vae), _weights(after.vae))
     assert (tmp_path / "out" / "validation" / "step_000006.png").exists()
     assert PLAIN[family_base["family"]][0] in (out / "README.md").read_text()
-    image = (
-        _plain(family_base["family"])
-        .from_pretrained(out)(
-            PROMPTS[0],
-            num_inference_steps=2,
-            height=32,
-            width=32,
-            output_type="np",
-            generator=torch.Generator().manual_seed(0),
-        )
-        .images[0]
-    )
+    plain = _plain(family_base["family"]).from_pretrained(out)
+    image = plain(
+        PROMPTS[0],
+        **call_arguments(plain),  # Sana: the caption as trained, at the asked size
+        num_inference_steps=2,
+        height=32,
+        width=32,
+        output_type="np",
+        generator=torch.Generator().manual_seed(0),
+    ).images[0]
     assert image.shape == (32, 32, 3) and np.isfinite(image).all()
     pipeline = load_pipeline(str(out))
     grey = generate(pipeline, PROMPTS, [0, 1], steps=2)
@@ -131,6 +140,13 @@ def test_a_killed_and_resumed_run_of_the_family_ends_with_the_same_weights(famil
 
 
 def test_the_family_inpaints_and_keeps_the_image_outside_the_mask(family_base, tmp_path):
+    if family_base["family"] == "sana":
+        with pytest.raises(ValueError, match="no inpainting pipeline; set models.inpaint_base"):
+            Trainer(
+                family_base["inpaint"], [family_base["lesions"]], tmp_path / "p", tmp_path / "c",
+                train_settings(steps=1), inpainting=True,
+            ).run()  # fmt: skip
+        return
     Trainer(
         family_base["inpaint"],
         [family_base["lesions"]],
@@ -154,14 +170,21 @@ def test_the_family_inpaints_and_keeps_the_image_outside_the_mask(family_base, t
 
 def test_a_dropped_caption_is_conditioned_as_the_pipeline_samples_the_empty_prompt(family_base):
     parts = load_components(family_base["base"])
-    tokens = tokenize(parts.tokenizer, PROMPTS)
+    tokens = tokenize(parts.tokenizer, PROMPTS, parts.family)
     tokens["time_ids"] = time_ids(pd.DataFrame(index=range(2)), (32, 32))
     pipeline = _plain(family_base["family"]).from_pretrained(family_base["base"])
     with torch.no_grad():
         hidden, added = condition(
             parts, parts.text_encoder, tokens, torch.tensor([0, 1]), torch.tensor([False, True])
         )
-        if family_base["family"] == "sdxl":
+        if family_base["family"] == "sana":
+            wanted, mask, empty, empty_mask = pipeline.encode_prompt(
+                PROMPTS[0], True, negative_prompt="", device="cpu", complex_human_instruction=None
+            )
+            torch.testing.assert_close(hidden[0], wanted[0])
+            torch.testing.assert_close(hidden[1], empty[0])
+            assert added["encoder_attention_mask"].tolist() == [mask[0].tolist(), empty_mask[0].tolist()]
+        elif family_base["family"] == "sdxl":
             wanted, _, pooled, _ = pipeline.encode_prompt(
                 PROMPTS[0], device="cpu", do_classifier_free_guidance=False
             )
@@ -198,3 +221,22 @@ def test_rows_without_a_recorded_size_are_conditioned_on_the_training_size():
         }
     )
     assert time_ids(frame, (64, 48)).tolist() == [[3328, 2560, 0, 4, 64, 48], [64, 48, 0, 0, 64, 48]]
+
+
+def test_a_frozen_encoder_conditions_each_caption_once_and_as_if_it_ran_every_step(family_base):
+    from mame.training.objectives import FrozenText
+
+    parts = load_components(family_base["base"])
+    captions = [PROMPTS[i % 2] for i in range(6)]
+    tokens = tokenize(parts.tokenizer, captions, parts.family)
+    tokens["time_ids"] = time_ids(pd.DataFrame(index=range(6)), (32, 32))
+    frozen = FrozenText(parts, parts.text_encoder, tokens)
+    assert len(frozen.hidden) == 2  # two distinct captions
+    index, dropped = torch.tensor([5, 0, 3, 2]), torch.tensor([False, True, False, False])
+    with torch.no_grad():
+        wanted, wanted_added = condition(parts, parts.text_encoder, tokens, index, dropped)
+    hidden, added = frozen.lookup(index, dropped)
+    torch.testing.assert_close(hidden, wanted)
+    assert added.keys() == wanted_added.keys()
+    for key in added:
+        torch.testing.assert_close(added[key].float(), wanted_added[key].float())

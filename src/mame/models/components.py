@@ -32,8 +32,15 @@ SD_SCHEDULER = {  # SD 1.x noise schedule
 }
 
 
-TINY_FAMILIES = ("sd1", "sd2", "sdxl")
+TINY_FAMILIES = ("sd1", "sd2", "sdxl", "sana")
 SDXL_TIME_EMBED = 8  # the tiny SDXL's addition_time_embed_dim (SDXL's own: 256)
+SANA_LATENT_CHANNELS = 16  # the tiny DC-AE's (Sana's own: 32)
+SANA_SCHEDULER = {  # Sana's sampler: DPM-Solver on flow sigmas; the trainer draws its noise levels alike
+    "num_train_timesteps": 1000,
+    "prediction_type": "flow_prediction",
+    "use_flow_sigmas": True,
+    "flow_shift": 1.0,  # Sana's 1024 px models use 3.0: the shift grows with the resolution
+}
 
 
 @dataclass(frozen=True)
@@ -49,7 +56,7 @@ class TinySpec:
     text_layers: int = 2
     text_heads: int = 4
     seed: int = 0
-    family: str = "sd1"  # sd1, sd2 (OpenCLIP-style encoder, linear attention projections) or sdxl
+    family: str = "sd1"  # sd1, sd2 (OpenCLIP-style encoder, linear attention projections), sdxl or sana
     prediction_type: str = "epsilon"  # or v_prediction (as stable-diffusion-2-1)
 
     def __post_init__(self) -> None:
@@ -115,41 +122,31 @@ def resolve_model(setting: str, key: str = "models.base") -> str:
 
 
 def load_components(path: str, dtype: torch.dtype = torch.float32) -> Components:
-    """Tokenizer(s), text encoder(s), VAE, UNet and a DDPM training scheduler from a pipeline directory
-    of any base family (SDXL's two tokenizers come as a tuple, its two encoders as one TextEncoders)."""
-    from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
-
+    """Tokenizer(s), text encoder(s), autoencoder, denoiser and training scheduler from a pipeline directory
+    of any base family (SDXL's two tokenizers come as a tuple, its two encoders as one TextEncoders; Sana's
+    transformer is `unet`, the denoiser)."""
     from mame.models.families import load_family_components
 
-    text = load_family_components(path, dtype)
-    vae = AutoencoderKL.from_pretrained(path, subfolder="vae", torch_dtype=dtype)
-    unet = UNet2DConditionModel.from_pretrained(path, subfolder="unet", torch_dtype=dtype)
-    noise_scheduler = DDPMScheduler.from_pretrained(path, subfolder="scheduler")
-    return Components(
-        text["tokenizer"],
-        text["text_encoder"],
-        vae,
-        unet,
-        noise_scheduler,
-        path=path,
-        extra=text["extra"],
-        family=text["family"],
-    )
+    return Components(path=path, **load_family_components(path, dtype))
 
 
 def latent_scale(vae) -> int:
-    """Pixels per latent pixel, from the VAE's own depth (not a hard-coded 8)."""
-    return 2 ** (len(vae.config.block_out_channels) - 1)
+    """Pixels per latent pixel, from the autoencoder's own depth (not a hard-coded 8)."""
+    from mame.models.families import latent_factor
+
+    return latent_factor(vae.config)
 
 
 def record_shape(unet, vae, shape: int | tuple[int, int], inpainting: bool = False) -> None:
     """Write the pixel shape a model generates at into its configs, the form plain diffusers loads:
     the VAE's sample_size [h, w] (a side when square), the text-to-image UNet's sample_size [h, w] / 8,
-    and for inpainting UNets an integer (diffusers' inpainting pipeline compares it with 64)."""
+    and for inpainting UNets an integer (diffusers' inpainting pipeline compares it with 64). A DC-AE
+    (Sana) has no sample_size: its transformer's side is the record."""
     height, width = as_shape(shape)
     factor = latent_scale(vae)
     square = height == width
-    vae.register_to_config(sample_size=height if square else [height, width])
+    if "sample_size" in vae.config:
+        vae.register_to_config(sample_size=height if square else [height, width])
     latent = height // factor if square or inpainting else [height // factor, width // factor]
     unet.register_to_config(sample_size=latent)
 
@@ -162,11 +159,16 @@ def config_shape(unet_config, vae_config) -> tuple[int, int]:
     def get(config, key):
         return config[key] if isinstance(config, dict) else getattr(config, key)
 
-    vae_size = get(vae_config, "sample_size")
+    from mame.models.families import latent_factor
+
+    vae_size = (
+        vae_config.get("sample_size")
+        if isinstance(vae_config, dict)
+        else getattr(vae_config, "sample_size", None)
+    )
     if isinstance(vae_size, (list, tuple)):
         return int(vae_size[0]), int(vae_size[1])
-    factor = 2 ** (len(get(vae_config, "block_out_channels")) - 1)
-    return scaled(get(unet_config, "sample_size"), factor)
+    return scaled(get(unet_config, "sample_size"), latent_factor(vae_config))
 
 
 # --- the tiny base ---------------------------------------------------------------------------------
@@ -187,6 +189,69 @@ def tiny_vae(spec: TinySpec):
         norm_num_groups=min(8, math.gcd(*spec.vae_channels)),
         sample_size=spec.sample_size(),
     )
+
+
+def tiny_dc_ae(spec: TinySpec):
+    """Sana's deep-compression autoencoder at the tiny width: residual stages, then EfficientViT (linear
+    attention) stages, one downsampling per stage after the first (4 stages: factor 8; Sana's 6: 32)."""
+    from diffusers import AutoencoderDC
+
+    blocks = len(spec.vae_channels)
+    kinds = ("ResBlock",) * (blocks // 2) + ("EfficientViTBlock",) * (blocks - blocks // 2)
+    scales = ((),) * (blocks // 2) + ((5,),) * (blocks - blocks // 2)
+    return AutoencoderDC(
+        in_channels=3,
+        latent_channels=SANA_LATENT_CHANNELS,
+        attention_head_dim=8,
+        encoder_block_types=kinds,
+        decoder_block_types=kinds,
+        encoder_block_out_channels=spec.vae_channels,
+        decoder_block_out_channels=spec.vae_channels,
+        encoder_layers_per_block=(1,) * blocks,
+        decoder_layers_per_block=(1,) * blocks,
+        encoder_qkv_multiscales=scales,
+        decoder_qkv_multiscales=scales,
+    )
+
+
+def tiny_sana_transformer(spec: TinySpec):
+    """Sana's linear-attention DiT at the tiny width, cross-attending to the tiny Gemma's states."""
+    from diffusers import SanaTransformer2DModel
+
+    heads = spec.text_heads
+    return SanaTransformer2DModel(
+        in_channels=SANA_LATENT_CHANNELS,
+        out_channels=SANA_LATENT_CHANNELS,
+        num_attention_heads=heads,
+        attention_head_dim=spec.unet_channels[0] // heads,
+        num_layers=len(spec.unet_channels) * spec.unet_layers_per_block,
+        num_cross_attention_heads=heads,
+        cross_attention_head_dim=spec.unet_channels[0] // heads,
+        cross_attention_dim=spec.unet_channels[0],
+        caption_channels=spec.text_hidden,
+        sample_size=as_shape(spec.resolution)[0] // 2 ** (len(spec.vae_channels) - 1),
+        patch_size=1,
+    )
+
+
+def tiny_gemma(spec: TinySpec, tokenizer):
+    """A small Gemma-2 text encoder (Sana's family), kept frozen in training."""
+    from transformers import Gemma2Config, Gemma2Model
+
+    config = Gemma2Config(
+        vocab_size=len(tokenizer),
+        hidden_size=spec.text_hidden,
+        intermediate_size=spec.text_hidden * 2,
+        num_hidden_layers=spec.text_layers,
+        num_attention_heads=spec.text_heads,
+        num_key_value_heads=1,
+        head_dim=spec.text_hidden // spec.text_heads,
+        max_position_embeddings=512,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+    )
+    return Gemma2Model(config)
 
 
 def tiny_unet(spec: TinySpec, in_channels: int = 4):
@@ -247,10 +312,16 @@ def tiny_text_encoder(spec: TinySpec, tokenizer, hidden: int | None = None, proj
     return (CLIPTextModelWithProjection if projection else CLIPTextModel)(config)
 
 
-def tiny_text_components(spec: TinySpec, tokenizer) -> dict:
-    """Tokenizer(s), text encoder(s) and family of a tiny base: SDXL's two encoders split the width."""
+def tiny_text_components(spec: TinySpec, tokenizer, corpus: list[str] | None = None) -> dict:
+    """Tokenizer(s), text encoder(s) and family of a tiny base: SDXL's two encoders split the width; Sana
+    gets a Gemma-format tokenizer of the `corpus` words and a tiny Gemma-2."""
     from mame.models.families import TextEncoders
 
+    if spec.family == "sana":
+        from mame.models.tokenizer import build_gemma_tokenizer
+
+        gemma = build_gemma_tokenizer(corpus or [])
+        return {"tokenizer": gemma, "text_encoder": tiny_gemma(spec, gemma), "family": "sana"}
     if spec.family != "sdxl":
         return {"tokenizer": tokenizer, "text_encoder": tiny_text_encoder(spec, tokenizer), "family": "sd"}
     half = spec.text_hidden // 2

@@ -1,5 +1,5 @@
-"""Base families: what differs between SD 1.x/2.x and SDXL, so that one loader, trainer, sampler and
-inpainter serve every base.
+"""Base families: what differs between SD 1.x/2.x, SDXL and Sana, so that one loader, trainer, sampler
+and inpainter serve every base.
 
 A family is detected from the pipeline class in `model_index.json`. What it decides is small and lives
 here: which components a pipeline directory holds, how captions become the denoiser's conditioning
@@ -7,7 +7,10 @@ here: which components a pipeline directory holds, how captions become the denoi
 embedding and the size-and-crop micro-conditioning for SDXL), how a caption is dropped for
 classifier-free guidance (SDXL bases that zero the empty prompt's embedding are dropped to zeros, as
 their pipeline samples), and which diffusers pipeline class saves and loads the result. SD 1.x and 2.x
-share code: SD 2's OpenCLIP encoder and v-prediction scheduler are configuration, not code.
+share code: SD 2's OpenCLIP encoder and v-prediction scheduler are configuration, not code. Sana is a
+flow-matching DiT: a Gemma-2 encoder (kept frozen; its masked last hidden state conditions), a
+deterministic DC-AE, a transformer denoiser predicting the flow (noise - data), and no inpainting
+pipeline.
 """
 
 from __future__ import annotations
@@ -32,6 +35,9 @@ class Family:
     pipeline: str
     inpaint_pipeline: str | None
     text_encoders: int
+    denoiser: str = "unet"  # the pipeline's folder (and keyword) of the denoiser
+    flow: bool = False  # flow matching (Sana) rather than a DDPM noise schedule
+    trains_text_encoder: bool = True  # the default of models.train.train_text_encoder
 
     def pipeline_class(self, inpainting: bool = False):
         """The plain diffusers class that saves and loads this family's pipelines."""
@@ -46,7 +52,9 @@ class Family:
 FAMILIES = {
     "sd": Family("sd", "StableDiffusionPipeline", "StableDiffusionInpaintPipeline", 1),
     "sdxl": Family("sdxl", "StableDiffusionXLPipeline", "StableDiffusionXLInpaintPipeline", 2),
+    "sana": Family("sana", "SanaPipeline", None, 1, "transformer", flow=True, trains_text_encoder=False),
 }
+SANA_SEQUENCE = 300  # SanaPipeline's max_sequence_length: captions are padded to it, masked beyond the text
 _BY_CLASS = {
     name: family
     for family in FAMILIES.values()
@@ -88,8 +96,20 @@ def tokenizer_list(tokenizer) -> list:
     return list(tokenizer) if isinstance(tokenizer, (list, tuple)) else [tokenizer]
 
 
-def tokenize(tokenizer, captions: list[str]) -> dict[str, torch.Tensor]:
-    """Token ids of every caption and of the empty caption, per tokenizer: ids, empty, ids_2, empty_2."""
+def tokenize(tokenizer, captions: list[str], family: str = "sd") -> dict[str, torch.Tensor]:
+    """Token ids of every caption and of the empty caption, per tokenizer: ids, empty, ids_2, empty_2;
+    Sana's as its pipeline makes them (lower-cased, padded to 300, with attention masks)."""
+    if family == "sana":
+        settings = {"padding": "max_length", "max_length": SANA_SEQUENCE, "truncation": True}
+        tokenizer.padding_side = "right"
+        text = tokenizer([c.lower().strip() for c in captions], return_tensors="pt", **settings)
+        empty = tokenizer([""], return_tensors="pt", **settings)
+        return {
+            "ids": text.input_ids,
+            "mask": text.attention_mask,
+            "empty": empty.input_ids[0],
+            "empty_mask": empty.attention_mask[0],
+        }
     tokens = {}
     for number, each in enumerate(tokenizer_list(tokenizer)):
         suffix = "" if number == 0 else f"_{number + 1}"
@@ -112,6 +132,10 @@ def condition(
     `dropped` marks captions dropped for classifier-free guidance: they get the empty caption, or, for
     bases that sample the unconditional branch from zeros, zero embeddings.
     """
+    if components.family == "sana":
+        ids, mask = tokens["ids"][index].clone(), tokens["mask"][index].clone()
+        ids[dropped], mask[dropped] = tokens["empty"], tokens["empty_mask"]
+        return text_encoder(ids, attention_mask=mask)[0], {"encoder_attention_mask": mask}
     zeros = zeroes_empty_prompt(components)
     encoders = text_encoder_list(text_encoder)
     states, pooled = [], None
@@ -135,6 +159,35 @@ def condition(
         hidden = hidden * keep[:, None, None]
         pooled = pooled * keep[:, None]
     return hidden, {"text_embeds": pooled, "time_ids": tokens["time_ids"][index].to(hidden.dtype)}
+
+
+def denoise(components, model, latents, timesteps, hidden, added: dict) -> torch.Tensor:
+    """The denoiser's prediction: a UNet's noise (or v), Sana's transformer's flow."""
+    if components.family == "sana":
+        scale = model.config.timestep_scale if hasattr(model, "config") else 1.0
+        return model(
+            latents,
+            encoder_hidden_states=hidden,
+            encoder_attention_mask=added["encoder_attention_mask"],
+            timestep=timesteps * scale,
+            return_dict=False,
+        )[0]
+    return model(latents, timesteps, hidden, added_cond_kwargs=added or None).sample
+
+
+def encode_posterior(vae, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(mean, std) of the autoencoder's latent: a KL VAE's posterior, or a DC-AE's latent with std 0."""
+    output = vae.encode(images)
+    if hasattr(output, "latent_dist"):
+        return output.latent_dist.mean, output.latent_dist.std
+    return output.latent, torch.zeros_like(output.latent)
+
+
+def latent_factor(vae_config) -> int:
+    """Pixels per latent pixel of an autoencoder config (a KL VAE's or a DC-AE's, dict or config)."""
+    get = vae_config.get if isinstance(vae_config, dict) else lambda key: getattr(vae_config, key, None)
+    blocks = get("block_out_channels") or get("encoder_block_out_channels")
+    return 2 ** (len(blocks) - 1)
 
 
 def time_ids(frame, resolution: tuple[int, int]) -> torch.Tensor:
@@ -164,8 +217,12 @@ def sampling_conditioning(frame, resolution: tuple[int, int]) -> dict:
 
 
 def call_arguments(pipeline) -> dict:
-    """Family-specific keyword arguments of a pipeline call (SDXL: its recorded micro-conditioning)."""
-    return dict(getattr(pipeline, "mame_call_arguments", {}))
+    """Family-specific keyword arguments of a pipeline call: SDXL's recorded micro-conditioning; for Sana,
+    the caption as trained (no prompt-enhancing instruction) at the asked size (no resolution binning)."""
+    arguments = dict(getattr(pipeline, "mame_call_arguments", {}))
+    if type(pipeline).__name__ == "SanaPipeline":
+        arguments.update(use_resolution_binning=False, complex_human_instruction=None)
+    return arguments
 
 
 def remember_call_arguments(pipeline, path: str | Path) -> None:
@@ -181,6 +238,14 @@ def pipeline_parts(components, inpainting: bool = False) -> dict:
     from diffusers import DPMSolverMultistepScheduler
 
     scheduler = DPMSolverMultistepScheduler.from_config(components.noise_scheduler.config)
+    if components.family == "sana":
+        return {
+            "tokenizer": components.tokenizer,
+            "text_encoder": components.text_encoder,
+            "vae": components.vae,
+            "transformer": components.unet,
+            "scheduler": scheduler,
+        }
     if components.family == "sd":
         return {
             "vae": components.vae,
@@ -210,22 +275,48 @@ def pipeline_parts(components, inpainting: bool = False) -> dict:
 
 
 def load_family_components(path: str, dtype: torch.dtype = torch.float32) -> dict:
-    """The family, tokenizer(s), text encoder(s) and extra settings of a pipeline directory."""
-    from transformers import CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
+    """Every component of a pipeline directory of any family, as keyword arguments of Components."""
+    import diffusers
+    from transformers import (
+        AutoModel,
+        AutoTokenizer,
+        CLIPTextModel,
+        CLIPTextModelWithProjection,
+        CLIPTokenizer,
+    )
 
     family = family_of(path)
+    index = (
+        json.loads((Path(path) / "model_index.json").read_text())
+        if (Path(path) / "model_index.json").exists()
+        else {}
+    )
+
+    def diffusers_part(folder: str, default: str):
+        kind = getattr(diffusers, index.get(folder, ["diffusers", default])[1])
+        return kind.from_pretrained(path, subfolder=folder, torch_dtype=dtype)
+
+    parts = {
+        "vae": diffusers_part("vae", "AutoencoderKL"),
+        "unet": diffusers_part(family.denoiser, "UNet2DConditionModel"),
+        "family": family.name,
+        "extra": {},
+    }
+    scheduler = diffusers.DPMSolverMultistepScheduler if family.flow else diffusers.DDPMScheduler
+    parts["noise_scheduler"] = scheduler.from_pretrained(path, subfolder="scheduler")
+    if family.name == "sana":
+        parts["tokenizer"] = AutoTokenizer.from_pretrained(path, subfolder="tokenizer")
+        parts["text_encoder"] = AutoModel.from_pretrained(path, subfolder="text_encoder", dtype=dtype)
+        return parts
     tokenizer = CLIPTokenizer.from_pretrained(path, subfolder="tokenizer", model_max_length=77)
     text_encoder = CLIPTextModel.from_pretrained(path, subfolder="text_encoder", dtype=dtype)
     if family.name == "sd":
-        return {"family": "sd", "tokenizer": tokenizer, "text_encoder": text_encoder, "extra": {}}
+        return {**parts, "tokenizer": tokenizer, "text_encoder": text_encoder}
     tokenizer_2 = CLIPTokenizer.from_pretrained(path, subfolder="tokenizer_2", model_max_length=77)
-    text_encoder_2 = CLIPTextModelWithProjection.from_pretrained(
-        path, subfolder="text_encoder_2", dtype=dtype
-    )
-    index = json.loads((Path(path) / "model_index.json").read_text())
+    encoder_2 = CLIPTextModelWithProjection.from_pretrained(path, subfolder="text_encoder_2", dtype=dtype)
     return {
-        "family": family.name,
+        **parts,
         "tokenizer": (tokenizer, tokenizer_2),
-        "text_encoder": TextEncoders([text_encoder, text_encoder_2]),
+        "text_encoder": TextEncoders([text_encoder, encoder_2]),
         "extra": {"force_zeros_for_empty_prompt": index.get("force_zeros_for_empty_prompt", True)},
     }

@@ -14,14 +14,18 @@ import torch
 
 from mame.data.examples import load_examples
 from mame.models.components import (
+    SANA_SCHEDULER,
     SD_SCHEDULER,
     Components,
     TinySpec,
     save_pipeline,
+    tiny_dc_ae,
+    tiny_sana_transformer,
     tiny_text_components,
     tiny_unet,
     tiny_vae,
 )
+from mame.models.families import encode_posterior
 from mame.models.tokenizer import build_tokenizer, prompt_corpus
 
 log = logging.getLogger(__name__)
@@ -58,10 +62,14 @@ def pretrain_vae(
         top = int(torch.randint(height - crop + 1, (1,), generator=generator))
         left = int(torch.randint(width - crop + 1, (1,), generator=generator))
         batch = data[index, :, top : top + crop, left : left + crop]
-        posterior = vae.encode(batch).latent_dist
-        latents = posterior.mean + posterior.std * torch.randn(posterior.mean.shape, generator=generator)
-        reconstruction = vae.decode(latents).sample
-        loss = torch.nn.functional.mse_loss(reconstruction, batch) + kl_weight * posterior.kl().mean()
+        encoded = vae.encode(batch)
+        if not hasattr(encoded, "latent_dist"):  # a DC-AE (Sana): deterministic, no KL term
+            loss = torch.nn.functional.mse_loss(vae.decode(encoded.latent).sample, batch)
+        else:
+            posterior = encoded.latent_dist
+            latents = posterior.mean + posterior.std * torch.randn(posterior.mean.shape, generator=generator)
+            reconstruction = vae.decode(latents).sample
+            loss = torch.nn.functional.mse_loss(reconstruction, batch) + kl_weight * posterior.kl().mean()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -70,9 +78,9 @@ def pretrain_vae(
         means, errors = [], []
         for start in range(0, len(data), 32):
             batch = data[start : start + 32]
-            posterior = vae.encode(batch).latent_dist
-            means.append(posterior.mean)
-            errors.append(((vae.decode(posterior.mean).sample.clamp(-1, 1) - batch) ** 2).mean(dim=(1, 2, 3)))
+            mean = encode_posterior(vae, batch)[0]
+            means.append(mean)
+            errors.append(((vae.decode(mean).sample.clamp(-1, 1) - batch) ** 2).mean(dim=(1, 2, 3)))
         latent_std = float(torch.cat(means).std())
         mse = float(torch.cat(errors).mean()) / 4.0  # errors on [-1, 1] -> on [0, 1]
     vae.register_to_config(scaling_factor=1.0 / latent_std)
@@ -94,27 +102,31 @@ def build_tiny_base(
     vae_lr: float = 1e-3,
     vae_crop: int = 64,
 ) -> dict:
-    """Write the tiny text-to-image pipeline to `output` and its 9-channel twin to `inpainting_output`."""
-    from diffusers import DDPMScheduler
+    """Write the tiny text-to-image pipeline to `output` and its 9-channel twin to `inpainting_output`.
+
+    Sana has no inpainting pipeline: its `inpainting_output` holds the text-to-image pipeline, which the
+    trainer refuses for lesions with a message naming models.inpaint_base."""
+    from diffusers import DDPMScheduler, DPMSolverMultistepScheduler
 
     torch.manual_seed(spec.seed)
-    tokenizer = build_tokenizer(prompt_corpus(vendors))
+    corpus = prompt_corpus(vendors)
+    tokenizer = build_tokenizer(corpus)
     examples = load_examples(manifests, spec.resolution, split="train")
-    vae = tiny_vae(spec)
+    sana = spec.family == "sana"
+    vae = tiny_dc_ae(spec) if sana else tiny_vae(spec)
     metrics = pretrain_vae(vae, examples.images, vae_steps, vae_batch_size, vae_lr, spec.seed, crop=vae_crop)
     log.info("tiny VAE: %s", metrics)
-    text = tiny_text_components(spec, tokenizer)
-    scheduler = DDPMScheduler(**{**SD_SCHEDULER, "prediction_type": spec.prediction_type})
+    text = tiny_text_components(spec, tokenizer, corpus)
+    if sana:  # flow matching, sampled as Sana's pipeline samples: DPM-Solver on flow sigmas
+        scheduler = DPMSolverMultistepScheduler(**SANA_SCHEDULER)
+    else:
+        scheduler = DDPMScheduler(**{**SD_SCHEDULER, "prediction_type": spec.prediction_type})
     for folder, channels in ((output, 4), (inpainting_output, 9)):
+        denoiser = tiny_sana_transformer(spec) if sana else tiny_unet(spec, channels)
         components = Components(
-            text["tokenizer"],
-            text["text_encoder"],
-            vae,
-            tiny_unet(spec, channels),
-            scheduler,
-            family=text["family"],
+            text["tokenizer"], text["text_encoder"], vae, denoiser, scheduler, family=text["family"]
         )
-        save_pipeline(components, folder, inpainting=channels == 9)
+        save_pipeline(components, folder, inpainting=channels == 9 and not sana)
     summary = {"images": len(examples.captions), "vae": metrics, "spec": spec.__dict__, "vendors": vendors}
     for folder in (output, inpainting_output):
         (Path(folder) / "tiny_base.json").write_text(json.dumps(summary, indent=1, default=list) + "\n")

@@ -105,3 +105,46 @@ def save_tokenizer(corpus: list[str], directory: str | Path) -> Path:
     directory = Path(directory)
     build_tokenizer(corpus).save_pretrained(directory)
     return directory
+
+
+
+GEMMA_SPECIALS = ("<pad>", "<eos>", "<bos>", "<unk>", "<mask>")  # Gemma's ids 0-4
+SPACE = "\u2581"  # SentencePiece's word-start mark: Gemma's normalizer writes spaces as it
+
+
+def learn_unit_merges(units: Counter) -> list[tuple[str, str]]:
+    """BPE merges, most frequent pair first and ties alphabetical, until each unit is one symbol."""
+    words = {tuple(unit): count for unit, count in units.items()}
+    merges = []
+    while True:
+        pairs: Counter = Counter()
+        for symbols, count in words.items():
+            for pair in zip(symbols, symbols[1:], strict=False):
+                pairs[pair] += count
+        if not pairs:
+            return merges
+        best = min(pairs, key=lambda pair: (-pairs[pair], pair))
+        merges.append(best)
+        words = {_apply_merge(symbols, best, best[0] + best[1]): count for symbols, count in words.items()}
+
+
+def build_gemma_tokenizer(corpus: list[str]):
+    """A Gemma tokenizer (transformers' GemmaTokenizer: BPE with byte fallback, spaces as the word-start
+    mark) for the tiny Sana twin, byte-identical on every run: every corpus word, lower-cased as Sana's
+    pipeline lower-cases prompts, is one token with or without its word-start mark; unseen text falls
+    back to bytes. SanaPipeline loads it as it loads Gemma's own."""
+    from transformers import GemmaTokenizer
+
+    units: Counter = Counter()
+    for text in corpus:
+        for number, word in enumerate(text.lower().split()):
+            units[word if number == 0 else SPACE + word] += 1
+    merges = learn_unit_merges(units)
+    symbols = sorted({c for unit in units for c in unit}) + [a + b for a, b in merges]
+    tokens = [*GEMMA_SPECIALS, *(f"<0x{b:02X}>" for b in range(256)), *symbols]
+    vocab: dict[str, int] = {}
+    for token in tokens:
+        vocab.setdefault(token, len(vocab))
+    return GemmaTokenizer(
+        vocab=vocab, merges=merges, model_max_length=300, padding_side="right", add_bos_token=True
+    )

@@ -30,10 +30,12 @@ def load_pipeline(path: str, inpainting: bool = False, device: str | None = None
 
 
 def output_shape(pipeline) -> tuple[int, int]:
-    """(height, width) a pipeline generates at: UNet sample size (a side or [h, w]) x the VAE factor."""
+    """(height, width) a pipeline generates at: the denoiser's sample size (a side or [h, w]) x the
+    autoencoder's factor (Sana's denoiser is its transformer)."""
     from mame.models.components import config_shape
 
-    return config_shape(pipeline.unet.config, pipeline.vae.config)
+    denoiser = getattr(pipeline, "unet", None) or pipeline.transformer
+    return config_shape(denoiser.config, pipeline.vae.config)
 
 
 def quantise(unit: np.ndarray, bit_depth: int = 8) -> np.ndarray:
@@ -64,10 +66,11 @@ def generate(
 
     height, width = as_shape(resolution) if resolution else output_shape(pipeline)
     generators = [torch.Generator().manual_seed(int(seed)) for seed in seeds]
+    negative = {"negative_prompt": [negative_prompt] * len(prompts)} if negative_prompt else {}
     images = pipeline(
         prompts,
         **call_arguments(pipeline),
-        negative_prompt=[negative_prompt] * len(prompts) if negative_prompt else None,
+        **negative,
         num_inference_steps=steps,
         guidance_scale=guidance,
         generator=generators,

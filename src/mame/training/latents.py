@@ -26,6 +26,7 @@ import torch.nn.functional as F
 
 from mame.data.examples import read_image, read_mask
 from mame.io import split_rows
+from mame.models.families import encode_posterior
 from mame.shapes import as_shape, compact
 
 log = logging.getLogger(__name__)
@@ -85,11 +86,11 @@ def _encode_batch(vae, frame: pd.DataFrame, resolution, inpainting: bool, device
     images = torch.from_numpy(np.stack([read_image(p, resolution) for p in frame["image"]])).to(device)
     autocast = torch.autocast(device.type, dtype=dtype) if dtype != torch.float32 else nullcontext()
     with autocast:
-        posterior = vae.encode(images).latent_dist
-        out = {"mean": posterior.mean.float(), "std": posterior.std.float()}
+        mean, std = encode_posterior(vae, images)
+        out = {"mean": mean.float(), "std": std.float()}
         if inpainting:
             masks = torch.from_numpy(np.stack([read_mask(p, resolution) for p in frame["mask"]])).to(device)
-            masked = vae.encode(images * (masks < 0.5)).latent_dist.mean.float()
+            masked = encode_posterior(vae, images * (masks < 0.5))[0].float()
             out["masked"] = masked * vae.config.scaling_factor
             out["mask"] = F.interpolate(masks, size=out["mean"].shape[-2:])
     return {name: value.cpu().numpy() for name, value in out.items()}
@@ -231,16 +232,26 @@ def check_store(store: LatentStore, resolution, vae_tag: str, inpainting: bool) 
 
 
 def native_resolution(base: str) -> int | tuple[int, int]:
-    """The resolution a base generates at: its UNet's sample size (a side, or [h, w]) times the VAE's
-    downsampling; a side for square bases, (height, width) otherwise."""
-    from diffusers import AutoencoderKL, UNet2DConditionModel
-
+    """The resolution a base generates at: its denoiser's sample size (a side, or [h, w]) times the
+    autoencoder's downsampling; a side for square bases, (height, width) otherwise."""
     from mame.models.components import config_shape
+    from mame.models.families import family_of
 
-    unet = UNet2DConditionModel.load_config(base, subfolder="unet")
-    vae = AutoencoderKL.load_config(base, subfolder="vae")
-    height, width = config_shape(unet, vae)
+    family = family_of(base)
+    read = lambda folder: json.loads((Path(base) / folder / "config.json").read_text())  # noqa: E731
+    height, width = config_shape(read(family.denoiser), read("vae"))
     return compact(height, width)
+
+
+def base_autoencoder(base: str):
+    """The base's autoencoder alone (a KL VAE, or Sana's DC-AE), by the class its pipeline names."""
+    import diffusers
+
+    index = Path(base) / "model_index.json"
+    name = (
+        json.loads(index.read_text()).get("vae", ["diffusers", "AutoencoderKL"])[1] if index.exists() else ""
+    )
+    return getattr(diffusers, name or "AutoencoderKL").from_pretrained(base, subfolder="vae")
 
 
 def encode_base_latents(
@@ -253,14 +264,12 @@ def encode_base_latents(
     precision: str = "fp16",
     fingerprints: dict | None = None,
 ) -> LatentStore:
-    """The latent stage of one dataset: the train rows of `manifests` encoded by `base`'s VAE (only the
-    VAE is loaded) at `resolution` (default: the base's own)."""
-    from diffusers import AutoencoderKL
-
+    """The latent stage of one dataset: the train rows of `manifests` encoded by `base`'s autoencoder (only
+    it is loaded) at `resolution` (default: the base's own)."""
     from mame.models.families import family_of
 
     frame = split_rows(manifests, "train")
-    vae = AutoencoderKL.from_pretrained(base, subfolder="vae")
+    vae = base_autoencoder(base)
     if family_of(base).name == "sdxl" and precision == "fp16" and vae.config.force_upcast:
         # SDXL's VAE overflows in fp16 (its pipelines upcast it too); an fp16-fixed VAE clears the flag
         log.warning("the SDXL VAE needs fp32 (force_upcast): encoding in fp32 instead of fp16")

@@ -29,7 +29,9 @@ class TrainSettings:
     fused_adam: bool = False  # torch's fused AdamW kernel (GPUs and CPUs)
     channels_last: bool = False  # UNet in channels-last memory format (faster convolutions on GPUs)
     compile: bool = False  # torch.compile the UNet (GPU only; pays off over long runs)
-    train_text_encoder: bool = True
+    train_text_encoder: bool | None = (
+        None  # None: the base family's (SD, SDXL: trained, as the study; Sana: frozen)
+    )
     caption_dropout: float = 0.1
     # draw each image with weight (images sharing its caption)^-caption_balance: 0 = every image once per
     # epoch (the study); 1 = every caption equally often, so rare prompts ("very high density") are learned

@@ -41,8 +41,11 @@ from mame.models.components import (
 )
 from mame.models.conditions import write_conditions
 from mame.models.families import (
+    FAMILIES,
     MICRO_CONDITIONING,
+    call_arguments,
     condition,
+    denoise,
     sampling_conditioning,
     text_encoder_list,
     time_ids,
@@ -60,6 +63,7 @@ from mame.training.latents import (
 )
 from mame.training.lora import inject_lora, merge_lora
 from mame.training.model_card import save_model_card
+from mame.training.objectives import FrozenText, flow_pair, min_snr_weights
 from mame.training.phases import Phases
 from mame.training.settings import TrainSettings
 from mame.training.training_log import append_row, open_log
@@ -142,6 +146,7 @@ class TrainState:
     count: int
     weights: torch.Tensor | None  # per-image draw weights (caption_balance), or None: plain epochs
     tag: str
+    frozen_text: FrozenText | None  # a frozen text encoder's conditioning, computed once per caption
     log_path: Path
     progress: object
     step: int = 0
@@ -211,34 +216,36 @@ class Trainer:
 
     def _components(self) -> Components:
         components = load_components(self.base)
+        family = FAMILIES[components.family]
+        if self.inpainting and family.inpaint_pipeline is None:
+            raise ValueError(
+                f"{self.base} is a {family.name} base, and the {family.name} family has no inpainting "
+                "pipeline; set models.inpaint_base to an SD or SDXL (inpainting) base"
+            )
         unet = components.unet
-        if self.inpainting and unet.config.in_channels == 4:
+        latent = components.vae.config.latent_channels
+        if self.inpainting and unet.config.in_channels == latent:
             if not self.widen_unet:
                 raise ValueError(
-                    f"{self.base} has a 4-channel (text-to-image) UNet; use an inpainting checkpoint "
+                    f"{self.base} has a {latent}-channel (text-to-image) UNet; use an inpainting checkpoint "
                     "or set widen_unet: true to add zero-initialised mask and masked-image channels"
                 )
-            components.unet = widen_conv_in(unet, 9)
-        if not self.inpainting and components.unet.config.in_channels != 4:
+            components.unet = widen_conv_in(unet, 2 * latent + 1)
+        if not self.inpainting and components.unet.config.in_channels != latent:
             raise ValueError(
-                f"{self.base} has a {unet.config.in_channels}-channel UNet; text-to-image needs 4"
+                f"{self.base} has a {unet.config.in_channels}-channel denoiser; text-to-image needs {latent}"
             )
+        chosen = self.settings.train_text_encoder
+        self.train_text = family.trains_text_encoder if chosen is None else chosen
         components.vae.requires_grad_(False)
         components.vae.eval()
-        components.text_encoder.requires_grad_(
-            self.settings.train_text_encoder and not self.settings.lora_rank
-        )
+        components.text_encoder.requires_grad_(self.train_text and not self.settings.lora_rank)
         components.unet.requires_grad_(not self.settings.lora_rank)
         if self.settings.lora_rank:
-            inject_lora(
-                components.unet,
-                components.text_encoder,
-                self.settings.lora_rank,
-                self.settings.train_text_encoder,
-            )
+            inject_lora(components.unet, components.text_encoder, self.settings.lora_rank, self.train_text)
         if self.settings.gradient_checkpointing:
             components.unet.enable_gradient_checkpointing()
-            if self.settings.train_text_encoder:
+            if self.train_text:
                 for encoder in text_encoder_list(components.text_encoder):
                     encoder.gradient_checkpointing_enable()
         if self.settings.channels_last:
@@ -301,7 +308,7 @@ class Trainer:
     def _tokens(self, components: Components, rows: pd.DataFrame, captions: list[str], resolution) -> dict:
         """Token ids of every caption and of the empty caption (classifier-free guidance's dropout), per
         tokenizer; for SDXL also each image's size-and-crop micro-conditioning."""
-        tokens = tokenize(components.tokenizer, captions)
+        tokens = tokenize(components.tokenizer, captions, components.family)
         if components.family == "sdxl":
             tokens["time_ids"] = time_ids(rows, as_shape(resolution))
         return tokens
@@ -417,7 +424,8 @@ class Trainer:
             mininterval=5,
         )
         unet.train()
-        text_encoder.train(s.train_text_encoder)
+        text_encoder.train(self.train_text)
+        frozen = None if self.train_text else FrozenText(components, text_encoder, cache)
         return TrainState(
             components=components,
             unet=unet,
@@ -431,6 +439,7 @@ class Trainer:
             count=len(rows),
             weights=caption_weights(captions, s.caption_balance),
             tag=tag,
+            frozen_text=frozen,
             log_path=log_path,
             progress=progress,
             step=step,
@@ -478,12 +487,12 @@ class Trainer:
         return state.losses[-1]
 
     def loss(self, state: TrainState, index: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """Epsilon (or v) MSE of one micro-batch, optionally min-SNR weighted."""
-        from diffusers.training_utils import compute_snr
-
+        """Epsilon (or v) MSE of one micro-batch, optionally min-SNR weighted; flow matching's MSE for
+        flow families (Sana)."""
         s, cache = self.settings, state.cache
-        noise_scheduler = state.components.noise_scheduler
-        scaling = state.components.vae.config.scaling_factor
+        components = state.components
+        noise_scheduler = components.noise_scheduler
+        scaling = components.vae.config.scaling_factor
         device = self.accelerator.device
         batch = state.stream.gather(index)
         mean, std = batch["mean"], batch["std"]
@@ -493,27 +502,32 @@ class Trainer:
             noise = noise + s.offset_noise * torch.randn(latents.shape[:2] + (1, 1), generator=generator).to(
                 device
             )
-        timesteps = torch.randint(
-            0, noise_scheduler.config.num_train_timesteps, (len(index),), generator=generator
-        ).to(device)
-        noisy = noise_scheduler.add_noise(latents, noise, timesteps)
+        flow = FAMILIES[components.family].flow
+        if flow:
+            noisy, timesteps, target = flow_pair(noise_scheduler, latents, noise, generator)
+        else:
+            timesteps = torch.randint(
+                0, noise_scheduler.config.num_train_timesteps, (len(index),), generator=generator
+            ).to(device)
+            noisy = noise_scheduler.add_noise(latents, noise, timesteps)
         dropped = (torch.rand(len(index), generator=generator) < s.caption_dropout).to(device)
-        hidden, added = condition(state.components, state.text_encoder, cache, index, dropped)
+        if state.frozen_text is not None:
+            hidden, added = state.frozen_text.lookup(index, dropped)
+        else:
+            hidden, added = condition(components, state.text_encoder, cache, index, dropped)
         model_input = noisy
         if self.inpainting:
             model_input = torch.cat([noisy, batch["mask"], batch["masked"]], dim=1)
-        prediction = state.unet(model_input, timesteps, hidden, added_cond_kwargs=added or None).sample
-        if noise_scheduler.config.prediction_type == "v_prediction":
+        prediction = denoise(components, state.unet, model_input, timesteps, hidden, added)
+        if flow:
+            pass
+        elif noise_scheduler.config.prediction_type == "v_prediction":
             target = noise_scheduler.get_velocity(latents, noise, timesteps)
         else:
             target = noise
         per_sample = F.mse_loss(prediction.float(), target.float(), reduction="none").mean(dim=(1, 2, 3))
-        if s.snr_gamma:
-            snr = compute_snr(noise_scheduler, timesteps)
-            weights = torch.clamp(snr, max=s.snr_gamma) / snr
-            if noise_scheduler.config.prediction_type == "v_prediction":
-                weights = weights * snr / (snr + 1)
-            per_sample = per_sample * weights
+        if s.snr_gamma and not flow:
+            per_sample = per_sample * min_snr_weights(noise_scheduler, timesteps, s.snr_gamma)
         return per_sample.mean()
 
     def checkpoint(self, state: TrainState) -> None:
@@ -568,11 +582,11 @@ class Trainer:
         if self.inpainting:
             images = self._validation_inpaint(pipeline, state.stream, prompts, arguments)
         else:
-            images = pipeline(prompts, **arguments).images
+            images = pipeline(prompts, **call_arguments(pipeline), **arguments).images
         if ema is not None:
             ema.restore(raw_unet.parameters())
         unet.train()
-        text_encoder.train(s.train_text_encoder)
+        text_encoder.train(self.train_text)
         folder = self.output.parent / "validation"
         folder.mkdir(parents=True, exist_ok=True)
         labelled_grid(images, prompts, f"step {step}").save(folder / f"step_{step:06d}.png")
@@ -618,9 +632,10 @@ class Trainer:
             state.ema.copy_to(raw_unet.parameters())
         if self.settings.lora_rank:
             raw_unet = merge_lora(raw_unet)
-            if self.settings.train_text_encoder:
+            if self.train_text:
                 raw_text = merge_lora(raw_text)
-        record_shape(raw_unet, state.components.vae, state.resolution, self.inpainting)  # sampled as trained
+        integer = self.inpainting or state.components.family == "sana"  # pipelines that need a side
+        record_shape(raw_unet, state.components.vae, state.resolution, integer)  # sampled as trained
         trained = dataclasses.replace(state.components, unet=raw_unet, text_encoder=raw_text)
         if self.output.exists():
             shutil.rmtree(self.output)
@@ -630,7 +645,7 @@ class Trainer:
             name=self.model_name,
             base=self.base,
             manifests=self.manifests,
-            settings=self.settings,
+            settings=dataclasses.replace(self.settings, train_text_encoder=self.train_text),
             inpainting=self.inpainting,
             images=state.count,
             losses=state.losses,
