@@ -172,3 +172,19 @@ def test_the_schema_and_the_settings_dataclasses_agree_on_every_shared_default()
         default("convert", "intensity") == intensity.mode
         and default("convert", "bit_depth") == intensity.bit_depth
     )
+
+
+def test_a_tiny_sana_twin_needs_sides_of_32_and_another_base_for_lesions():
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config["models"]["tiny"]["family"] = "sana"
+    with pytest.raises(ConfigError, match="no inpainting pipeline: set models.inpaint_base"):
+        check_config(config)
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config["models"]["tiny"]["family"] = "sana"
+    config["models"]["inpaint"] = {}
+    check_config(config)  # 64 px text-to-image models only: accepted
+    config["convert"]["size"] = [96, 96]
+    config["models"]["tiny"]["resolution"] = 48
+    config["models"]["tiny"]["unet_channels"] = [64, 128]  # a UNet would take 48 (16 x 3); Sana does not
+    with pytest.raises(ConfigError, match="SanaPipeline needs each side a multiple of 32"):
+        check_config(config)

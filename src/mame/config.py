@@ -90,6 +90,23 @@ def check_shapes(config: dict) -> None:
                 )
 
 
+def check_tiny_family(config: dict) -> None:
+    """A tiny Sana twin: SanaPipeline's sides (multiples of 32), and no inpainting twin for lesion models."""
+    models = config["models"]
+    if models["tiny"].get("family") != "sana" or "tiny" not in (models["base"], models["inpaint_base"]):
+        return
+    resolution = models["tiny"]["resolution"]
+    if any(side % 32 for side in as_shape(resolution)):
+        raise ConfigError(
+            f"models.tiny.resolution is {resolution}: SanaPipeline needs each side a multiple of 32"
+        )
+    if models["inpaint"] and models["inpaint_base"] == "tiny":
+        raise ConfigError(
+            "models.tiny.family is sana, and Sana has no inpainting pipeline: set models.inpaint_base to an "
+            "SD or SDXL base (e.g. sd15-random), or models.inpaint to {}"
+        )
+
+
 def check_utility(config: dict) -> None:
     """The utility experiments name datasets, models and guidance scales that exist."""
     utility, datasets = config["utility"], list(config["datasets"])
@@ -155,6 +172,7 @@ def cross_check(config: dict) -> None:
                     f"{shared}: each dataset is encoded once at one resolution; set it in models.train"
                 )
     check_shapes(config)
+    check_tiny_family(config)
     check_utility(config)
     for name in config["sampling"]["prompts"]:
         if name not in finetune:

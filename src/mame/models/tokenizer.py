@@ -107,7 +107,6 @@ def save_tokenizer(corpus: list[str], directory: str | Path) -> Path:
     return directory
 
 
-
 GEMMA_SPECIALS = ("<pad>", "<eos>", "<bos>", "<unk>", "<mask>")  # Gemma's ids 0-4
 SPACE = "\u2581"  # SentencePiece's word-start mark: Gemma's normalizer writes spaces as it
 
