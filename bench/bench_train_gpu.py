@@ -129,15 +129,16 @@ def step_flops(base: str, batch: int) -> float:
     from torch.utils.flop_counter import FlopCounterMode
 
     from mame.models.components import config_shape, load_components
-    from mame.models.families import condition, time_ids, tokenize
+    from mame.models.families import condition, denoise, latent_factor, time_ids, tokenize
 
     parts = load_components(base)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     parts.unet.to(device)
     parts.text_encoder.to(device)
     shape = config_shape(parts.unet.config, parts.vae.config)
-    latents = torch.randn(batch, 4, shape[0] // 8, shape[1] // 8, device=device)
-    tokens = tokenize(parts.tokenizer, ["a mammogram in CC view with big area"] * batch)
+    factor, channels = latent_factor(parts.vae.config), parts.vae.config.latent_channels
+    latents = torch.randn(batch, channels, shape[0] // factor, shape[1] // factor, device=device)
+    tokens = tokenize(parts.tokenizer, ["a mammogram in CC view with big area"] * batch, parts.family)
     tokens["time_ids"] = time_ids(pd.DataFrame(index=range(batch)), shape)
     tokens = {k: v.to(device) for k, v in tokens.items()}
     index = torch.arange(batch, device=device)
@@ -146,7 +147,7 @@ def step_flops(base: str, batch: int) -> float:
             parts, parts.text_encoder, tokens, index, torch.zeros(batch, dtype=bool, device=device)
         )
         timesteps = torch.randint(0, 1000, (batch,), device=device)
-        prediction = parts.unet(latents, timesteps, hidden, added_cond_kwargs=added or None).sample
+        prediction = denoise(parts, parts.unet, latents, timesteps, hidden, added)
         prediction.float().pow(2).mean().backward()
     return float(counter.get_total_flops())
 
@@ -157,7 +158,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=96)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--recipes", default="thesis,bf16,fastest")
-    parser.add_argument("--family", choices=["sd15", "sd2", "sdxl"], default="sd15")
+    parser.add_argument("--family", choices=["sd15", "sd2", "sdxl", "sana"], default="sd15")
     parser.add_argument("--tiny", action="store_true", help="the demo's tiny model on a CPU: a smoke test")
     parser.add_argument("--no-reference", action="store_true", help="skip bench_gpu_step.py")
     parser.add_argument("--scratch", help="folder for the base, images and runs (default: a temp dir)")
@@ -175,7 +176,7 @@ def main() -> None:
     if not gpu and not args.tiny:
         raise SystemExit("bench_train_gpu.py measures GPUs; use --tiny for a CPU smoke test")
     scratch = Path(args.scratch or tempfile.mkdtemp(prefix="bench-train-"))
-    side = 64 if args.tiny else 1024 if args.family == "sdxl" else 512
+    side = 64 if args.tiny else 1024 if args.family in ("sdxl", "sana") else 512
     manifest = write_images(scratch / "data", args.images, side)
     base = scratch / "base"
     started = time.perf_counter()

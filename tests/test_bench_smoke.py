@@ -21,7 +21,7 @@ def bench(script: str, out, *args: str) -> dict:
     return json.loads(out.read_text())
 
 
-@pytest.mark.parametrize("family", ["sd15", "sdxl"])
+@pytest.mark.parametrize("family", ["sd15", "sdxl", "sana"])
 def test_the_trainer_benchmark_runs_its_recipe_and_reports_steps_per_second(tmp_path, family):
     record = bench("bench_train_gpu.py", tmp_path / "train.json", "--steps", "4", "--images", "32",
                    "--recipes", "thesis", "--scratch", str(tmp_path / "s"), "--family", family)  # fmt: skip

@@ -188,3 +188,7 @@ def test_a_tiny_sana_twin_needs_sides_of_32_and_another_base_for_lesions():
     config["models"]["tiny"]["unet_channels"] = [64, 128]  # a UNet would take 48 (16 x 3); Sana does not
     with pytest.raises(ConfigError, match="SanaPipeline needs each side a multiple of 32"):
         check_config(config)
+    rehearsal = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    rehearsal["models"]["inpaint_base"] = "sana-random"
+    with pytest.raises(ConfigError, match="inpaint_base is sana-random"):
+        check_config(rehearsal)

@@ -91,8 +91,14 @@ def check_shapes(config: dict) -> None:
 
 
 def check_tiny_family(config: dict) -> None:
-    """A tiny Sana twin: SanaPipeline's sides (multiples of 32), and no inpainting twin for lesion models."""
+    """Sana bases: SanaPipeline's sides (multiples of 32) for a tiny twin, and no inpainting twin for lesion
+    models (Sana has no inpainting pipeline)."""
     models = config["models"]
+    if models["inpaint"] and models["inpaint_base"] == "sana-random":
+        raise ConfigError(
+            "models.inpaint_base is sana-random, and Sana has no inpainting pipeline: set it to an SD or "
+            "SDXL base (e.g. sdxl-random)"
+        )
     if models["tiny"].get("family") != "sana" or "tiny" not in (models["base"], models["inpaint_base"]):
         return
     resolution = models["tiny"]["resolution"]

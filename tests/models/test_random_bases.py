@@ -25,6 +25,15 @@ def test_a_random_base_has_the_true_shapes_of_its_family(family):
     assert parts.family == ("sdxl" if family == "sdxl" else "sd")
 
 
+def test_the_random_sana_base_is_sana_1600m_with_a_gemma_2_2b_shaped_encoder():
+    with torch.device("meta"):
+        parts = random_components("sana", ["hologic"])
+    assert 1.55e9 < sum(p.numel() for p in parts.unet.parameters()) < 1.65e9  # "Sana 1.6B"
+    assert parts.unet.config.sample_size * 32 == 1024 and parts.vae.config.latent_channels == 32
+    assert parts.text_encoder.config.hidden_size == parts.unet.config.caption_channels == 2304
+    assert parts.noise_scheduler.config.prediction_type == "flow_prediction" and parts.family == "sana"
+
+
 def test_an_unknown_random_base_is_refused_by_name():
     with pytest.raises(ValueError, match="sd3"):
         random_components("sd3", ["hologic"])

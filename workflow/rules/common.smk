@@ -147,7 +147,7 @@ INPAINT = list(config["models"]["inpaint"])
 TRAINED = sorted(FINETUNE + INPAINT)
 TINY_DIR = "results/models/base/tiny"
 TINY_INPAINT_DIR = "results/models/base/tiny-inpainting"
-RANDOM_BASES = ("sd15", "sd2", "sdxl")  # models.base: <family>-random (the rehearsal), built by rule random_base
+RANDOM_BASES = ("sd15", "sd2", "sdxl", "sana")  # models.base: <family>-random (the rehearsal), built by rule random_base
 
 
 def model_manifests(kind, name):

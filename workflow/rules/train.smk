@@ -47,7 +47,7 @@ rule random_base:
         "../../envs/mame.yaml"
     threads: config["models"]["resources"]["threads"]
     resources:
-        mem_mb=lambda wildcards: 48000 if wildcards.family == "sdxl" else 16000,
+        mem_mb=lambda wildcards: 48000 if wildcards.family in ("sdxl", "sana") else 16000,
         runtime=30,
         gpu=0,
     shell:

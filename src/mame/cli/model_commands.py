@@ -152,7 +152,7 @@ def _cmd_encode_latents(args: argparse.Namespace) -> int:
 
 def add_random_base(sub) -> None:
     p = sub.add_parser("random-base", help="a true-size base with random weights (the rehearsal's)")
-    p.add_argument("--family", choices=["sd15", "sd2", "sdxl"], default="sd15")
+    p.add_argument("--family", choices=["sd15", "sd2", "sdxl", "sana"], default="sd15")
     p.add_argument("--out", default="sd15-random")
     p.add_argument("--inpainting-out", default="sd15-random-inpainting")
     p.add_argument("--vendors", nargs="+", default=["hologic", "siemens"])

@@ -39,7 +39,7 @@ SANA_SCHEDULER = {  # Sana's sampler: DPM-Solver on flow sigmas; the trainer dra
     "num_train_timesteps": 1000,
     "prediction_type": "flow_prediction",
     "use_flow_sigmas": True,
-    "flow_shift": 1.0,  # Sana's 1024 px models use 3.0: the shift grows with the resolution
+    "flow_shift": 1.0,  # the tiny twin's; more noise at higher resolutions (sana-random: 3.0)
 }
 
 

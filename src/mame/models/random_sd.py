@@ -1,10 +1,11 @@
 """Bases at true size with random weights, built by the pipeline (no download): sd15-random, sd2-random,
-sdxl-random.
+sdxl-random, sana-random.
 
 Each has its family's shapes around the pipeline's own tokenizer, and a 9-channel inpainting twin: SD 1.5
 (860M-parameter UNet at 64x64 latents, a CLIP-L-size text encoder, the SD VAE); SD 2 base (the same UNet
 with linear attention projections and OpenCLIP-H's 1024-wide, 23-layer encoder); SDXL (the 2.6B UNet
-at 128x128 latents with text-and-size added conditioning, CLIP-L and OpenCLIP-bigG encoders). Nothing
+at 128x128 latents with text-and-size added conditioning, CLIP-L and OpenCLIP-bigG encoders); Sana 1.6B
+(a linear-attention DiT, DC-AE f32c32, a Gemma-2-2B-shaped encoder; no inpainting twin). Nothing
 they generate means anything; they exist so that the rehearsal config (config/rehearsal.yaml) and the GPU
 benchmark run every code path of the real study at the real model size - memory, speed, checkpoints,
 fp16, 8-bit Adam - on a cluster before GPU hours are spent on real weights.
@@ -76,7 +77,21 @@ OPENCLIP_BIG_G = {
     "num_hidden_layers": 32,
     "num_attention_heads": 20,
 }
-RANDOM_BASES = ("sd15", "sd2", "sdxl")  # models.base: <name>-random
+GEMMA2_2B = {  # Gemma-2-2B's shapes (Sana's text encoder), around the pipeline's own small vocabulary
+    "hidden_size": 2304,
+    "intermediate_size": 9216,
+    "num_hidden_layers": 26,
+    "num_attention_heads": 8,
+    "num_key_value_heads": 4,
+    "head_dim": 256,
+}
+RANDOM_BASES = ("sd15", "sd2", "sdxl", "sana")  # models.base: <name>-random
+ARCHITECTURES = {
+    "sd15": "stable-diffusion-v1-5",
+    "sd2": "stable-diffusion-2-base",
+    "sdxl": "stable-diffusion-xl-base-1.0",
+    "sana": "Sana_1600M_1024px",
+}
 
 
 def sd15_unet(in_channels: int = 4):
@@ -122,6 +137,8 @@ def random_components(family: str, vendors: list[str], seed: int = 0, in_channel
     if family not in RANDOM_BASES:
         raise ValueError(f"random base {family!r} unknown; expected one of {', '.join(RANDOM_BASES)}")
     torch.manual_seed(seed)
+    if family == "sana":
+        return sana_components(vendors)
     tokenizer = build_tokenizer(prompt_corpus(vendors))
     scheduler = DDPMScheduler(**SD_SCHEDULER)
     if family == "sd15":
@@ -144,6 +161,32 @@ def random_components(family: str, vendors: list[str], seed: int = 0, in_channel
     )
 
 
+def sana_components(vendors: list[str]) -> Components:
+    """Sana 1.6B at 1024 px: diffusers' default SanaTransformer2DModel (20 layers, 2240 wide) and
+    AutoencoderDC (f32c32), a Gemma-2-2B-shaped encoder, DPM-Solver on flow sigmas (the caller seeds)."""
+    from diffusers import AutoencoderDC, DPMSolverMultistepScheduler, SanaTransformer2DModel
+    from transformers import Gemma2Config, Gemma2Model
+
+    from mame.models.components import SANA_SCHEDULER
+    from mame.models.tokenizer import build_gemma_tokenizer
+
+    tokenizer = build_gemma_tokenizer(prompt_corpus(vendors))
+    encoder = Gemma2Model(
+        Gemma2Config(
+            vocab_size=len(tokenizer),
+            max_position_embeddings=8192,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+            bos_token_id=tokenizer.bos_token_id,
+            **GEMMA2_2B,
+        )
+    )
+    with torch.device("cpu"):  # its tables are data even where the models are built on the meta device
+        scheduler = DPMSolverMultistepScheduler(**{**SANA_SCHEDULER, "flow_shift": 3.0})
+    transformer = SanaTransformer2DModel(sample_size=32)  # 1024 px / 32
+    return Components(tokenizer, encoder, AutoencoderDC(), transformer, scheduler, family="sana")
+
+
 def sd15_components(vendors: list[str], seed: int = 0, in_channels: int = 4) -> Components:
     """Random SD-1.5-size components around the pipeline's tokenizer (fp32, on the CPU)."""
     return random_components("sd15", vendors, seed, in_channels)
@@ -155,16 +198,19 @@ def build_random_base(
     """Write the random true-size text-to-image pipeline of `family` and its 9-channel inpainting twin."""
     components = random_components(family, vendors, seed)
     save_pipeline(components, output)
-    components.unet = widen_conv_in(components.unet, 9)
-    save_pipeline(components, inpainting_output, inpainting=True)
+    if (
+        family == "sana"
+    ):  # no inpainting pipeline: the folder holds the text-to-image one, refused for lesions
+        save_pipeline(components, inpainting_output)
+    else:
+        components.unet = widen_conv_in(components.unet, 9)
+        save_pipeline(components, inpainting_output, inpainting=True)
     parameters = {
         name: sum(p.numel() for p in getattr(components, name).parameters())
         for name in ("unet", "text_encoder", "vae")
     }
     summary = {
-        "architecture": {"sd15": "stable-diffusion-v1-5", "sd2": "stable-diffusion-2-base"}.get(
-            family, "stable-diffusion-xl-base-1.0"
-        ),
+        "architecture": ARCHITECTURES[family],
         "weights": "random",
         "seed": seed,
         "parameters": parameters,
