@@ -78,6 +78,31 @@ def test_the_demo_and_the_study_settings_are_valid():
     load_config(REPO / "config" / "thesis.yaml")
 
 
+def _overlaid(base: dict, overlay: dict) -> dict:
+    """Snakemake's --configfile A B: B's keys merged into A's, mapping by mapping."""
+    for key, value in overlay.items():
+        nested = isinstance(value, dict) and isinstance(base.get(key), dict)
+        base[key] = _overlaid(base[key], value) if nested else value
+    return base
+
+
+@pytest.mark.parametrize(
+    "overlay",
+    [
+        "thesis-sdxl.yaml",
+        "thesis-sana.yaml",
+        "rehearsal-sd2.yaml",
+        "rehearsal-sdxl.yaml",
+        "rehearsal-sana.yaml",
+    ],
+)
+def test_every_base_family_overlay_is_valid_over_its_config(overlay):
+    under = "thesis.yaml" if overlay.startswith("thesis") else "rehearsal.yaml"
+    config = _overlaid(*(yaml.safe_load((REPO / "config" / name).read_text()) for name in (under, overlay)))
+    checked = check_config(config)
+    assert checked["models"]["train"].get("resolution", 512) == checked["convert"]["size"]
+
+
 @pytest.mark.parametrize("case", sorted(CROSS_CHECKS))
 def test_every_cross_check_names_the_key(case):
     change, words = CROSS_CHECKS[case]
