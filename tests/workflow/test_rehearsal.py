@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 from conftest import REPO
 
@@ -43,3 +44,29 @@ def test_the_rehearsal_plans_the_random_base_latents_and_gpu_jobs(tmp_path, fami
     assert {re.search(r"output: (\S+)", b).group(1) for b in latents} == {
         f"results/latents/{vae}/{dataset}" for vae in ("base", "inpaint") for dataset in ("omi", "vindr")
     }
+
+
+def test_a_model_with_its_own_base_gets_that_base_and_latents_of_its_vae(tmp_path):
+    """The study's per-model bases: fusion from SD 2 beside a single-vendor model from SD 1.5."""
+    config = yaml.safe_load((REPO / "config" / "rehearsal.yaml").read_text())
+    config["models"]["finetune"] = {
+        "fusion": {"datasets": ["fusion"], "base": "sd2-random"},
+        "solo": {"datasets": ["omi"]},
+    }
+    (tmp_path / "own.yaml").write_text(yaml.safe_dump(config))
+    command = [sys.executable, "-m", "snakemake", "-n", "results/report.html", "-s", str(REPO / "Snakefile")]
+    command += ["--directory", str(tmp_path), "--configfile", str(tmp_path / "own.yaml")]
+    result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=REPO)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    finetune = {
+        re.search(r"wildcards: model=(\w+)", b).group(1): re.search(r"input: (.+)", b).group(1)
+        for b in output.split("rule ")
+        if b.startswith("finetune:")
+    }
+    assert finetune["fusion"].startswith("results/models/base/sd2-random,")
+    assert "results/latents/base-sd2-random/omi" in finetune["fusion"]
+    assert (
+        finetune["solo"]
+        == "results/models/base/sd15-random, results/data/omi/healthy.csv, results/latents/base/omi"
+    )

@@ -2,6 +2,7 @@
 import hashlib
 import json
 import os
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -156,17 +157,42 @@ def model_manifests(kind, name):
 
 
 # the latent stage: text-to-image models read results/latents/base/<dataset> (healthy images, the base's
-# VAE), inpainting models results/latents/inpaint/<dataset> (lesion images, the inpainting base's VAE)
-LATENT_KINDS = {"base": "finetune", "inpaint": "inpaint"}
+# VAE), inpainting models results/latents/inpaint/<dataset> (lesion images, the inpainting base's VAE); a
+# text-to-image model with its own base (models.finetune.<name>.base) reads results/latents/base-<slug>
 LATENT_TABLES = {"base": "healthy", "inpaint": "lesions"}
+
+
+def base_slug(setting):
+    """A folder-safe name of a base setting: stabilityai/stable-diffusion-2-base -> stable-diffusion-2-base."""
+    return re.sub(r"[^a-z0-9]+", "-", Path(setting).name.lower()).strip("-")
+
+
+def model_base(kind, name):
+    """The base a model is fine-tuned from: its own `base`, else models.base (models.inpaint_base)."""
+    own = config["models"][kind][name].get("base") if kind == "finetune" else None
+    return own or config["models"]["base" if kind == "finetune" else "inpaint_base"]
+
+
+def latent_key(kind, name):
+    """The latent stores' folder under results/latents/ for a model: by the base whose VAE encodes them."""
+    if kind == "inpaint":
+        return "inpaint"
+    setting = model_base(kind, name)
+    return "base" if setting == config["models"]["base"] else f"base-{base_slug(setting)}"
+
+
+# every latent folder -> (its table, the base setting that encodes it)
+LATENT_BASES = {"inpaint": ("lesions", config["models"]["inpaint_base"]), "base": ("healthy", config["models"]["base"])}
+LATENT_BASES.update(
+    {latent_key("finetune", name): ("healthy", model_base("finetune", name)) for name in config["models"]["finetune"]}
+)
 
 
 def model_latents(kind, name):
     """The latent stores a model trains from: one per dataset it learns from (fusion: each member's)."""
     datasets = config["models"][kind][name]["datasets"]
     members = fusion_datasets(config) if datasets == ["fusion"] else datasets
-    vae = "base" if kind == "finetune" else "inpaint"
-    return [f"results/latents/{vae}/{d}" for d in members]
+    return [f"results/latents/{latent_key(kind, name)}/{d}" for d in members]
 
 
 def resolution_flag():
@@ -181,20 +207,23 @@ def conversion_fingerprint(dataset):
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def base_setting(kind):
-    return config["models"]["base" if kind == "finetune" else "inpaint_base"]
-
-
-def base_input(kind):
+def base_input(setting, inpainting=False):
     """The tiny and the random true-size bases are built by rules; any other base is resolved (and
     checked) by the job that loads it."""
-    setting = base_setting(kind)
     if setting == "tiny":
-        return TINY_DIR if kind == "finetune" else TINY_INPAINT_DIR
+        return TINY_INPAINT_DIR if inpainting else TINY_DIR
     if setting.removesuffix("-random") in RANDOM_BASES and setting.endswith("-random"):
         folder = f"results/models/base/{setting}"
-        return folder if kind == "finetune" else f"{folder}-inpainting"
+        return f"{folder}-inpainting" if inpainting else folder
     return []
+
+
+def model_base_input(kind, name):
+    return base_input(model_base(kind, name), inpainting=kind == "inpaint")
+
+
+def latent_base_input(key):
+    return base_input(LATENT_BASES[key][1], inpainting=key == "inpaint")
 
 
 def longest_trained(model):

@@ -58,8 +58,8 @@ rule random_base:
 
 rule encode_latents:
     input:
-        base=lambda wildcards: base_input(LATENT_KINDS[wildcards.vae]),
-        manifest=lambda wildcards: f"results/data/{wildcards.dataset}/{LATENT_TABLES[wildcards.vae]}.csv",
+        base=lambda wildcards: latent_base_input(wildcards.vae),
+        manifest=lambda wildcards: f"results/data/{wildcards.dataset}/{LATENT_BASES[wildcards.vae][0]}.csv",
     output:
         directory("results/latents/{vae}/{dataset}"),
     log:
@@ -67,7 +67,7 @@ rule encode_latents:
     benchmark:
         "benchmarks/latents/{vae}_{dataset}.tsv"
     params:
-        base=lambda wildcards, input: input.base or base_setting(LATENT_KINDS[wildcards.vae]),
+        base=lambda wildcards, input: input.base or LATENT_BASES[wildcards.vae][1],
         resolution=resolution_flag(),
         batch_size=config["models"]["latents"]["batch_size"],
         precision=config["models"]["latents"]["precision"],
@@ -83,7 +83,7 @@ rule encode_latents:
         runtime=config["models"]["resources"]["runtime"],
         gpu=min(1, config["models"]["resources"]["gpu"]),
     wildcard_constraints:
-        vae="base",
+        vae=r"base(-[a-z0-9-]+)?",
     shell:
         '"$MAME_PYTHON" -m mame.cli encode-latents {input.manifest:q} --base {params.base:q} --out {output:q}'
         " --batch-size {params.batch_size} --precision {params.precision} --conversion {params.conversion}"
@@ -100,7 +100,7 @@ use rule encode_latents as encode_inpaint_latents with:
 
 rule finetune:
     input:
-        base=base_input("finetune"),
+        base=lambda wildcards: model_base_input("finetune", wildcards.model),
         manifests=lambda wildcards: model_manifests("finetune", wildcards.model),
         latents=lambda wildcards: model_latents("finetune", wildcards.model),
     output:
@@ -118,7 +118,7 @@ rule finetune:
         "benchmarks/models/{model}.tsv",
     params:
         launcher=train_launcher(),
-        base=lambda wildcards, input: input.base or base_setting("finetune"),
+        base=lambda wildcards, input: input.base or model_base("finetune", wildcards.model),
         settings=lambda wildcards: json.dumps(train_settings("finetune", wildcards.model), sort_keys=True),
         checkpoints=lambda wildcards: f"results/checkpoints/{wildcards.model}",
         flags="",
@@ -143,12 +143,12 @@ rule finetune:
 use rule finetune as train_inpaint with:
     priority: 7
     input:
-        base=base_input("inpaint"),
+        base=lambda wildcards: model_base_input("inpaint", wildcards.model),
         manifests=lambda wildcards: model_manifests("inpaint", wildcards.model),
         latents=lambda wildcards: model_latents("inpaint", wildcards.model),
     params:
         launcher=train_launcher(),
-        base=lambda wildcards, input: input.base or base_setting("inpaint"),
+        base=lambda wildcards, input: input.base or model_base("inpaint", wildcards.model),
         settings=lambda wildcards: json.dumps(train_settings("inpaint", wildcards.model), sort_keys=True),
         checkpoints=lambda wildcards: f"results/checkpoints/{wildcards.model}",
         flags=lambda wildcards: inpaint_flags(wildcards.model),
