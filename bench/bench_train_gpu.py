@@ -156,6 +156,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--images", type=int, default=96)
+    parser.add_argument("--vae-steps", type=int, default=20, help="--tiny: the tiny base's VAE pre-training")
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--recipes", default="thesis,bf16,fastest")
     parser.add_argument("--family", choices=["sd15", "sd2", "sdxl", "sana"], default="sd15")
@@ -186,7 +187,12 @@ def main() -> None:
 
         spec = TinySpec(resolution=side, family={"sd15": "sd1"}.get(args.family, args.family))
         build_tiny_base(
-            [manifest], base, scratch / "base-inpainting", ["hologic", "siemens"], spec, vae_steps=20
+            [manifest],
+            base,
+            scratch / "base-inpainting",
+            ["hologic", "siemens"],
+            spec,
+            vae_steps=args.vae_steps,
         )
     else:
         from mame.models.components import save_pipeline
