@@ -240,3 +240,16 @@ def test_a_frozen_encoder_conditions_each_caption_once_and_as_if_it_ran_every_st
     assert added.keys() == wanted_added.keys()
     for key in added:
         torch.testing.assert_close(added[key].float(), wanted_added[key].float())
+
+
+def test_lora_trains_every_family_and_merges_into_plain_weights(family_base, tmp_path):
+    """The memory recipe for large bases: adapters on the denoiser's attention (and, where the family
+    trains them, the text encoders'), merged so that plain diffusers loads the result without peft."""
+    out = tmp_path / "p"
+    settings = train_settings(steps=2, lora_rank=2, lr=1e-2, gradient_checkpointing=True)
+    Trainer(family_base["base"], [family_base["healthy"]], out, tmp_path / "c", settings).run()
+    plain = _plain(family_base["family"]).from_pretrained(out)
+    denoiser = plain.transformer if family_base["family"] == "sana" else plain.unet
+    assert not any("lora" in key for key in denoiser.state_dict())
+    base = load_components(family_base["base"]).unet.state_dict()
+    assert any(not torch.equal(base[k], v) for k, v in denoiser.state_dict().items())
