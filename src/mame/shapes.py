@@ -61,3 +61,6 @@ def size_flag(size: int | Sequence[int]) -> str:
 # where a processed image came from, per manifest row (the conversion writes them; SDXL conditions on
 # them): the detector image's height and width, and the crop's top-left corner scaled as the crop was
 TIME_ID_COLUMNS = ("original_height", "original_width", "crop_top", "crop_left")
+# the full-field product and the pixel spacing, per manifest row: mm per processed pixel (row, column),
+# the header tag it came from, and the 16-bit full-field image (full_scale x the size; empty when off)
+FULL_FIELD_COLUMNS = ("spacing_row_mm", "spacing_col_mm", "spacing_source", "full_image", "full_scale")

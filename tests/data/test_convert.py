@@ -61,3 +61,40 @@ def test_each_image_records_the_detector_size_and_where_its_crop_began(converted
     assert (table["original_height"] == 160).all() and (table["original_width"] == 128).all()
     assert (table[["crop_top", "crop_left"]] >= 0).all().all()
     assert (table[["crop_top", "crop_left"]].sum(axis=1) > 0).any()  # the breast crop is not the whole image
+
+
+def test_the_full_field_product_is_16_bit_k_times_larger_and_agrees_with_the_processed_image(
+    converted, tmp_path
+):
+    """A 4x full field beside each 64 px image: 16-bit, the same crop (boxes map by exactly x4), and
+    the processed image is its downscaled copy; the header's spacing is carried per axis."""
+    import numpy as np
+
+    from mame.data.convert import convert_image
+
+    root, index, _, _ = converted
+    table, rejects = convert_shard(
+        index.head(3), tmp_path / "images", ConvertSettings(size=64, full_field_scale=4), tmp_path / "full"
+    )
+    assert len(rejects) == 0
+    for row in table.itertuples():
+        full = np.asarray(Image.open(row.full_image))
+        small = np.asarray(Image.open(row.image))
+        assert full.dtype == np.uint16 and full.shape == (256, 256) and row.full_scale == 4
+        shrunk = np.asarray(Image.fromarray(full).resize((64, 64), Image.Resampling.BOX)).astype(float) / 257
+        assert np.abs(shrunk - small).mean() < 3  # the same breast, the same place (8-bit units)
+        assert (
+            row.spacing_source == "PixelSpacing" and row.spacing_row_mm > 0.07 and row.spacing_col_mm > 0.07
+        )
+    source = index.iloc[0]
+    result = convert_image(
+        source.source, source.laterality, np.array([[10.0, 20.0, 50.0, 60.0]]), ConvertSettings(size=64)
+    )
+    wide = result.geometry.scaled(4)
+    np.testing.assert_allclose(wide.apply_boxes(np.array([[10.0, 20.0, 50.0, 60.0]])), 4 * result.boxes)
+    assert wide.shape == (256, 256)
+
+
+def test_no_full_field_product_is_written_when_it_is_off(converted):
+    _, _, table, _ = converted
+    assert (table["full_image"].fillna("") == "").all() and (table["full_scale"] == 0).all()

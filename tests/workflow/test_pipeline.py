@@ -18,6 +18,7 @@ import yaml
 from PIL import Image
 from sklearn.metrics import roc_auc_score
 
+from mame.io import read_pixels
 from mame.report.render import CAPTIONS, caption_html
 
 from conftest import REPO, page_overflows, report_items
@@ -48,6 +49,12 @@ def test_every_data_stage_output_is_made(run):
         shards = sorted((data / "images").iterdir())
         assert len(shards) >= 2, "16 images in shards of 6 must make several conversion jobs"
     assert (run / "results" / "data" / "fusion" / "healthy.csv").exists()
+    healthy = pd.read_csv(run / "results" / "data" / "omi" / "healthy.csv")  # the 2x full-field product
+    full = [read_pixels(run / path) for path in healthy["full_image"]]
+    assert {image.shape for image in full} == {(128, 128)} and {image.dtype for image in full} == {
+        np.dtype("uint16")
+    }
+    assert (healthy["spacing_row_mm"] > 0).all() and (healthy["full_scale"] == 2).all()
     for suffix in ("csv", "md", "tex"):
         assert (run / "results" / "tables" / f"dataset_table.{suffix}").exists()
     for dataset in ("omi", "vindr"):  # the pre-flight audit of every root, its counts the index's own
@@ -533,12 +540,15 @@ def test_mame_manifest_and_convert_shard_give_the_workflows_split_and_tables(run
     arguments = ["convert-shard", str(index), "--shard", "1", "--shard-size", shard_size]
     arguments += ["--size", str(config["convert"]["size"]), "--images", str(tmp_path / "png")]
     arguments += ["--out", str(tmp_path / "shard.csv"), "--rejects", str(tmp_path / "rejects.csv")]
+    arguments += ["--full-field-scale", str(config["convert"]["full_field"]["scale"])]
     assert main(arguments) == 0
     cli_shard = pd.read_csv(tmp_path / "shard.csv", keep_default_na=False, dtype=str)
     workflow_shard = pd.read_csv(shards[1], keep_default_na=False, dtype=str)
-    pd.testing.assert_frame_equal(cli_shard.drop(columns="image"), workflow_shard.drop(columns="image"))
-    for cli_png, workflow_png in zip(cli_shard["image"], workflow_shard["image"], strict=True):
-        assert Path(cli_png).read_bytes() == (run / workflow_png).read_bytes()
+    paths = ["image", "full_image"]
+    pd.testing.assert_frame_equal(cli_shard.drop(columns=paths), workflow_shard.drop(columns=paths))
+    for column in paths:
+        for cli_png, workflow_png in zip(cli_shard[column], workflow_shard[column], strict=True):
+            assert Path(cli_png).read_bytes() == (run / workflow_png).read_bytes()
 
 
 def test_utility_experiments_reach_tables_figure_and_report(run):

@@ -72,6 +72,7 @@ rule convert_shard:
         table="results/work/{dataset}/shards/{shard}.csv",
         rejects="results/work/{dataset}/shards/{shard}.rejects.csv",
         images=directory("results/data/{dataset}/images/{shard}"),
+        full=directory("results/data/{dataset}/full/{shard}"),
     log:
         "logs/convert/{dataset}/{shard}.log",
     benchmark:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -231,6 +232,12 @@ def add_convert_shard(sub) -> None:
     p.add_argument("--images", default="images", help="folder for the PNGs")
     p.add_argument("--out", default="converted.csv")
     p.add_argument("--rejects", default="convert_rejects.csv")
+    p.add_argument(
+        "--full-field-scale", type=int, default=0, help="also a 16-bit full field this many x --size"
+    )
+    p.add_argument(
+        "--full-images", default=None, help="folder for the full-field PNGs (default: IMAGES/full)"
+    )
     conversion_options(p)
     p.set_defaults(func=_cmd_convert_shard)
 
@@ -238,8 +245,9 @@ def add_convert_shard(sub) -> None:
 def _cmd_convert_shard(args: argparse.Namespace) -> int:
     from mame.data.convert import convert_index_shard
 
+    settings = dataclasses.replace(_convert_settings(args), full_field_scale=args.full_field_scale)
     converted, rejects = convert_index_shard(
-        args.index, args.shard, args.shard_size, args.images, _convert_settings(args)
+        args.index, args.shard, args.shard_size, args.images, settings, full_dir=args.full_images
     )
     converted.to_csv(args.out, index=False)
     rejects.to_csv(args.rejects, index=False)

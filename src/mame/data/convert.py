@@ -6,6 +6,7 @@ the shard size) and writes a table of what it made; failures become rejects, nev
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -18,12 +19,13 @@ from PIL import Image
 from tqdm import tqdm
 
 from mame.data.breast import area_fraction
-from mame.data.dicom import IntensitySettings, load_display_image
+from mame.data.dicom import IntensitySettings, display_image, load_pixels
 from mame.data.geometry import CROP_MODES, Geometry, plan_geometry
 from mame.data.privacy import scrub
 from mame.data.rejections import Rejection
+from mame.data.spacing import canvas_spacing, header_spacing
 from mame.logs import WarningTally, library_messages
-from mame.shapes import TIME_ID_COLUMNS
+from mame.shapes import FULL_FIELD_COLUMNS, TIME_ID_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,7 @@ class ConvertSettings:
     channels: int = 1
     png_compression: int = 1  # zlib level: 1 is ~5x faster than 6 for ~10% larger files
     intensity: IntensitySettings = field(default_factory=IntensitySettings)
+    full_field_scale: int = 0  # > 0: also a 16-bit full-field product this many times the size (issue 26)
 
     def __post_init__(self) -> None:
         if self.crop not in CROP_MODES:
@@ -61,6 +64,7 @@ class ConvertSettings:
             channels=int(settings.get("channels", 1)),
             png_compression=int(settings.get("png_compression", 1)),
             intensity=intensity,
+            full_field_scale=int(settings.get("full_field", {}).get("scale", 0)),
         )
 
 
@@ -76,6 +80,9 @@ class Converted:
     area_fraction: float
     geometry: Geometry
     source_shape: tuple[int, int] = (0, 0)  # the display image's (height, width) before the geometry
+    full: np.ndarray | None = None  # the 16-bit full-field product (full_field_scale > 0)
+    spacing: tuple[float, float] | None = None  # mm per processed pixel (row, column), from the header
+    spacing_source: str = ""  # PixelSpacing or ImagerPixelSpacing; empty when the header has neither
 
     def crop_origin(self) -> tuple[float, float]:
         """The crop's (top, left) in the source image scaled as the crop was (SDXL's crop coordinates)."""
@@ -88,11 +95,29 @@ def convert_image(
     path: str | Path, laterality: str, raw_boxes: np.ndarray, settings: ConvertSettings
 ) -> Converted:
     """Convert one file; raises Rejection for files that cannot be converted."""
-    display, _ = load_display_image(path, settings.intensity)
+    pixels, ds = load_pixels(path)
+    display = display_image(pixels, ds, settings.intensity)
     geometry = plan_geometry(display, settings.crop, settings.size, flip=laterality.upper() == "R")
     image = geometry.apply_image(display)
     boxes = geometry.apply_boxes(raw_boxes) if len(raw_boxes) else np.zeros((0, 4))
-    return Converted(image, boxes, area_fraction(image), geometry, source_shape=display.shape[:2])
+    full = None
+    if settings.full_field_scale:
+        deep = display
+        if settings.intensity.bit_depth != 16:
+            deep = display_image(pixels, ds, dataclasses.replace(settings.intensity, bit_depth=16))
+        full = geometry.scaled(settings.full_field_scale).apply_image(deep)
+    found = header_spacing(ds)
+    spacing = canvas_spacing(found[:2], geometry) if found else None
+    return Converted(
+        image,
+        boxes,
+        area_fraction(image),
+        geometry,
+        source_shape=display.shape[:2],
+        full=full,
+        spacing=spacing,
+        spacing_source=found[2] if found else "",
+    )
 
 
 def save_png(image: np.ndarray, path: str | Path, channels: int = 1, compression: int = 1) -> None:
@@ -111,12 +136,17 @@ def shard_count(rows: int, shard_size: int) -> int:
 
 
 def convert_index_shard(
-    index_path: str | Path, shard: int, shard_size: int, image_dir: str | Path, settings: ConvertSettings
+    index_path: str | Path,
+    shard: int,
+    shard_size: int,
+    image_dir: str | Path,
+    settings: ConvertSettings,
+    full_dir: str | Path | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Shard `shard` of an index CSV converted into `image_dir`: what the workflow's convert jobs and
-    `mame convert-shard` both run. Returns (converted, rejects)."""
+    """Shard `shard` of an index CSV converted into `image_dir` (full-field products into `full_dir`):
+    what the workflow's convert jobs and `mame convert-shard` both run. Returns (converted, rejects)."""
     index = pd.read_csv(index_path, dtype=str, keep_default_na=False)
-    return convert_shard(shard_slice(index, shard, shard_size), image_dir, settings)
+    return convert_shard(shard_slice(index, shard, shard_size), image_dir, settings, full_dir)
 
 
 CONVERTED_COLUMNS = [
@@ -136,14 +166,17 @@ CONVERTED_COLUMNS = [
     # where the crop came from (SDXL's size-and-crop micro-conditioning): the detector image's size and
     # the crop's top-left corner, scaled to the canvas
     *TIME_ID_COLUMNS,
+    *FULL_FIELD_COLUMNS,  # the full-field product has spacing / full_scale
 ]
 
 
 def convert_shard(
-    rows: pd.DataFrame, image_dir: str | Path, settings: ConvertSettings
+    rows: pd.DataFrame, image_dir: str | Path, settings: ConvertSettings, full_dir: str | Path | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Convert the index rows of one shard into `image_dir`; returns (converted, rejects)."""
+    """Convert the index rows of one shard into `image_dir` (full-field products into `full_dir`, by
+    default `image_dir`/full); returns (converted, rejects)."""
     image_dir = Path(image_dir)
+    full_dir = Path(full_dir) if full_dir else None
     image_dir.mkdir(parents=True, exist_ok=True)
     done, rejects = [], []
     tally = WarningTally()
@@ -168,6 +201,12 @@ def convert_shard(
             tally.add_all(caught)
         target = image_dir / f"{row.key}.png"
         save_png(result.image, target, settings.channels, settings.png_compression)
+        full_target = ""
+        if result.full is not None:
+            full_dir = full_dir or image_dir / "full"
+            full_dir.mkdir(parents=True, exist_ok=True)
+            full_target = (full_dir / f"{row.key}.png").as_posix()
+            save_png(result.full, full_target, 1, settings.png_compression)
         moved = [
             {"box": [round(float(v), 2) for v in box], "category": finding["category"]}
             for box, finding in zip(result.boxes, located, strict=True)
@@ -191,6 +230,11 @@ def convert_shard(
                 "original_width": result.source_shape[1],
                 "crop_top": result.crop_origin()[0],
                 "crop_left": result.crop_origin()[1],
+                "spacing_row_mm": round(result.spacing[0], 5) if result.spacing else "",
+                "spacing_col_mm": round(result.spacing[1], 5) if result.spacing else "",
+                "spacing_source": result.spacing_source,
+                "full_image": full_target,
+                "full_scale": settings.full_field_scale,
             }
         )
     tally.log_summary(log, "convert")

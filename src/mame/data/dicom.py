@@ -298,16 +298,26 @@ def decode_pixels(ds: Dataset) -> np.ndarray:
     return pixels.view(f"u{pixels.dtype.itemsize}")
 
 
-def load_display_image(path: str | Path, settings: IntensitySettings) -> tuple[np.ndarray, Dataset]:
-    """Read a DICOM file and return (display image uint8/uint16 HxW, dataset)."""
+def load_pixels(path: str | Path) -> tuple[np.ndarray, Dataset]:
+    """Read a DICOM file: (stored pixel values HxW, dataset); raise Rejection for what cannot be read."""
     try:
         ds = pydicom.dcmread(path)
     except (InvalidDicomError, EOFError, OSError, ValueError, KeyError, TypeError) as err:
         raise Rejection("unreadable", f"{type(err).__name__}: {err}") from None
     if "PixelData" not in ds:
         raise Rejection("no_pixel_data")
-    pixels = decode_pixels(ds)
+    return decode_pixels(ds), ds
+
+
+def display_image(pixels: np.ndarray, ds: Dataset, settings: IntensitySettings) -> np.ndarray:
+    """Stored values through the intensity chain: the display image, uint8 or uint16."""
     lut = intensity_lut(ds, settings, pixels)
     if pixels.max(initial=0) >= len(lut):
         pixels = np.minimum(pixels, len(lut) - 1)
-    return lut[pixels], ds
+    return lut[pixels]
+
+
+def load_display_image(path: str | Path, settings: IntensitySettings) -> tuple[np.ndarray, Dataset]:
+    """Read a DICOM file and return (display image uint8/uint16 HxW, dataset)."""
+    pixels, ds = load_pixels(path)
+    return display_image(pixels, ds, settings), ds

@@ -33,6 +33,16 @@ class Geometry:
         """The canvas as (height, width)."""
         return as_shape(self.size)
 
+    def scaled(self, factor: int) -> Geometry:
+        """The same crop and flip onto a canvas `factor` times larger (the full-field product): model
+        pixel (i, j) covers full-field pixels [factor i, factor (i + 1)) x [factor j, factor (j + 1))."""
+        height, width = self.shape
+        size = factor * height if height == width else (factor * height, factor * width)
+        resized = (factor * self.resized[0], factor * self.resized[1])
+        return Geometry(
+            self.crop, self.flip, resized, (factor * self.offset[0], factor * self.offset[1]), size
+        )
+
     def apply_image(self, image: np.ndarray) -> np.ndarray:
         """Transform a uint8/uint16 HxW image; padding is 0 (air)."""
         x0, y0, x1, y1 = self.crop

@@ -18,7 +18,7 @@ import pandas as pd
 from PIL import Image
 
 from mame.prompts import LESION_PROMPT, area_word, build_prompt, density_word
-from mame.shapes import TIME_ID_COLUMNS
+from mame.shapes import FULL_FIELD_COLUMNS, TIME_ID_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,7 @@ HEALTHY_COLUMNS = [
     "split",
     "status",
     *TIME_ID_COLUMNS,
+    *FULL_FIELD_COLUMNS,
 ]
 LESION_COLUMNS = [
     "key",
@@ -53,6 +54,7 @@ LESION_COLUMNS = [
     "boxes",
     "split",
     *TIME_ID_COLUMNS,
+    *FULL_FIELD_COLUMNS,
 ]
 
 
