@@ -179,3 +179,24 @@ def test_export_sweep_and_the_cli_write_files_table_and_summary(samples, tmp_pat
     assert table["file"].tolist() == samples["file"].tolist() and (table["attribute_problems"] == 0).all()
     direct = export_sweep(samples, tmp_path / "direct", tmp_path / "direct.csv", tmp_path / "direct.json")
     assert direct["files"] == 4 and len(list((tmp_path / "direct").glob("*.dcm"))) == 4
+
+
+@pytest.mark.skipif(dciodvfy_path() is None, reason="dicom3tools (dciodvfy) not installed")
+def test_a_full_field_image_keeps_its_pixel_spacing_and_passes_dciodvfy(tmp_path):
+    """A lesion painted into a real full field: 16-bit, the source's spacing, 0 dciodvfy errors."""
+    import numpy as np
+    from PIL import Image
+
+    pixels = (np.arange(256 * 192, dtype=np.uint32).reshape(256, 192) * 3 % 65536).astype(np.uint16)
+    Image.fromarray(pixels).save(tmp_path / "full.png")
+    record = SampleRecord(
+        str(tmp_path / "full.png"), "lesions", "a mammogram with a lesion", 7.0, 3, 20, "CC", "L"
+    )
+    dataset = secondary_capture(record, pixels, spacing=(0.0703, 0.0701))
+    dataset.save_as(tmp_path / "full.dcm", enforce_file_format=True)
+    back = pydicom.dcmread(tmp_path / "full.dcm")
+    assert [float(v) for v in back.PixelSpacing] == [0.0703, 0.0701] and back.BitsStored == 16
+    errors, _ = dciodvfy(tmp_path / "full.dcm", dciodvfy_path())
+    assert errors == [] and attribute_problems(tmp_path / "full.dcm") == []
+    with pytest.raises(ValueError, match="positive"):
+        secondary_capture(record, pixels, spacing=(0.0, 0.07))

@@ -4,8 +4,10 @@ mammograms and that can never be taken for an acquired image.
 Built with highdicom (it validates each module on construction), then marked as synthetic:
 Conversion Type SYN, Image Type DERIVED\\SECONDARY, Burned In Annotation NO. Image Laterality, View
 Position and the View Code Sequence come from the prompt; an image whose prompt names no side is in
-the training convention (chest wall on the left: a left breast). Pixel Spacing is deliberately absent:
-a generated pixel has no physical size. UIDs are derived under pydicom's documented root
+the training convention (chest wall on the left: a left breast). Pixel Spacing is absent from a
+generated image: its pixel has no physical size. A lesion painted into a real full-field image keeps that
+image's spacing (`spacing`), with no calibration type or description (dciodvfy: those are 1C, present
+only for a calibrated spacing). UIDs are derived under pydicom's documented root
 (1.2.826.0.1.3680043.8.498) from the model, the prompt, the seed and the pixel bytes, so a rerun of the
 same sample gives the same object and other pixels never share a UID. Patient and study identifiers
 say SYNTHETIC; there are no dates. One synthetic study per (model, prompt, seed); one series per
@@ -116,8 +118,14 @@ def derivation(record: SampleRecord) -> str:
     return text[:1024]  # Short Text
 
 
-def secondary_capture(record: SampleRecord, pixels: np.ndarray, series_number: int = 1) -> Dataset:
-    """One sample as a DICOM Secondary Capture Image (MONOCHROME2, 8 or 16 bits stored)."""
+def secondary_capture(
+    record: SampleRecord,
+    pixels: np.ndarray,
+    series_number: int = 1,
+    spacing: tuple[float, float] | None = None,
+) -> Dataset:
+    """One sample as a DICOM Secondary Capture Image (MONOCHROME2, 8 or 16 bits stored); `spacing` (mm,
+    row then column) for a full-field image whose pixels keep the source mammogram's size."""
     if pixels.ndim != 2 or pixels.dtype not in (np.uint8, np.uint16):
         raise ValueError(f"expected a grey uint8 or uint16 image, got {pixels.dtype} {pixels.shape}")
     view = record.view if record.view in VIEW_CODES else ""
@@ -164,6 +172,11 @@ def secondary_capture(record: SampleRecord, pixels: np.ndarray, series_number: i
     centre, width = display_window(pixels)
     dataset.WindowCenter, dataset.WindowWidth = f"{centre:.1f}", f"{width:.1f}"
     dataset.VOILUTFunction = "LINEAR"
+    if spacing is not None:
+        row, column = spacing
+        if not (row > 0 and column > 0):
+            raise ValueError(f"pixel spacing must be positive, got {spacing}")
+        dataset.PixelSpacing = [f"{row:.6g}", f"{column:.6g}"]
     return dataset
 
 
