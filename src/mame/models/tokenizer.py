@@ -48,26 +48,16 @@ def prompt_corpus(vendors: list[str], extra_prompts: list[str] | None = None) ->
 
 
 def learn_merges(corpus: list[str]) -> list[tuple[str, str]]:
-    """BPE merges over the corpus's words until each word is a single symbol."""
+    """BPE merges over the corpus's words (CLIP's byte symbols, </w> at the end) until each word is a
+    single symbol."""
     counts = Counter(word for text in corpus for word in _WORD.findall(text.lower()))
     alphabet = byte_alphabet()
-    words = {}
+    units: Counter = Counter()
     for word, count in counts.items():
         symbols = [alphabet[b] for b in word.encode()]
         symbols[-1] += SUFFIX
-        words[tuple(symbols)] = count
-    merges = []
-    while True:
-        pairs: Counter = Counter()
-        for symbols, count in words.items():
-            for pair in zip(symbols, symbols[1:], strict=False):
-                pairs[pair] += count
-        if not pairs:
-            return merges
-        best = min(pairs, key=lambda pair: (-pairs[pair], pair))
-        merges.append(best)
-        merged = best[0] + best[1]
-        words = {_apply_merge(symbols, best, merged): count for symbols, count in words.items()}
+        units[tuple(symbols)] = count
+    return learn_unit_merges(units)
 
 
 def _apply_merge(symbols: tuple[str, ...], pair: tuple[str, str], merged: str) -> tuple[str, ...]:
