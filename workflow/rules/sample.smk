@@ -106,12 +106,21 @@ rule inpaint_panels:
             caption=caption("inpainting"),
             category="Concept extrapolation and inpainting",
         ),
+        full_table="results/inpainting/{model}/full_field.csv",
+        full_validation="results/inpainting/{model}/full_field_dicom.json",
+        full=directory("results/inpainting/{model}/full"),
+        full_figure=report(
+            "results/figures/inpainting/{model}_full_field.png",
+            caption=caption("full_field_inpainting"),
+            category="Concept extrapolation and inpainting",
+        ),
     log:
         "logs/inpainting/{model}.log",
     benchmark:
         "benchmarks/inpainting/{model}.tsv",
     params:
         panels=config["evaluation"]["inpaint_images"],
+        full_field=config["evaluation"]["full_field_inpaint"],
         prompt=lambda wildcards: config["models"]["inpaint"][wildcards.model]["prompt"],
         sampling=sampling_settings(),
     conda:

@@ -68,6 +68,11 @@ if params.inpaint_models:
         tables=per_model(params.inpaint_models, inputs.inpainting),
         figures=per_model(params.inpaint_models, inputs.inpainting_figures),
     )
+    later += sections.full_field_inpainting_sections(
+        tables=per_model(params.inpaint_models, inputs.full_field_inpainting),
+        validations=per_model(params.inpaint_models, inputs.full_field_validation),
+        figures=per_model(params.inpaint_models, inputs.full_field_figures),
+    )
 if later:
     stages["Concept extrapolation and inpainting"] = later
 if params.finetuned:

@@ -11,7 +11,7 @@ import argparse
 import logging
 import sys
 
-from mame.cli import data_commands, model_commands, tool_commands
+from mame.cli import data_commands, model_commands, paint_commands, tool_commands
 
 log = logging.getLogger("mame")
 
@@ -20,7 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mame", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in (data_commands, model_commands, tool_commands):
+    for group in (data_commands, model_commands, paint_commands, tool_commands):
         group.register(sub)
     return parser
 

@@ -301,6 +301,41 @@ def inpainting_sections(*, tables: dict[str, str], figures: dict[str, str]) -> l
     return sections
 
 
+def full_field_inpainting_sections(
+    *, tables: dict[str, str], validations: dict[str, str], figures: dict[str, str]
+) -> list[Section]:
+    """Section 4 (cont.): lesions painted into full-field images at their own resolution, what changed
+    beyond the feather, the seam, and the DICOM files' validation."""
+    sections = []
+    for model, path in tables.items():
+        table = _table(path)
+        if table.empty:
+            continue
+        summary = json.loads(Path(validations[model]).read_text())
+        shown = table[
+            ["full_height", "full_width", "full_box", "window_scale", "spacing_row_mm", "spacing_col_mm"]
+            + ["mean_change_inside", "max_change_outside", "seam_ratio"]
+        ]
+        notes = [
+            f"Largest change beyond the feather: {int(table['max_change_outside'].max())} of 65535 levels.",
+            f"Seam energy over the original's on the same border: median {table['seam_ratio'].median():.2f} "
+            "(1: as smooth as the image itself).",
+            f"DICOM: {summary['files']} files, {summary['validator']}: {summary['dciodvfy_errors']} errors, "
+            f"{summary['files_with_problems']} files with problems.",
+        ]
+        sections.append(
+            _figure_section(
+                f"Full-field lesion inpainting: {model}",
+                "full_field_inpainting",
+                figures[model],
+                table_html=html_table(shown.round(4), index=False),
+                notes=notes,
+                sources=[path, validations[model]],
+            )
+        )
+    return sections
+
+
 def memorization_section(*, histograms: str, summary: str) -> Section:
     """Section 6: how close samples come to training images, against held-out real images.
 

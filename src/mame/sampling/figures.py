@@ -79,3 +79,34 @@ def inpainting_panels(table: pd.DataFrame, title: str) -> plt.Figure:
             show_grey(axes[r, c], read_grey(getattr(row, kind)), kind if r == 0 else "")
     figure.suptitle(title, fontsize=9)
     return figure
+
+
+def full_field_panels(table: pd.DataFrame, title: str, crop_px: int = 96) -> plt.Figure:
+    """Per painted full field: the whole image downscaled with the box outlined, then the region around
+    the box at 1:1 pixel scale before and after (a calcification is a few full-field pixels)."""
+    from matplotlib.patches import Rectangle
+
+    from mame.io import read_pixels, to_display
+
+    figure, axes = plt.subplots(len(table), 3, figsize=(5.4, 1.9 * len(table)), squeeze=False)
+    for r, row in enumerate(table.itertuples(index=False)):
+        after = to_display(read_pixels(row.after))
+        before = to_display(read_pixels(row.before))
+        x1, y1, x2, y2 = (float(v) for v in _listed(row.full_box))
+        show_grey(axes[r, 0], after, f"{row.full_width}x{row.full_height}, downscaled" if r == 0 else "")
+        axes[r, 0].add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, color="red", lw=0.8))
+        side = max(crop_px, int(max(x2 - x1, y2 - y1)) + 2 * row.feather_px)
+        top = int(min(max((y1 + y2) / 2 - side / 2, 0), max(after.shape[0] - side, 0)))
+        left = int(min(max((x1 + x2) / 2 - side / 2, 0), max(after.shape[1] - side, 0)))
+        for c, (image, kind) in enumerate(((before, "before"), (after, "after")), start=1):
+            crop = image[top : top + side, left : left + side]
+            show_grey(axes[r, c], crop, f"{kind}, 1:1 ({crop.shape[1]} px)" if r == 0 else "")
+    figure.suptitle(title, fontsize=9)
+    return figure
+
+
+def _listed(value) -> list:
+    """A list cell as written to CSV and read back (a JSON string) or still a list."""
+    import json
+
+    return json.loads(value) if isinstance(value, str) else list(value)
