@@ -254,13 +254,14 @@ def tiny_gemma(spec: TinySpec, tokenizer):
     return Gemma2Model(config)
 
 
-def tiny_unet(spec: TinySpec, in_channels: int = 4):
+def tiny_unet(spec: TinySpec, in_channels: int = 4, class_embeds: int | None = None, factor: int = 8):
     """The tiny denoiser of the spec's family: SD 1's block layout; SD 2's linear attention projections;
-    SDXL's attention-free first block, linear projections and text-and-size added conditioning."""
+    SDXL's attention-free first block, linear projections and text-and-size added conditioning.
+    `class_embeds`: an upscaler's embedding of its input's noise level (SD x4 upscaler's: 1000)."""
     from diffusers import UNet2DConditionModel
 
     depth = len(spec.unet_channels)
-    latent = spec.sample_size(8)
+    latent = spec.sample_size(factor)
     layout = {
         "down_block_types": ("CrossAttnDownBlock2D",) * (depth - 1) + ("DownBlock2D",),
         "up_block_types": ("UpBlock2D",) + ("CrossAttnUpBlock2D",) * (depth - 1),
@@ -287,6 +288,7 @@ def tiny_unet(spec: TinySpec, in_channels: int = 4):
         cross_attention_dim=spec.text_hidden,
         attention_head_dim=spec.attention_head_dim,
         norm_num_groups=min(32, math.gcd(*spec.unet_channels)),
+        num_class_embeds=class_embeds,
         **layout,
     )
 
@@ -353,16 +355,19 @@ def widen_conv_in(unet, in_channels: int = 9):
     return widened.to(dtype=old.weight.dtype)
 
 
-def build_pipeline(components: Components, inpainting: bool = False):
-    """The family's text-to-image or inpainting pipeline over these components, with DPM-Solver multistep."""
+def build_pipeline(components: Components, inpainting: bool = False, upscaling: bool = False):
+    """The family's text-to-image, inpainting or upscaling pipeline over these components, with
+    DPM-Solver multistep."""
     from mame.models.families import FAMILIES, pipeline_parts
 
-    kind = FAMILIES[components.family].pipeline_class(inpainting)
-    return kind(**pipeline_parts(components, inpainting))
+    kind = FAMILIES[components.family].pipeline_class(inpainting, upscaling)
+    return kind(**pipeline_parts(components, inpainting, upscaling))
 
 
-def save_pipeline(components: Components, directory: str | Path, inpainting: bool = False) -> Path:
+def save_pipeline(
+    components: Components, directory: str | Path, inpainting: bool = False, upscaling: bool = False
+) -> Path:
     """Save as a diffusers pipeline directory (safetensors) that from_pretrained loads unaided."""
     directory = Path(directory)
-    build_pipeline(components, inpainting).save_pretrained(directory, safe_serialization=True)
+    build_pipeline(components, inpainting, upscaling).save_pretrained(directory, safe_serialization=True)
     return directory

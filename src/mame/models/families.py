@@ -38,11 +38,16 @@ class Family:
     denoiser: str = "unet"  # the pipeline's folder (and keyword) of the denoiser
     flow: bool = False  # flow matching (Sana) rather than a DDPM noise schedule
     trains_text_encoder: bool = True  # the default of models.train.train_text_encoder
+    upscale_pipeline: str | None = None  # a latent super-resolution pipeline (SD's x4 upscaler)
 
-    def pipeline_class(self, inpainting: bool = False):
+    def pipeline_class(self, inpainting: bool = False, upscaling: bool = False):
         """The plain diffusers class that saves and loads this family's pipelines."""
         import diffusers
 
+        if upscaling:
+            if self.upscale_pipeline is None:
+                raise ValueError(f"the {self.name} family has no upscaling pipeline")
+            return getattr(diffusers, self.upscale_pipeline)
         name = self.inpaint_pipeline if inpainting else self.pipeline
         if name is None:
             raise ValueError(f"the {self.name} family has no inpainting pipeline")
@@ -50,7 +55,13 @@ class Family:
 
 
 FAMILIES = {
-    "sd": Family("sd", "StableDiffusionPipeline", "StableDiffusionInpaintPipeline", 1),
+    "sd": Family(
+        "sd",
+        "StableDiffusionPipeline",
+        "StableDiffusionInpaintPipeline",
+        1,
+        upscale_pipeline="StableDiffusionUpscalePipeline",
+    ),
     "sdxl": Family("sdxl", "StableDiffusionXLPipeline", "StableDiffusionXLInpaintPipeline", 2),
     "sana": Family("sana", "SanaPipeline", None, 1, "transformer", flow=True, trains_text_encoder=False),
 }
@@ -58,7 +69,7 @@ SANA_SEQUENCE = 300  # SanaPipeline's max_sequence_length: captions are padded t
 _BY_CLASS = {
     name: family
     for family in FAMILIES.values()
-    for name in (family.pipeline, family.inpaint_pipeline)
+    for name in (family.pipeline, family.inpaint_pipeline, family.upscale_pipeline)
     if name
 }
 
@@ -172,7 +183,9 @@ def denoise(components, model, latents, timesteps, hidden, added: dict) -> torch
             timestep=timesteps * scale,
             return_dict=False,
         )[0]
-    return model(latents, timesteps, hidden, added_cond_kwargs=added or None).sample
+    added = dict(added)
+    labels = added.pop("class_labels", None)  # an upscaler's noise level of its low-resolution input
+    return model(latents, timesteps, hidden, class_labels=labels, added_cond_kwargs=added or None).sample
 
 
 def encode_posterior(vae, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -233,11 +246,24 @@ def remember_call_arguments(pipeline, path: str | Path) -> None:
         pipeline.mame_call_arguments = {k: tuple(v) for k, v in values.items()}
 
 
-def pipeline_parts(components, inpainting: bool = False) -> dict:
+def pipeline_parts(components, inpainting: bool = False, upscaling: bool = False) -> dict:
     """The keyword arguments of the family's pipeline class for these components."""
     from diffusers import DPMSolverMultistepScheduler
 
     scheduler = DPMSolverMultistepScheduler.from_config(components.noise_scheduler.config)
+    if upscaling:  # StableDiffusionUpscalePipeline: SD's parts, the low-resolution noise schedule
+        return {
+            "vae": components.vae,
+            "text_encoder": components.text_encoder,
+            "tokenizer": components.tokenizer,
+            "unet": components.unet,
+            "scheduler": scheduler,
+            "low_res_scheduler": components.extra["low_res_scheduler"],
+            "max_noise_level": components.extra["max_noise_level"],
+            "safety_checker": None,
+            "feature_extractor": None,
+            "watermarker": None,
+        }
     if components.family == "sana":
         return {
             "tokenizer": components.tokenizer,
@@ -311,6 +337,13 @@ def load_family_components(path: str, dtype: torch.dtype = torch.float32) -> dic
     tokenizer = CLIPTokenizer.from_pretrained(path, subfolder="tokenizer", model_max_length=77)
     text_encoder = CLIPTextModel.from_pretrained(path, subfolder="text_encoder", dtype=dtype)
     if family.name == "sd":
+        if "low_res_scheduler" in index:  # an upscaler
+            parts["extra"] = {
+                "low_res_scheduler": diffusers.DDPMScheduler.from_pretrained(
+                    path, subfolder="low_res_scheduler"
+                ),
+                "max_noise_level": int(index.get("max_noise_level", 350)),
+            }
         return {**parts, "tokenizer": tokenizer, "text_encoder": text_encoder}
     tokenizer_2 = CLIPTokenizer.from_pretrained(path, subfolder="tokenizer_2", model_max_length=77)
     encoder_2 = CLIPTextModelWithProjection.from_pretrained(path, subfolder="text_encoder_2", dtype=dtype)

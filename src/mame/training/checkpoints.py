@@ -21,8 +21,11 @@ log = logging.getLogger(__name__)
 NOT_FINGERPRINTED = ("checkpoint_every", "keep_checkpoints", "resume", "steps", "tensorboard")
 
 
-def fingerprint(settings: TrainSettings, base: str, manifests: list[str], inpainting: bool) -> str:
-    """What a checkpoint belongs to; a checkpoint from other settings or data is never resumed."""
+def fingerprint(
+    settings: TrainSettings, base: str, manifests: list[str], inpainting: bool, data: dict | None = None
+) -> str:
+    """What a checkpoint belongs to; a checkpoint from other settings or data is never resumed. `data`:
+    further choices of the training data (an upscaler's patches)."""
     relevant = {
         k: v
         for k, v in dataclasses.asdict(settings).items()
@@ -30,7 +33,8 @@ def fingerprint(settings: TrainSettings, base: str, manifests: list[str], inpain
     }
     if not settings.lr_schedule.startswith("constant"):
         relevant["steps"] = settings.steps  # a decaying schedule depends on the total: no extending
-    digest = hashlib.sha256(json.dumps([relevant, base, inpainting], sort_keys=True, default=str).encode())
+    keyed = [relevant, base, inpainting] + ([data] if data else [])
+    digest = hashlib.sha256(json.dumps(keyed, sort_keys=True, default=str).encode())
     for manifest in manifests:
         digest.update(Path(manifest).read_bytes())
     return digest.hexdigest()[:16]

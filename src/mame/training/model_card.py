@@ -19,14 +19,19 @@ def model_card(
     losses: list[float],
     seconds: float,
     family: str = "sd",
+    upscaling: bool = False,
 ) -> str:
     """Markdown with the hub's metadata header: what was trained from what, on what, and every setting."""
     from mame.models.families import FAMILIES
 
     pipeline = FAMILIES[family].inpaint_pipeline if inpainting else FAMILIES[family].pipeline
     kind = f"lesion inpainting ({pipeline})" if inpainting else "text-to-image"
+    if upscaling:
+        pipeline = FAMILIES[family].upscale_pipeline
+        kind = f"super-resolution ({pipeline}, trained on full-field patches)"
     tag = "stable-diffusion-xl" if family == "sdxl" else "stable-diffusion"
     encoders = " and CLIP text encoders" if family == "sdxl" else " and CLIP text encoder"
+    unit = "patches" if upscaling else "images"
     rows = "\n".join(
         f"| {k} | {v} |" for k, v in dataclasses.asdict(settings).items() if k != "validation_prompts"
     )
@@ -36,7 +41,7 @@ def model_card(
         f"A {kind} model fine-tuned by the MAM-E pipeline: UNet"
         f"{encoders if settings.train_text_encoder else ''} trained, VAE frozen"
         f"{f', LoRA rank {settings.lora_rank} merged into the weights' if settings.lora_rank else ''}.\n\n"
-        f"- base: `{base}`\n- training images: {images} (manifests: {', '.join(manifests)})\n"
+        f"- base: `{base}`\n- training {unit}: {images} (manifests: {', '.join(manifests)})\n"
         f"- steps: {settings.steps}, final loss {losses[-1] if losses else float('nan'):.4f}, "
         f"{seconds / 60:.1f} min in this run\n- date: {dt.date.today().isoformat()}\n\n"
         f"Load with `{pipeline}.from_pretrained(path)`.\n\n"

@@ -231,9 +231,11 @@ class Trainer:
                     "or set widen_unet: true to add zero-initialised mask and masked-image channels"
                 )
             components.unet = widen_conv_in(unet, 2 * latent + 1)
-        if not self.inpainting and components.unet.config.in_channels != latent:
+        expected = self.denoiser_channels(latent)
+        if not self.inpainting and components.unet.config.in_channels != expected:
             raise ValueError(
-                f"{self.base} has a {unet.config.in_channels}-channel denoiser; text-to-image needs {latent}"
+                f"{self.base} has a {components.unet.config.in_channels}-channel denoiser; "
+                f"{self.task} needs {expected}"
             )
         chosen = self.settings.train_text_encoder
         self.train_text = family.trains_text_encoder if chosen is None else chosen
@@ -261,6 +263,18 @@ class Trainer:
             except Exception as err:  # noqa: BLE001 - missing package or no GPU: SDPA stays
                 warnings.warn(f"xformers unavailable ({err}); using PyTorch SDPA attention", stacklevel=2)
         return components
+
+    task = "text-to-image"  # what the model learns, as errors and the model card name it
+    upscaling = False  # a super-resolution model (mame.training.upscaler)
+
+    def denoiser_channels(self, latent: int) -> int:
+        """Input channels of a text-to-image denoiser: the noisy latent's."""
+        return latent
+
+    def data_settings(self) -> dict:
+        """What else decides the training data, beyond the settings and manifests (a subclass's patch
+        sampling): part of the checkpoint fingerprint."""
+        return {}
 
     def _resolution(self, components: Components) -> int | tuple[int, int]:
         """The pixels this run trains at: the settings' side or (height, width), else the base's own."""
@@ -408,7 +422,7 @@ class Trainer:
         )
         components.vae.to(accelerator.device)
         cache = {k: v.to(accelerator.device) for k, v in cache.items()}
-        tag = fingerprint(s, self.base, self.manifests, self.inpainting)
+        tag = fingerprint(s, self.base, self.manifests, self.inpainting, self.data_settings())
         step = resume(accelerator, self.checkpoints, tag) if s.resume != "none" else 0
         log_path = self.output.parent / "training_log.csv"
         if accelerator.is_main_process:
@@ -515,9 +529,7 @@ class Trainer:
             hidden, added = state.frozen_text.lookup(index, dropped)
         else:
             hidden, added = condition(components, state.text_encoder, cache, index, dropped)
-        model_input = noisy
-        if self.inpainting:
-            model_input = torch.cat([noisy, batch["mask"], batch["masked"]], dim=1)
+        model_input, added = self.denoiser_input(state, noisy, batch, added, generator)
         prediction = denoise(components, state.unet, model_input, timesteps, hidden, added)
         if flow:
             pass
@@ -529,6 +541,15 @@ class Trainer:
         if s.snr_gamma and not flow:
             per_sample = per_sample * min_snr_weights(noise_scheduler, timesteps, s.snr_gamma)
         return per_sample.mean()
+
+    def denoiser_input(
+        self, state: TrainState, noisy: torch.Tensor, batch: dict, added: dict, generator: torch.Generator
+    ) -> tuple[torch.Tensor, dict]:
+        """What the denoiser reads, and its added conditioning: the noisy latents, with an inpainting
+        UNet's mask and masked-image latents beside them."""
+        if self.inpainting:
+            return torch.cat([noisy, batch["mask"], batch["masked"]], dim=1), added
+        return noisy, added
 
     def checkpoint(self, state: TrainState) -> None:
         save_checkpoint(
@@ -548,7 +569,7 @@ class Trainer:
             unet=plain_model(self.accelerator, unet),
             text_encoder=plain_model(self.accelerator, text_encoder),
         )
-        pipeline = build_pipeline(current, self.inpainting)
+        pipeline = build_pipeline(current, self.inpainting, self.upscaling)
         pipeline.set_progress_bar_config(disable=True)
         return pipeline
 
@@ -579,10 +600,7 @@ class Trainer:
             "width": as_shape(resolution)[1],
             "output_type": "np",
         }
-        if self.inpainting:
-            images = self._validation_inpaint(pipeline, state.stream, prompts, arguments)
-        else:
-            images = pipeline(prompts, **call_arguments(pipeline), **arguments).images
+        images, prompts = self.validation_images(pipeline, state, prompts, arguments)
         if ema is not None:
             ema.restore(raw_unet.parameters())
         unet.train()
@@ -590,6 +608,13 @@ class Trainer:
         folder = self.output.parent / "validation"
         folder.mkdir(parents=True, exist_ok=True)
         labelled_grid(images, prompts, f"step {step}").save(folder / f"step_{step:06d}.png")
+
+    def validation_images(self, pipeline, state: TrainState, prompts: list[str], arguments: dict):
+        """The validation grid's images and their labels: the prompts sampled, or training lesions
+        inpainted."""
+        if self.inpainting:
+            return self._validation_inpaint(pipeline, state.stream, prompts, arguments), prompts
+        return pipeline(prompts, **call_arguments(pipeline), **arguments).images, prompts
 
     def _validation_inpaint(self, pipeline, stream: StreamedLatents, prompts, arguments):
         """Inpaint the first few training images' lesion regions (fixed examples)."""
@@ -639,7 +664,7 @@ class Trainer:
         trained = dataclasses.replace(state.components, unet=raw_unet, text_encoder=raw_text)
         if self.output.exists():
             shutil.rmtree(self.output)
-        save_pipeline(trained, self.output, inpainting=self.inpainting)
+        save_pipeline(trained, self.output, inpainting=self.inpainting, upscaling=self.upscaling)
         save_model_card(
             self.output,
             name=self.model_name,
@@ -647,12 +672,13 @@ class Trainer:
             manifests=self.manifests,
             settings=dataclasses.replace(self.settings, train_text_encoder=self.train_text),
             inpainting=self.inpainting,
+            upscaling=self.upscaling,
             images=state.count,
             losses=state.losses,
             seconds=seconds,
             family=trained.family,
         )
-        if not self.inpainting:
+        if not self.inpainting and not self.upscaling:
             write_conditions(self.output, self.manifests)
         if trained.family == "sdxl":
             frame = split_rows(self.manifests, "train")
