@@ -26,6 +26,7 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/reader_study.smk"
 include: "workflow/rules/downstream.smk"
 include: "workflow/rules/export.smk"
+include: "workflow/rules/superres.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -62,3 +63,4 @@ rule tables:
         "results/tables/msssim.csv",
         "results/tables/fidelity.csv",
         "results/tables/reader_study.csv",
+        "results/tables/superres.csv" if SUPERRES else [],

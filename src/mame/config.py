@@ -142,6 +142,70 @@ def check_utility(config: dict) -> None:
             )
 
 
+def superres_enabled(config: dict) -> bool:
+    """The super-resolution stage runs when the conversion writes a full field and it is not off."""
+    return bool(config["superres"]["enabled"] and config["convert"]["full_field"]["scale"])
+
+
+def superres_factor(config: dict) -> int:
+    """Full-field pixels per sample pixel: superres.factor, else the full-field size over the training
+    resolution (the same on both axes)."""
+    chosen = config["superres"]["factor"]
+    if chosen:
+        return int(chosen)
+    models = config["models"]
+    resolution = models["train"].get("resolution") or (
+        models["tiny"]["resolution"] if models["base"] == "tiny" else None
+    )
+    if resolution is None:
+        raise ConfigError(
+            "superres.factor is null and the sample size is unknown (models.train.resolution is unset and "
+            "models.base is not tiny): set superres.factor (stabilityai/stable-diffusion-x4-upscaler: 4)"
+        )
+    scale = config["convert"]["full_field"]["scale"]
+    full = [scale * side for side in as_shape(config["convert"]["size"])]
+    ratios = {full_side / side for full_side, side in zip(full, as_shape(resolution), strict=True)}
+    if len(ratios) != 1 or not float(next(iter(ratios))).is_integer():
+        raise ConfigError(
+            f"the full field ({full[0]} x {full[1]}) is not a whole multiple of the training resolution "
+            f"{resolution} on both axes; set superres.factor, convert.full_field.scale or the resolution"
+        )
+    return int(next(iter(ratios)))
+
+
+def check_superres(config: dict) -> None:
+    """The upscaler's factor, patch and tile fit its architecture, and it names known datasets and models."""
+    if not superres_enabled(config):
+        return
+    superres = config["superres"]
+    factor = superres_factor(config)
+    if superres["base"] == "tiny" and factor not in (2, 4, 8, 16):
+        raise ConfigError(
+            f"the super-resolution factor is {factor}: the tiny upscaler needs 2, 4, 8 or 16 (a VAE halves "
+            "the side per block); change convert.full_field.scale or models.tiny.resolution"
+        )
+    depth = len(config["models"]["tiny"].get("unet_channels", (64, 128, 128))) - 1
+    unit = factor * 2**depth
+    if superres["patch"] % unit:
+        raise ConfigError(
+            f"superres.patch is {superres['patch']}: it must be a multiple of {unit} (factor x UNet)"
+        )
+    if superres["tile"] % max(factor, 2**depth):
+        raise ConfigError(
+            f"superres.tile is {superres['tile']}: it must be a multiple of {max(factor, 2**depth)}"
+        )
+    for name in superres["datasets"]:
+        if name not in config["datasets"]:
+            raise ConfigError(f"superres.datasets names {name!r}; known: {', '.join(config['datasets'])}")
+    for name in superres["models"]:
+        if name not in config["models"]["finetune"]:
+            known = ", ".join(config["models"]["finetune"])
+            raise ConfigError(f"superres.models names {name!r}; fine-tuned models: {known}")
+    names = set(config["models"]["finetune"]) | set(config["models"]["inpaint"])
+    if "upscaler" in names:
+        raise ConfigError("a model is named 'upscaler': that name is the super-resolution stage's")
+
+
 def cross_check(config: dict) -> None:
     """Every rule that spans keys; raise ConfigError naming the key and what it may be."""
     datasets = list(config["datasets"])
@@ -180,6 +244,7 @@ def cross_check(config: dict) -> None:
     check_shapes(config)
     check_tiny_family(config)
     check_utility(config)
+    check_superres(config)
     for name in config["sampling"]["prompts"]:
         if name not in finetune:
             raise ConfigError(

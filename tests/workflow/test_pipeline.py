@@ -413,6 +413,53 @@ def test_inpainting_panels_change_only_the_box(run):
     assert ">Lesion inpainting: lesions<" in (run / "results" / "report.html").read_text()
 
 
+def test_full_field_inpainting_keeps_every_pixel_beyond_the_feather_and_exports_spacing(run):
+    table = pd.read_csv(run / "results" / "inpainting" / "lesions" / "full_field.csv")
+    assert len(table) == 2 and (table["max_change_outside"] == 0).all()
+    assert (table["mean_change_inside"] > 0).all() and (table["dciodvfy_errors"] == 0).all()
+    healthy = pd.concat(pd.read_csv(run / "results" / "data" / d / "healthy.csv") for d in ("omi", "vindr"))
+    for row in table.itertuples():
+        after = read_pixels(run / row.after)
+        assert after.dtype == np.uint16 and after.shape == (128, 128)  # micro: 64 px x full_field.scale 2
+        source = healthy[healthy["image"].str.contains(row.source)].iloc[0]
+        dataset = pydicom.dcmread(run / row.dicom)
+        assert dataset.ConversionType == "SYN" and dataset.ImageLaterality == (source["laterality"] or "L")
+        spacing = [float(v) for v in dataset.PixelSpacing]
+        assert spacing == pytest.approx(
+            [source["spacing_row_mm"] / 2, source["spacing_col_mm"] / 2], rel=1e-4
+        )
+        x1, y1, x2, y2 = json.loads(row.full_box)
+        assert [x1, y1, x2, y2] == [4 * v for v in json.loads(row.box)]  # 32 px lesion canvas -> 128
+    summary = json.loads((run / "results" / "inpainting" / "lesions" / "full_field_dicom.json").read_text())
+    assert summary["passed"] and summary["files"] == 2
+    assert ">Full-field lesion inpainting: lesions<" in (run / "results" / "report.html").read_text()
+
+
+def test_super_resolution_trains_upscales_samples_and_is_measured_against_interpolation(run):
+    from diffusers import StableDiffusionUpscalePipeline
+
+    table = pd.read_csv(run / "results" / "tables" / "superres.csv")
+    methods = set(table["method"])
+    assert methods == {"upscaler", "bicubic", "lanczos", "autoencoder round trip"}
+    assert set(table["metric"]) == {"psnr_db", "ssim", "patch_msssim"} and (table["n"] == 2).all()
+    scores = pd.read_csv(run / "results" / "superres" / "scores.csv")
+    assert len(scores) == 2 * 4 and scores["psnr_db"].between(5, 80).all()
+    bicubic = table[(table["method"] == "bicubic") & (table["metric"] == "psnr_db")].iloc[0]
+    assert bicubic["mean"] == pytest.approx(scores[scores["method"] == "bicubic"]["psnr_db"].mean(), abs=1e-3)
+    for model in ("hologic", "fusion"):
+        upscaled = pd.read_csv(run / "results" / "samples" / model / "full" / "samples.csv")
+        assert len(upscaled) == 1 and (upscaled["factor"] == 4).all()
+        for row in upscaled.itertuples():
+            image, source = read_pixels(run / row.file), read_pixels(run / row.source)
+            assert image.dtype == np.uint16 and image.shape == (4 * source.shape[0], 4 * source.shape[1])
+    pipeline = StableDiffusionUpscalePipeline.from_pretrained(
+        run / "results" / "models" / "upscaler" / "pipeline"
+    )
+    assert pipeline.unet.config.in_channels == 7
+    assert "upscaler" in pd.read_csv(run / "results" / "tables" / "training.csv").iloc[:, 0].tolist()
+    assert ">Super-resolution<" in (run / "results" / "report.html").read_text()
+
+
 def test_figures_and_evaluation_tables_land_in_results(run):
     figures = sorted((run / "results" / "figures").rglob("*.png"))
     stages = {p.parent.name for p in figures}
@@ -424,10 +471,12 @@ def test_figures_and_evaluation_tables_land_in_results(run):
         "extrapolation",
         "inpainting",
         "reader_study",
+        "superres",
+        "full_field",
     }
-    assert len(figures) >= 14
+    assert len(figures) >= 16
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in figures)
-    for stem in ("fidelity", "separability", "memorization", "msssim", "dataset_table"):
+    for stem in ("fidelity", "separability", "memorization", "msssim", "dataset_table", "superres"):
         for suffix in (".csv", ".md"):
             assert (run / "results" / "tables" / f"{stem}{suffix}").stat().st_size > 0, stem + suffix
 

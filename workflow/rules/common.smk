@@ -7,7 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from mame.config import fusion_datasets, is_fusion, reader_guidance, reader_model
+from mame.config import fusion_datasets, is_fusion, reader_guidance, reader_model, superres_enabled, superres_factor
 from mame.data.convert import shard_count
 from mame.report.render import CAPTIONS
 from mame.sampling.specs import extrapolation_specs, prompt_specs, validation_prompts
@@ -144,8 +144,11 @@ def data_outputs():
 
 FINETUNE = list(config["models"]["finetune"])
 INPAINT = list(config["models"]["inpaint"])
+# the super-resolution stage (workflow/rules/superres.smk): one upscaler, trained like the others
+SUPERRES = superres_enabled(config)
+UPSCALER = ["upscaler"] if SUPERRES else []
 # every trained model in name order: a list in params must not change when config keys are reordered
-TRAINED = sorted(FINETUNE + INPAINT)
+TRAINED = sorted(FINETUNE + INPAINT + UPSCALER)
 TINY_DIR = "results/models/base/tiny"
 TINY_INPAINT_DIR = "results/models/base/tiny-inpainting"
 RANDOM_BASES = ("sd15", "sd2", "sdxl", "sana")  # models.base: <family>-random (the rehearsal), built by rule random_base
@@ -292,6 +295,30 @@ FINETUNED_MODEL = one_of(FINETUNE)
 INPAINT_MODEL = one_of(INPAINT)
 FUSION_MODEL = one_of(FUSION_MODELS)
 EXPORT = FINETUNE if config["export"]["dicom"] else []
+
+
+# --- super-resolution -----------------------------------------------------------------------------
+
+SUPERRES_DATASETS = config["superres"]["datasets"] or DATASETS
+SUPERRES_MODELS = (config["superres"]["models"] or FINETUNE) if SUPERRES else []
+SUPERRES_MODEL = one_of(SUPERRES_MODELS)
+SUPERRES_FACTOR = superres_factor(config) if SUPERRES else 0
+TINY_UPSCALER_DIR = "results/models/base/tiny-upscaler"
+
+
+def superres_manifests():
+    return [f"results/data/{d}/healthy.csv" for d in SUPERRES_DATASETS]
+
+
+def upscaler_base_input():
+    return TINY_UPSCALER_DIR if config["superres"]["base"] == "tiny" else []
+
+
+def upscaler_train_settings():
+    """models.train under superres.train; the patch is the resolution; the caption kept for validation."""
+    settings = {**config["models"]["train"], **config["superres"]["train"], "resolution": config["superres"]["patch"]}
+    settings.setdefault("validation_prompts", ["a mammogram"])
+    return canonical(settings)
 
 
 def inpaint_healthy(name):

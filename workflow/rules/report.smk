@@ -34,7 +34,7 @@ rule report:
         inpainting_figures=expand("results/figures/inpainting/{model}.png", model=INPAINT),
         full_field_inpainting=expand("results/inpainting/{model}/full_field.csv", model=INPAINT),
         full_field_validation=expand("results/inpainting/{model}/full_field_dicom.json", model=INPAINT),
-        full_field_figures=expand("results/figures/inpainting/{model}_full_field.png", model=INPAINT),
+        full_field_figures=expand("results/figures/full_field/{model}.png", model=INPAINT),
         reader_rocs="results/reader_study/roc.csv" if FINETUNE else [],
         reader_pooled="results/reader_study/pooled.csv" if FINETUNE else [],
         reader_power="results/reader_study/power.csv" if FINETUNE else [],
@@ -46,6 +46,9 @@ rule report:
         utility_table="results/tables/utility.csv" if UTILITY else [],
         utility_runs="results/tables/utility_runs.csv" if UTILITY else [],
         utility_figure="results/figures/evaluation/utility.png" if UTILITY else [],
+        superres_table="results/tables/superres.csv" if SUPERRES else [],
+        superres_figure="results/figures/superres/superres.png" if SUPERRES else [],
+        superres_samples=expand("results/samples/{model}/full/samples.csv", model=SUPERRES_MODELS),
     output:
         html="results/report.html",
     log:
@@ -61,6 +64,7 @@ rule report:
         reader_guidance=READER_GUIDANCE,
         exported=EXPORT,
         utility=bool(UTILITY),
+        superres=SUPERRES,
         config=canonical(config),
         benchmarks="benchmarks",
     conda:

@@ -110,7 +110,7 @@ rule inpaint_panels:
         full_validation="results/inpainting/{model}/full_field_dicom.json",
         full=directory("results/inpainting/{model}/full"),
         full_figure=report(
-            "results/figures/inpainting/{model}_full_field.png",
+            "results/figures/full_field/{model}.png",
             caption=caption("full_field_inpainting"),
             category="Concept extrapolation and inpainting",
         ),

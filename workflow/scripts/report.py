@@ -95,6 +95,12 @@ if params.utility:
     stages["Downstream utility"] = sections.utility_sections(
         table=inputs.utility_table, figure=inputs.utility_figure, runs=inputs.utility_runs
     )
+if params.superres:
+    stages["Super-resolution"] = [
+        sections.superres_section(
+            table=inputs.superres_table, figure=inputs.superres_figure, samples=list(inputs.superres_samples)
+        )
+    ]
 if params.exported:
     stages["Export"] = sections.export_sections(summaries=per_model(params.exported, inputs.dicom_exports))
 write_report(snakemake.output.html, stages, provenance(params.config, params.benchmarks))

@@ -66,6 +66,12 @@ def add_train(sub) -> None:
     p.add_argument("--inpainting", action="store_true")
     p.add_argument("--prompt", default="a mammogram with a lesion", help="inpainting caption")
     p.add_argument("--widen-unet", action="store_true")
+    p.add_argument(
+        "--upscaler",
+        action="store_true",
+        help="train a super-resolution model (a StableDiffusionUpscalePipeline base) on full-field patches",
+    )
+    p.add_argument("--patches-per-image", type=int, default=4, help="with --upscaler: patches per image")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     p.add_argument("--stop-after", type=int, help="end this run after N steps (resume later)")
     p.add_argument(
@@ -86,7 +92,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
     text = args.settings.strip()
     settings = json.loads(text if text.startswith("{") else Path(text).read_text())
     key = "models.inpaint_base" if args.inpainting else "models.base"
-    trainer = Trainer(
+    chosen, extra = Trainer, {}
+    if args.upscaler:
+        from mame.training.upscaler import UpscalerTrainer
+
+        chosen, extra, key = UpscalerTrainer, {"patches_per_image": args.patches_per_image}, "superres.base"
+    trainer = chosen(
         base=resolve_model(args.base, key),
         manifests=args.manifests,
         output=args.out,
@@ -97,6 +108,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         widen_unet=args.widen_unet,
         model_name=args.name,
         latents=args.latents,
+        **extra,
     )
     result = trainer.run(stop_after=args.stop_after)
     if trainer.accelerator.is_main_process:

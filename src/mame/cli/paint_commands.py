@@ -1,4 +1,4 @@
-"""`mame` subcommands that paint or enlarge one image: inpaint."""
+"""`mame` subcommands that paint or enlarge one image: inpaint, upscale."""
 
 from __future__ import annotations
 
@@ -79,5 +79,45 @@ def _cmd_inpaint(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_upscale(sub) -> None:
+    p = sub.add_parser("upscale", help="enlarge one PNG with a super-resolution model, tile by tile")
+    p.add_argument("image", help="a grey PNG, 8- or 16-bit (a sample at the model's resolution)")
+    p.add_argument("--model", default="results/models/upscaler/pipeline", help="upscaler pipeline dir")
+    p.add_argument("--out", required=True, help="the enlarged 16-bit PNG")
+    p.add_argument("--prompt", default="a mammogram")
+    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--guidance", type=float, default=0.0)
+    p.add_argument("--noise-level", type=int, default=20)
+    p.add_argument("--tile", type=int, default=32, help="low-resolution tile side")
+    p.add_argument("--overlap", type=float, default=0.125, help="tile overlap, a fraction of the tile")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_cmd_upscale)
+
+
+def _cmd_upscale(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from PIL import Image
+
+    from mame.io import read_pixels
+    from mame.sampling.sweep import quantise
+    from mame.sampling.upscale import UpscaleSettings, load_upscaler, upscale_image
+
+    if not Path(args.image).is_file():
+        raise FileNotFoundError(f"no image {args.image}")
+    if not (Path(args.model) / "model_index.json").is_file():
+        raise FileNotFoundError(f"{args.model} is not a diffusers pipeline directory (no model_index.json)")
+    settings = UpscaleSettings(
+        args.steps, args.guidance, args.noise_level, args.tile, args.overlap, args.seed
+    )
+    upscaled = upscale_image(
+        load_upscaler(args.model), read_pixels(args.image), args.prompt, settings, args.seed
+    )
+    Image.fromarray(quantise(upscaled, 16)).save(args.out)
+    print(json.dumps({"out": args.out, "height": upscaled.shape[0], "width": upscaled.shape[1]}))
+    return 0
+
+
 def register(sub) -> None:
     add_inpaint(sub)
+    add_upscale(sub)

@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+import torch
 from PIL import Image
 
 from mame.data.patches import box_downsample, unit
@@ -26,9 +27,10 @@ from mame.evaluation.msssim import ms_ssim
 from mame.io import read_pixels
 
 log = logging.getLogger(__name__)
-Upscale = Callable[[np.ndarray], np.ndarray]  # low-resolution float [0, 1] -> factor x, float
+Upscale = Callable[[np.ndarray, int], np.ndarray]  # (low-resolution float [0, 1], image number) -> x factor
 INTERPOLATIONS = {"bicubic": Image.Resampling.BICUBIC, "lanczos": Image.Resampling.LANCZOS}
 METRICS = ("psnr_db", "ssim", "patch_msssim")
+CEILING = "autoencoder round trip"  # not an upscaler: the VAE given the original, the upscaler's ceiling
 
 
 def interpolate(low: np.ndarray, factor: int, method: str) -> np.ndarray:
@@ -72,21 +74,32 @@ def scores(original: np.ndarray, upscaled: np.ndarray, patch: int) -> dict[str, 
 
 
 def score_images(
-    full_images: list[str], factor: int, model: Upscale | None, patch: int, keep: Callable | None = None
+    full_images: list[str],
+    factor: int,
+    model: Upscale | None,
+    patch: int,
+    keep: Callable | None = None,
+    round_trip: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> pd.DataFrame:
-    """One row per (image, method): the model (when given) and each interpolation. `keep(number,
-    name, image)` may save results (the figure's crops)."""
+    """One row per (image, method): the model (when given) and each interpolation. `round_trip(original)`,
+    the upscaler's autoencoder encoding and decoding the original itself, is its ceiling: no latent
+    upscaler reconstructs better than its VAE does. `keep(number, name, image)` may save results (the
+    figure's crops)."""
     rows = []
     for number, path in enumerate(full_images):
         original = unit(read_pixels(path))
         height, width = (side - side % factor for side in original.shape)
         original = original[:height, :width]
         low = box_downsample(original, factor).astype(np.float32)
-        methods = {name: (lambda low, name=name: interpolate(low, factor, name)) for name in INTERPOLATIONS}
+        methods = {
+            name: (lambda low, _, name=name: interpolate(low, factor, name)) for name in INTERPOLATIONS
+        }
         if model is not None:
             methods = {"upscaler": model, **methods}
+        if round_trip is not None:
+            methods[CEILING] = lambda _, __, original=original: round_trip(original)
         for name, method in methods.items():
-            upscaled = np.asarray(method(low), np.float32)
+            upscaled = np.asarray(method(low, number), np.float32)
             if keep:
                 keep(number, name, upscaled)
             rows.append({"image": number, "method": name, **scores(original, upscaled, patch)})
@@ -127,3 +140,28 @@ def summarise(per_image: pd.DataFrame, resamples: int = 1000, seed: int = 0, ref
                 row.update(vs_reference=float(np.nanmean(difference)), vs_low=d_low, vs_high=d_high)
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+@torch.no_grad()
+def autoencoder_round_trip(vae, image: np.ndarray) -> np.ndarray:
+    """A float image in [0, 1] encoded (posterior mean) and decoded by the upscaler's VAE."""
+    from mame.models.families import encode_posterior
+
+    parameter = next(vae.parameters())
+    tensor = torch.from_numpy(image.astype(np.float32) * 2 - 1)[None, None].repeat(1, 3, 1, 1)
+    mean, _ = encode_posterior(vae, tensor.to(parameter.device, parameter.dtype))
+    decoded = vae.decode(mean).sample.clamp(-1, 1).float().mean(dim=1)[0]
+    return ((decoded.cpu().numpy() + 1) / 2).astype(np.float32)
+
+
+def evaluation_images(healthy: pd.DataFrame, count: int, seed: int = 0) -> pd.DataFrame:
+    """Held-out full-field images to measure on, shuffled by the seed; tiny datasets that hold out none
+    fall back to training images (with a warning: the upscaler has seen their patches)."""
+    from mame.io import in_split
+
+    rows = healthy[healthy["full_image"].fillna("").astype(str) != ""]
+    held = in_split(rows, "holdout")
+    if held.empty:
+        log.warning("no held-out full-field image: measuring super-resolution on training images")
+        held = rows
+    return held.sample(frac=1.0, random_state=seed).head(count).reset_index(drop=True)

@@ -174,7 +174,7 @@ def config_shape(unet_config, vae_config) -> tuple[int, int]:
 # --- the tiny base ---------------------------------------------------------------------------------
 
 
-def tiny_vae(spec: TinySpec):
+def tiny_vae(spec: TinySpec, latent_channels: int = 4):
     from diffusers import AutoencoderKL
 
     blocks = len(spec.vae_channels)
@@ -185,7 +185,7 @@ def tiny_vae(spec: TinySpec):
         up_block_types=("UpDecoderBlock2D",) * blocks,
         block_out_channels=spec.vae_channels,
         layers_per_block=1,
-        latent_channels=4,
+        latent_channels=latent_channels,
         norm_num_groups=min(8, math.gcd(*spec.vae_channels)),
         sample_size=spec.sample_size(),
     )
@@ -254,7 +254,13 @@ def tiny_gemma(spec: TinySpec, tokenizer):
     return Gemma2Model(config)
 
 
-def tiny_unet(spec: TinySpec, in_channels: int = 4, class_embeds: int | None = None, factor: int = 8):
+def tiny_unet(
+    spec: TinySpec,
+    in_channels: int = 4,
+    class_embeds: int | None = None,
+    factor: int = 8,
+    out_channels: int = 4,
+):
     """The tiny denoiser of the spec's family: SD 1's block layout; SD 2's linear attention projections;
     SDXL's attention-free first block, linear projections and text-and-size added conditioning.
     `class_embeds`: an upscaler's embedding of its input's noise level (SD x4 upscaler's: 1000)."""
@@ -282,7 +288,7 @@ def tiny_unet(spec: TinySpec, in_channels: int = 4, class_embeds: int | None = N
         # the VAE's [h, w] records the shape (record_shape)
         sample_size=latent[0] if in_channels != 4 and isinstance(latent, list) else latent,
         in_channels=in_channels,
-        out_channels=4,
+        out_channels=out_channels,
         block_out_channels=spec.unet_channels,
         layers_per_block=spec.unet_layers_per_block,
         cross_attention_dim=spec.text_hidden,

@@ -45,6 +45,12 @@ LOW_RES_SCHEDULER = {
 IMAGE_CHANNELS = 3  # the low-resolution RGB image the pipeline concatenates
 
 
+def twin_latent_channels(factor: int) -> int:
+    """Latent channels of the tiny twin's VAE: SD's upscaler keeps 4 channels per 4 x 4 grey pixels
+    (x4), so a x8 twin keeps 16 per 8 x 8, the same 4 pixels per latent value (never fewer than SD's 4)."""
+    return max(4, factor * factor // 4)
+
+
 def upscale_factor(vae_config) -> int:
     """Full-field pixels per low-resolution pixel: the VAE's factor (the latents sit at the low size)."""
     from mame.models.families import latent_factor
@@ -102,7 +108,7 @@ def build_tiny_upscaler(
     vendors: list[str],
     patches_per_image: int = 4,
     vae_batch_size: int = 8,
-    vae_lr: float = 1e-3,
+    vae_lr: float = 2e-3,
 ) -> dict:
     """Write the tiny x`factor` upscaler to `output`: a VAE pre-trained on full-field patches of the
     manifests' training images (rescaled to the pipeline's 0.08333), a random 7-channel UNet with the
@@ -128,14 +134,15 @@ def build_tiny_upscaler(
         )
     patches = read_patches(positions)
     images = np.repeat(patches[:, None] * 2 - 1, 3, axis=1).astype(np.float32)
-    vae = tiny_vae(upscaler)
+    vae = tiny_vae(upscaler, twin_latent_channels(factor))
     metrics = pretrain_vae(vae, images, vae_steps, vae_batch_size, vae_lr, upscaler.seed, crop=patch)
     rescale_latent_space(vae, metrics["latent_std"], 1 / UPSCALER_SCALING)
     vae.register_to_config(scaling_factor=UPSCALER_SCALING)
     log.info("tiny upscaler VAE on %d patches: %s", len(patches), metrics)
     corpus = prompt_corpus(vendors)
     tokenizer = build_tokenizer(corpus)
-    unet = tiny_unet(upscaler, vae.config.latent_channels + IMAGE_CHANNELS, NOISE_CLASSES, factor)
+    latent = vae.config.latent_channels
+    unet = tiny_unet(upscaler, latent + IMAGE_CHANNELS, NOISE_CLASSES, factor, out_channels=latent)
     scheduler = DDPMScheduler(**{**SD_SCHEDULER, "prediction_type": upscaler.prediction_type})
     extra = {"low_res_scheduler": DDPMScheduler(**LOW_RES_SCHEDULER), "max_noise_level": MAX_NOISE_LEVEL}
     components = Components(

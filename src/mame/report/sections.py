@@ -468,6 +468,52 @@ def _with_interval(value: float, low: float, high: float, signed: bool = False) 
     return f"{value:{spec}} [{low:{spec}}, {high:{spec}}]"
 
 
+def superres_section(*, table: str, figure: str, samples: list[str]) -> Section:
+    """Section: the upscaler against interpolation on held-out full fields, and the upscaled samples."""
+    summary = pd.read_csv(table)
+    rows = summary.to_dict("records")
+    cells = pd.DataFrame(
+        {
+            "method": summary["method"],
+            "metric": summary["metric"],
+            "mean [95 % CI]": [_with_interval(r["mean"], r["low"], r["high"]) for r in rows],
+            "n": summary["n"],
+            "vs bicubic": [
+                _with_interval(r.get("vs_reference"), r.get("vs_low"), r.get("vs_high"), signed=True)
+                if "vs_reference" in r
+                else ""
+                for r in rows
+            ],
+        }
+    )
+    notes = []
+    for r in rows:
+        if r["method"] != "upscaler" or pd.isna(r.get("vs_low")):
+            continue
+        if r["vs_low"] > 0:
+            verdict = "better than bicubic (the interval of the difference lies above 0)"
+        elif r["vs_high"] < 0:
+            verdict = "worse than bicubic (the interval of the difference lies below 0)"
+        else:
+            verdict = "not distinguishable from bicubic (the interval of the difference spans 0)"
+        notes.append(f"{r['metric']}: the upscaler is {verdict}.")
+    upscaled = pd.concat([pd.read_csv(path) for path in samples], ignore_index=True) if samples else None
+    if upscaled is not None and len(upscaled):
+        notes.append(
+            f"{len(upscaled)} samples upscaled x{int(upscaled['factor'].iloc[0])} to "
+            f"{int(upscaled['height'].iloc[0])} x {int(upscaled['width'].iloc[0])} px, "
+            f"{upscaled['seconds'].median():.1f} s each (median)."
+        )
+    return _figure_section(
+        "Super-resolution",
+        "superres",
+        figure,
+        table_html=html_table(cells, index=False),
+        notes=notes,
+        sources=[table, *samples],
+    )
+
+
 def utility_sections(*, table: str, figure: str, runs: str) -> list[Section]:
     """Section: does synthetic data help a downstream classifier? Design, verdict, figure and table."""
     from mame.evaluation.downstream import skipped_notes, verdict

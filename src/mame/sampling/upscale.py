@@ -12,9 +12,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
+from PIL import Image
 
 log = logging.getLogger(__name__)
 TileUpscaler = Callable[[np.ndarray, int], np.ndarray]  # (low tile in [0, 1], tile number) -> factor x tile
@@ -118,3 +122,90 @@ def load_upscaler(path: str, device: str | None = None):
     pipeline.scheduler = DPMSolverMultistepScheduler.from_config(pipeline.scheduler.config)
     pipeline.set_progress_bar_config(disable=True)
     return pipeline.to(device)
+
+
+@dataclass(frozen=True)
+class UpscaleSettings:
+    """How the stage upscales (config superres: steps, guidance, noise_level, tile, overlap)."""
+
+    steps: int = 10
+    guidance: float = 0.0
+    noise_level: int = 20
+    tile: int = 32
+    overlap: float = 0.125
+    seed: int = 0
+
+    @classmethod
+    def from_config(cls, superres: dict, seed: int = 0) -> UpscaleSettings:
+        keys = ("steps", "guidance", "noise_level", "tile", "overlap")
+        return cls(**{key: superres[key] for key in keys}, seed=seed)
+
+
+def upscale_image(
+    pipeline, image: np.ndarray, prompt: str, settings: UpscaleSettings, seed: int
+) -> np.ndarray:
+    """A grey uint8/uint16 (or [0, 1] float) image upscaled by the pipeline's factor, tiled; float32."""
+    from mame.models.upscaler import upscale_factor
+
+    low = image.astype(np.float32) / (np.iinfo(image.dtype).max if image.dtype.kind == "u" else 1.0)
+    upscaler = pipeline_upscaler(
+        pipeline, prompt, settings.steps, settings.guidance, settings.noise_level, seed=seed
+    )
+    factor = upscale_factor(pipeline.vae.config)
+    return upscale_tiled(low, upscaler, factor, settings.tile, settings.overlap)
+
+
+def chosen_samples(samples: pd.DataFrame, count: int, guidance: float) -> pd.DataFrame:
+    """`count` samples at the sweep's scale nearest `guidance`: each prompt's first seed, in prompt order,
+    then their second seeds, and so on."""
+    if samples.empty or count == 0:
+        return samples.iloc[0:0]
+    scales = samples["guidance"].astype(float)
+    nearest = scales.iloc[(scales - guidance).abs().argsort().iloc[0]]
+    at = samples[scales == nearest].copy()
+    at["rank"] = at.groupby("prompt_index")["seed"].rank(method="first")
+    return at.sort_values(["rank", "prompt_index"]).head(count).drop(columns="rank")
+
+
+def upscale_samples(
+    pipeline,
+    samples: pd.DataFrame,
+    count: int,
+    guidance: float,
+    out_dir: str | Path,
+    settings: UpscaleSettings,
+) -> pd.DataFrame:
+    """Upscale `chosen_samples` into `out_dir` as 16-bit PNGs; their rows with `source`, `file` (the full
+    field), `factor` and `seconds`. Each is seeded by its sample's seed, so a result does not depend on
+    which others were chosen."""
+    from mame.io import read_pixels
+    from mame.models.upscaler import upscale_factor
+    from mame.sampling.sweep import quantise
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    chosen = chosen_samples(samples, count, guidance)
+    rows = []
+    for number, row in enumerate(chosen.to_dict("records")):
+        started = time.perf_counter()
+        upscaled = upscale_image(
+            pipeline, read_pixels(row["file"]), row["prompt"], settings, int(row["seed"])
+        )
+        target = out / f"{Path(row['file']).stem}_full.png"
+        Image.fromarray(quantise(upscaled, 16)).save(target)
+        seconds = time.perf_counter() - started
+        rows.append(
+            {
+                **row,
+                "source": row["file"],
+                "file": str(target),
+                "factor": upscale_factor(pipeline.vae.config),
+                "height": upscaled.shape[0],
+                "width": upscaled.shape[1],
+                "seconds": round(seconds, 2),
+            }
+        )
+        log.info(
+            "upscaled sample %d/%d to %dx%d in %.1f s", number + 1, len(chosen), *upscaled.shape, seconds
+        )
+    return pd.DataFrame(rows)

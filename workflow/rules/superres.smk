@@ -1,0 +1,123 @@
+# Super-resolution: an upscaler (SD x4 upscaler architecture) trained on full-field patches, applied
+# tiled to the sweeps' samples, and measured on held-out real full fields against interpolation.
+
+
+rule tiny_upscaler:
+    input:
+        manifests=superres_manifests(),
+    output:
+        directory(TINY_UPSCALER_DIR),
+    log:
+        "logs/models/tiny_upscaler.log",
+    benchmark:
+        "benchmarks/models/tiny_upscaler.tsv"
+    params:
+        tiny=canonical(config["models"]["tiny"]),
+        superres=canonical(config["superres"]),
+        factor=SUPERRES_FACTOR,
+        vendors=model_vendors(),
+    conda:
+        "../../envs/mame.yaml"
+    threads: config["models"]["resources"]["threads"]
+    resources:
+        mem_mb=config["models"]["resources"]["mem_mb"],
+        runtime=config["models"]["resources"]["runtime"],
+        gpu=0,
+    script:
+        "../scripts/tiny_upscaler.py"
+
+
+rule train_upscaler:
+    input:
+        base=upscaler_base_input(),
+        manifests=superres_manifests(),
+    output:
+        pipeline=directory("results/models/upscaler/pipeline"),
+        log=report(
+            "results/models/upscaler/training_log.csv", caption=caption("training_log"), category="Training"
+        ),
+        validation=directory("results/models/upscaler/validation"),
+        phases="results/models/upscaler/phases.csv",
+    log:
+        "logs/models/upscaler.log",
+    benchmark:
+        "benchmarks/models/upscaler.tsv"
+    params:
+        launcher=train_launcher(),
+        base=lambda wildcards, input: input.base or config["superres"]["base"],
+        settings=json.dumps(upscaler_train_settings(), sort_keys=True),
+        checkpoints="results/checkpoints/upscaler",
+        patches=config["superres"]["patches_per_image"],
+    conda:
+        "../../envs/mame.yaml"
+    priority: 6
+    threads: config["models"]["resources"]["threads"]
+    resources:
+        mem_mb=config["models"]["resources"]["mem_mb"],
+        runtime=config["models"]["resources"]["runtime"],
+        gpu=config["models"]["resources"]["gpu"],
+    shell:
+        '"$MAME_PYTHON" {params.launcher} train {input.manifests:q} --base {params.base:q} --upscaler'
+        " --patches-per-image {params.patches} --out {output.pipeline:q} --checkpoints {params.checkpoints:q}"
+        " --settings {params.settings:q} --name upscaler --threads {threads} > {log:q} 2>&1"
+
+
+rule upscale_samples:
+    input:
+        upscaler="results/models/upscaler/pipeline",
+        samples="results/samples/{model}/samples.csv",
+        images="results/samples/{model}/images",
+    output:
+        table="results/samples/{model}/full/samples.csv",
+        images=directory("results/samples/{model}/full/images"),
+    log:
+        "logs/samples/full_{model}.log",
+    benchmark:
+        "benchmarks/samples/full_{model}.tsv"
+    params:
+        superres=canonical(config["superres"]),
+        guidance=READER_GUIDANCE,
+        seed=config["sampling"]["seed"],
+    conda:
+        "../../envs/mame.yaml"
+    threads: config["models"]["resources"]["threads"]
+    resources:
+        mem_mb=config["models"]["resources"]["mem_mb"],
+        runtime=config["models"]["resources"]["runtime"],
+        gpu=min(1, config["models"]["resources"]["gpu"]),
+    wildcard_constraints:
+        model=SUPERRES_MODEL,
+    script:
+        "../scripts/upscale_samples.py"
+
+
+rule superres_evaluation:
+    input:
+        upscaler="results/models/upscaler/pipeline",
+        manifests=superres_manifests(),
+        samples=expand("results/samples/{model}/full/samples.csv", model=SUPERRES_MODELS),
+    output:
+        scores="results/superres/scores.csv",
+        table="results/tables/superres.csv",
+        markdown="results/tables/superres.md",
+        latex="results/tables/superres.tex",
+        figure=report(
+            "results/figures/superres/superres.png", caption=caption("superres"), category="Super-resolution"
+        ),
+    log:
+        "logs/superres/evaluation.log",
+    benchmark:
+        "benchmarks/superres/evaluation.tsv"
+    params:
+        superres=canonical(config["superres"]),
+        seed=config["sampling"]["seed"],
+        bootstrap=config["evaluation"]["bootstrap"],
+    conda:
+        "../../envs/mame.yaml"
+    threads: config["models"]["resources"]["threads"]
+    resources:
+        mem_mb=config["models"]["resources"]["mem_mb"],
+        runtime=60,
+        gpu=min(1, config["models"]["resources"]["gpu"]),
+    script:
+        "../scripts/superres_evaluation.py"
