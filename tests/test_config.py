@@ -70,6 +70,27 @@ CROSS_CHECKS = {
         lambda c: c["utility"]["tasks"]["density"].update(attribute="lesion"),
         "needs inpaint_model",
     ),
+    "super-resolution factor the tiny twin cannot make": (
+        lambda c: c["convert"]["full_field"].update(scale=3),
+        "the tiny upscaler needs 2, 4, 8 or 16",
+    ),
+    "super-resolution patch off the UNet's grid": (
+        lambda c: c["superres"].update(patch=36),
+        "superres.patch is 36",
+    ),
+    "super-resolution tile off the factor": (lambda c: c["superres"].update(tile=30), "superres.tile is 30"),
+    "upscaled samples of an unknown model": (
+        lambda c: c["superres"].update(models=["ge"]),
+        "superres.models names 'ge'",
+    ),
+    "a model named as the upscaler": (
+        lambda c: c["models"]["finetune"].update(upscaler={"datasets": ["omi"]}),
+        "named 'upscaler'",
+    ),
+    "super-resolution factor unknown for a hub base": (
+        lambda c: c["models"].update(base="runwayml/stable-diffusion-v1-5"),
+        "set superres.factor",
+    ),
 }
 
 
@@ -217,3 +238,18 @@ def test_a_tiny_sana_twin_needs_sides_of_32_and_another_base_for_lesions():
     rehearsal["models"]["inpaint_base"] = "sana-random"
     with pytest.raises(ConfigError, match="inpaint_base is sana-random"):
         check_config(rehearsal)
+
+
+def test_the_super_resolution_factor_is_the_full_field_over_the_training_resolution():
+    from mame.config import superres_enabled, superres_factor
+
+    demo = check_config(copy.deepcopy(DEMO))
+    assert superres_factor(demo) == 4  # 128 px x 2 = 256 over the tiny model's 64
+    study = load_config(REPO / "config" / "thesis.yaml")
+    assert superres_factor(study) == 4 and study["superres"]["base"].endswith("x4-upscaler")
+    off = check_config(_changed(lambda c: c["convert"]["full_field"].update(scale=0)))
+    assert not superres_enabled(off)
+    non_square = _changed(
+        lambda c: (c["convert"].update(size=[320, 256]), c["models"]["tiny"].update(resolution=[160, 128]))
+    )
+    assert superres_factor(check_config(non_square)) == 4

@@ -135,9 +135,12 @@ def test_full_fields_are_painted_near_the_box_only_and_exported_with_their_spaci
     pipeline = StableDiffusionInpaintPipeline.from_pretrained(tiny["inpaint"])
     pipeline.set_progress_bar_config(disable=True)
     distribution = BoxDistribution.from_manifest(["[[2, 2, 8, 10]]", "[[4, 4, 12, 12]]"], (32, 32))
+    from mame.export.full_field import export_painted
+
     rows = paint_full_fields(
         pipeline, _full_field_manifest(tmp_path), distribution, 2, tmp_path / "out", "lesions", steps=2
     )
+    rows = export_painted(rows)
     assert len(rows) == 2
     for row in rows:
         before, after = read_pixels(row["before"]), read_pixels(row["after"])

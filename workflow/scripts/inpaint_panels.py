@@ -13,6 +13,7 @@ import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from mame.data.lesions import BoxDistribution  # noqa: E402
+from mame.export.full_field import export_painted  # noqa: E402
 from mame.export.validation import validate  # noqa: E402
 from mame.io import in_split, read_manifests  # noqa: E402
 from mame.plotting import blank_figure, save_png  # noqa: E402
@@ -60,7 +61,8 @@ full_rows = paint_full_fields(
     margin=full["margin"],
     feather_px=full["feather_px"],
 )
-full_table = pd.DataFrame(full_rows).assign(model=model)
+full_rows = export_painted(full_rows)
+full_table = pd.DataFrame(full_rows)
 checks, summary = validate(full_table["dicom"].tolist() if full_rows else [])
 if full_rows:
     full_table = full_table.merge(pd.DataFrame(checks), on="dicom")

@@ -3,9 +3,8 @@
 A box is placed on the lesion model's canvas, as the model-resolution panels place theirs, and mapped
 exactly to the full-field product (`scale_box`). `mame.sampling.full_field.paint_full_field` then
 paints it, and every pixel outside the dilated box keeps its original value. Each result is written as
-a 16-bit PNG and as a DICOM Secondary Capture. The DICOM has Conversion Type SYN, the source's pixel
-spacing scaled to the full-field pixel, and the source's laterality: right breasts, which the
-conversion mirrors to the training convention, are mirrored back.
+a 16-bit PNG, with what its DICOM export needs (`mame.export.full_field`): the full-field pixel spacing,
+the view and the laterality.
 """
 
 from __future__ import annotations
@@ -86,7 +85,7 @@ def paint_full_fields(
     feather_px: int = 8,
 ) -> list[dict]:
     """Paint one lesion into each of the first `count` full-field images of `healthy` (manifest rows in
-    painting order); write before/after 16-bit PNGs and the after image as DICOM into `out_dir`.
+    painting order); write before/after 16-bit PNGs into `out_dir`.
 
     `distribution` is the lesion boxes' BoxDistribution on the processed images. Returns one row per
     image: the boxes on both grids, the paint window and its scale, the largest change outside the
@@ -94,7 +93,6 @@ def paint_full_fields(
     result over that of the original on the same border.
     """
     from mame.data.lesions import breast_region, place_box
-    from mame.export.dicom import SampleRecord, secondary_capture
     from mame.io import read_grey, read_pixels
     from mame.sampling.sweep import output_shape
 
@@ -122,23 +120,7 @@ def paint_full_fields(
         dilated = feather(before.shape, full_box, feather_px) > 0
         inside = feather(before.shape, full_box, 0) > 0
         difference = np.abs(after.astype(np.int64) - before.astype(np.int64))
-        laterality = str(row.get("laterality", "") or "L").upper()
-        shown = np.fliplr(after) if laterality == "R" else after  # back to the acquired orientation
-        sample = SampleRecord(
-            file=names["after"],
-            model=model,
-            prompt=prompt,
-            guidance=guidance,
-            seed=seed + number,
-            steps=steps,
-            view=str(row.get("view", "") or ""),
-            laterality=laterality,
-        )
         spacing = full_field_spacing(row)
-        dicom = out / f"{number:03d}_after.dcm"
-        secondary_capture(sample, np.ascontiguousarray(shown), spacing=spacing).save_as(
-            dicom, enforce_file_format=True
-        )
         original_seam = seam_energy(before, full_box, feather_px)
         rows.append(
             {
@@ -151,7 +133,13 @@ def paint_full_fields(
                 "window_scale": record["scale"],
                 "feather_px": feather_px,
                 **names,
-                "dicom": str(dicom),
+                "model": model,
+                "prompt": prompt,
+                "seed": seed + number,
+                "steps": steps,
+                "guidance": guidance,
+                "view": str(row.get("view", "") or ""),
+                "laterality": str(row.get("laterality", "") or "L").upper(),
                 "spacing_row_mm": spacing[0] if spacing else float("nan"),
                 "spacing_col_mm": spacing[1] if spacing else float("nan"),
                 "mean_change_inside": float(difference[inside].mean()),
