@@ -46,12 +46,16 @@ def _dataset(root: Path) -> str:
         image = np.zeros((32, 32), np.uint8)
         image[4:28, : 12 + i % 3 * 6] = 150 + 5 * (i % 4)
         path = root / "omi" / "images" / f"{i:02d}.png"
-        Image.fromarray(np.clip(image + rng.integers(0, 30, image.shape), 0, 255).astype(np.uint8)).save(path)
+        image = np.clip(image + rng.integers(0, 30, image.shape), 0, 255).astype(np.uint8)
+        Image.fromarray(image).save(path)
+        full = root / "omi" / "images" / f"{i:02d}_full.png"  # the full-field product, 4x
+        Image.fromarray((np.kron(image, np.ones((4, 4))) * 257).astype(np.uint16)).save(full)
         vendor, view = ("hologic", "siemens")[i % 2], ("CC", "MLO")[i // 2 % 2]
         area, density = ("small", "big")[i // 4 % 2], ("low", "very high")[i // 4 % 2]
         rows.append(
             {
                 "image": str(path),
+                "full_image": str(full),
                 "prompt": build_prompt(view, area=area, vendor=vendor)
                 if vendor == "hologic"
                 else build_prompt(view, density=density, vendor=vendor),
@@ -202,4 +206,30 @@ def test_lesion_tab_paints_a_mask_and_changes_only_inside_it(app, browser):
     assert 0 < mask.mean() < 0.5  # a painted region, not the whole image
     assert np.array_equal(result[~mask], original[~mask])
     assert not np.array_equal(result[mask], original[mask])
+    page.close()
+
+
+def test_lesion_tab_paints_the_full_field_at_full_resolution(app, browser):
+    settings, url = app
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    page.goto(url, wait_until="load")
+    page.get_by_role("tab", name="Lesion").click()
+    page.click("#random-image")
+    page.wait_for_function("document.querySelector('#pick input')?.value.length > 0", timeout=15000)
+    picked = page.input_value("#pick input")
+    page.wait_for_timeout(1500)
+    page.click("#use-box input")
+    page.click("#full-field input")
+    for elem_id, value in (("box-x", 4), ("box-y", 12), ("box-w", 6), ("box-h", 5)):
+        _set_number(page, elem_id, value)
+    _set_number(page, "lesion-steps", STEPS)
+    page.click("#inpaint-button")
+    page.wait_for_selector("#lesion-downloads a", timeout=120000)
+    folder = Path(settings.output) / "mame-gui"
+    result = np.asarray(Image.open(folder / "lesion_full_seed0.png"))
+    original = np.asarray(Image.open(Path(picked).with_name(Path(picked).stem + "_full.png")))
+    assert result.dtype == np.uint16 and result.shape == (128, 128)  # the full field, not the 32 px view
+    ys, xs = np.mgrid[0:128, 0:128] + 0.5
+    far = (xs < 16 - 8) | (xs > 40 + 8) | (ys < 48 - 8) | (ys > 68 + 8)  # the box x 4, plus the feather
+    assert np.array_equal(result[far], original[far]) and not np.array_equal(result, original)
     page.close()

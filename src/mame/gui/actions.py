@@ -336,6 +336,64 @@ def run_inpaint(
     return result, files
 
 
+def full_field_images(data: str | Path) -> dict[str, str]:
+    """Processed image -> its full-field product, from the pipeline's manifests (those it wrote one for)."""
+    manifests = [str(m) for m in sorted(Path(data).glob("*/healthy.csv")) if m.parent.name != "fusion"]
+    if not manifests:
+        return {}
+    frame = read_manifests(manifests)
+    if "full_image" not in frame:
+        return {}
+    rows = frame[frame["full_image"].astype(str) != ""]
+    return {
+        image: full
+        for image, full in zip(rows["image"], rows["full_image"], strict=True)
+        if Path(full).exists()
+    }
+
+
+def run_inpaint_full_field(
+    models: LoadedModels,
+    full_image: str | None,
+    mask: np.ndarray,
+    prompt: str,
+    steps: int,
+    guidance: float,
+    seed: int,
+) -> tuple[np.ndarray, list[str]]:
+    """Paint the drawn region's bounding box into the picked image's full-field product at full
+    resolution (mame.sampling.full_field_panels.paint_image); the result downscaled to the mask's size
+    for the screen, and the files to download: the full-field 16-bit PNG and a 1:1 crop around the box."""
+    from mame.io import read_pixels, to_display
+    from mame.sampling.full_field_panels import paint_image, scale_box
+
+    if not full_image:
+        raise RequestError(
+            "this image has no full-field product: pick a held-out image of a run with "
+            "convert.full_field.scale > 0, or untick full resolution"
+        )
+    check_limits(1, int(steps), models.settings)
+    rows, cols = np.nonzero(mask > 127)
+    if not len(rows):
+        raise RequestError("the mask is empty: paint the lesion region (or give a box) first")
+    box = (int(cols.min()), int(rows.min()), int(cols.max()) + 1, int(rows.max()) + 1)
+    full = read_pixels(full_image)
+    full_box = scale_box(box, mask.shape, full.shape)
+    result, record = paint_image(
+        models.get(inpainting=True), full, full_box, prompt or LESION_PROMPT, int(steps), guidance, int(seed)
+    )
+    folder = output_dir(models.settings)
+    top, left, height, width = record["window"]
+    files = [
+        str(folder / f"lesion_full_seed{int(seed)}.png"),
+        str(folder / f"lesion_full_seed{int(seed)}_crop.png"),
+    ]
+    Image.fromarray(result).save(files[0])
+    Image.fromarray(result[top : top + height, left : left + width]).save(files[1])
+    shown = Image.fromarray(to_display(result)).resize((mask.shape[1], mask.shape[0]), Image.Resampling.BOX)
+    return np.asarray(shown), files
+
+
 def model_side(models: LoadedModels, inpainting: bool) -> int | tuple[int, int]:
     """Image size the model was trained at (UNet sample size x VAE factor), read from its config: a side
     for square models, (height, width) otherwise."""

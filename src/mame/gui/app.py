@@ -20,6 +20,7 @@ from mame.gui.actions import (
     drawn_box,
     editor_mask,
     extrapolation_note,
+    full_field_images,
     healthy_images,
     load_background,
     model_side,
@@ -27,6 +28,7 @@ from mame.gui.actions import (
     prompt_for,
     run_generate,
     run_inpaint,
+    run_inpaint_full_field,
     shown_size,
     text_to_image_models,
     vendor_choices,
@@ -163,13 +165,14 @@ def lesion_tab(models: LoadedModels, settings: GuiSettings) -> None:
     import gradio as gr
 
     backgrounds = healthy_images(settings.data)
+    full_fields = full_field_images(settings.data)
     lesion_side = 512 if models.missing(True) else model_side(models, True)
 
     def on_pick(path):
         if not path:
-            return None, None
+            return None, None, None
         image = as_error(load_background)(path, lesion_side)
-        return image, image
+        return image, image, full_fields.get(path)
 
     def on_random():
         if not backgrounds:
@@ -178,11 +181,13 @@ def lesion_tab(models: LoadedModels, settings: GuiSettings) -> None:
 
     def on_upload(file):
         if file is None:
-            return None, None
+            return None, None, None
         return on_pick(file)
 
     def on_inpaint(
         background,
+        full_image,
+        at_full,
         editor,
         use_box,
         x,
@@ -203,13 +208,19 @@ def lesion_tab(models: LoadedModels, settings: GuiSettings) -> None:
             if use_box
             else editor_mask(editor, background.shape)
         )
-        result, files = as_error(run_inpaint)(models, background, mask, prompt, steps, guidance, seed)
+        if at_full:
+            result, files = as_error(run_inpaint_full_field)(
+                models, full_image, mask, prompt, steps, guidance, seed
+            )
+        else:
+            result, files = as_error(run_inpaint)(models, background, mask, prompt, steps, guidance, seed)
         return shown_size(background), shown_size(mask), shown_size(result), files
 
     with gr.Tab("Lesion", id="lesion"):
         if models.missing(True):
             gr.Markdown(f"**{models.missing(True)}**")
         background = gr.State(None)
+        full_image = gr.State(None)  # the picked image's full-field product, when the run wrote one
         with gr.Row():
             with gr.Column():
                 picked = gr.Dropdown(backgrounds, value=None, label="Held-out healthy image", elem_id="pick")
@@ -238,6 +249,12 @@ def lesion_tab(models: LoadedModels, settings: GuiSettings) -> None:
                     box_y = gr.Number(16, label="y", elem_id="box-y", min_width=70)
                     box_w = gr.Number(16, label="width", elem_id="box-w", min_width=70)
                     box_h = gr.Number(16, label="height", elem_id="box-h", min_width=70)
+                at_full = gr.Checkbox(
+                    False,
+                    label="Paint at full resolution (the full-field image; the region's bounding box)",
+                    elem_id="full-field",
+                    interactive=bool(full_fields),
+                )
                 lesion_prompt = gr.Textbox(LESION_PROMPT, label="Prompt", elem_id="lesion-prompt")
                 lesion_steps = gr.Slider(
                     1,
@@ -269,13 +286,15 @@ def lesion_tab(models: LoadedModels, settings: GuiSettings) -> None:
                     file_count="multiple",
                     elem_id="lesion-downloads",
                 )
-        picked.change(on_pick, picked, [background, editor])
+        picked.change(on_pick, picked, [background, editor, full_image])
         random_pick.click(on_random, None, picked)
-        upload.change(on_upload, upload, [background, editor])
+        upload.change(on_upload, upload, [background, editor, full_image])
         paint.click(
             on_inpaint,
             [
                 background,
+                full_image,
+                at_full,
                 editor,
                 use_box,
                 box_x,
