@@ -101,3 +101,17 @@ def test_interpolation_baselines_score_as_expected_on_a_smooth_image():
     table = summarise(rows, resamples=200)
     row = table[(table["method"] == "nearest") & (table["metric"] == "psnr_db")].iloc[0]
     assert row["n"] == 3 and row["vs_reference"] < 0  # worse than bicubic
+
+
+def test_back_projection_makes_the_result_downsample_to_its_input_and_leaves_an_exact_one_alone():
+    from mame.data.patches import box_downsample
+    from mame.sampling.upscale import back_project
+
+    rng = np.random.default_rng(4)
+    low = rng.uniform(0.2, 0.8, (16, 20)).astype(np.float32)
+    wrong = np.clip(_nearest(low, 0) + rng.normal(0, 0.1, (64, 80)) + 0.05, 0, 1)  # noisy and biased
+    before = np.abs(box_downsample(wrong, 4) - low).max()
+    fixed = back_project(wrong, low, 4, iterations=3)
+    assert np.abs(box_downsample(fixed, 4) - low).max() < before / 20
+    exact = _nearest(low, 0)
+    np.testing.assert_allclose(back_project(exact, low, 4), exact, atol=1e-6)

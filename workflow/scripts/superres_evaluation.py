@@ -5,6 +5,8 @@ from mame.logs import log_to
 
 log_to(snakemake.log[0])
 
+from dataclasses import replace  # noqa: E402
+
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
@@ -19,7 +21,7 @@ from mame.evaluation.superres_figures import superres_figure  # noqa: E402
 from mame.io import read_manifests, read_pixels, read_table, write_tables  # noqa: E402
 from mame.models.upscaler import upscale_factor  # noqa: E402
 from mame.plotting import save_png  # noqa: E402
-from mame.sampling.upscale import UpscaleSettings, load_upscaler, upscale_image  # noqa: E402
+from mame.sampling.upscale import UpscaleSettings, back_project, load_upscaler, upscale_image  # noqa: E402
 
 torch.set_num_threads(snakemake.threads)
 superres, seed = snakemake.params.superres, snakemake.params.seed
@@ -33,8 +35,24 @@ prompts = chosen["prompt"].tolist()
 kept = {}
 
 
-def model(low, number):
-    return upscale_image(pipeline, low, prompts[number], settings, seed + number)
+raw_settings = replace(settings, back_projection=0)
+raw_outputs = {}
+
+
+def raw(low, number):
+    """The upscaler's own output, computed once per image (the back-projected row reuses it)."""
+    if number not in raw_outputs:
+        raw_outputs.clear()
+        raw_outputs[number] = upscale_image(pipeline, low, prompts[number], raw_settings, seed + number)
+    return raw_outputs[number]
+
+
+models = {"upscaler": raw}
+if settings.back_projection:
+    models = {
+        "upscaler": lambda low, number: back_project(raw(low, number), low, factor, settings.back_projection),
+        "upscaler, no back-projection": raw,
+    }
 
 
 def keep(number, name, image):
@@ -45,7 +63,7 @@ def keep(number, name, image):
 per_image = score_images(
     chosen["full_image"].tolist(),
     factor,
-    model,
+    models,
     superres["eval_patch"],
     keep=keep,
     round_trip=lambda original: autoencoder_round_trip(pipeline.vae, original),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from PIL import Image
 
 from mame.io import read_pixels
 
@@ -24,6 +25,17 @@ def box_downsample(image: np.ndarray, factor: int) -> np.ndarray:
         raise ValueError(f"a {height} x {width} image does not divide into {factor} x {factor} blocks")
     blocks = image.reshape(*image.shape[:-2], height // factor, factor, width // factor, factor)
     return blocks.astype(np.float64).mean(axis=(-3, -1))
+
+
+INTERPOLATIONS = {"bicubic": Image.Resampling.BICUBIC, "lanczos": Image.Resampling.LANCZOS}
+
+
+def enlarge(low: np.ndarray, factor: int, method: str = "bicubic") -> np.ndarray:
+    """A float image enlarged by `factor` with PIL's bicubic or Lanczos filter (in float, no rounding,
+    no clipping: a residual keeps its sign)."""
+    height, width = low.shape
+    image = Image.fromarray(low.astype(np.float32), mode="F")
+    return np.asarray(image.resize((width * factor, height * factor), INTERPOLATIONS[method]))
 
 
 def unit(pixels: np.ndarray) -> np.ndarray:

@@ -20,24 +20,20 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import torch
-from PIL import Image
 
-from mame.data.patches import box_downsample, unit
+from mame.data.patches import INTERPOLATIONS, box_downsample, enlarge, unit
 from mame.evaluation.msssim import ms_ssim
 from mame.io import read_pixels
 
 log = logging.getLogger(__name__)
 Upscale = Callable[[np.ndarray, int], np.ndarray]  # (low-resolution float [0, 1], image number) -> x factor
-INTERPOLATIONS = {"bicubic": Image.Resampling.BICUBIC, "lanczos": Image.Resampling.LANCZOS}
 METRICS = ("psnr_db", "ssim", "patch_msssim")
 CEILING = "autoencoder round trip"  # not an upscaler: the VAE given the original, the upscaler's ceiling
 
 
 def interpolate(low: np.ndarray, factor: int, method: str) -> np.ndarray:
-    """Enlarge a float image by `factor` with PIL's bicubic or Lanczos filter (in float, no rounding)."""
-    height, width = low.shape
-    image = Image.fromarray(low.astype(np.float32), mode="F")
-    return np.clip(np.asarray(image.resize((width * factor, height * factor), INTERPOLATIONS[method])), 0, 1)
+    """The interpolation baseline: `low` enlarged by `factor` (bicubic or Lanczos), clipped to [0, 1]."""
+    return np.clip(enlarge(low, factor, method), 0, 1)
 
 
 def tissue_box(image: np.ndarray) -> tuple[slice, slice]:
@@ -76,12 +72,13 @@ def scores(original: np.ndarray, upscaled: np.ndarray, patch: int) -> dict[str, 
 def score_images(
     full_images: list[str],
     factor: int,
-    model: Upscale | None,
+    models: dict[str, Upscale],
     patch: int,
     keep: Callable | None = None,
     round_trip: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> pd.DataFrame:
-    """One row per (image, method): the model (when given) and each interpolation. `round_trip(original)`,
+    """One row per (image, method): each of `models` (name -> upscaler) and each interpolation.
+    `round_trip(original)`,
     the upscaler's autoencoder encoding and decoding the original itself, is its ceiling: no latent
     upscaler reconstructs better than its VAE does. `keep(number, name, image)` may save results (the
     figure's crops)."""
@@ -94,8 +91,7 @@ def score_images(
         methods = {
             name: (lambda low, _, name=name: interpolate(low, factor, name)) for name in INTERPOLATIONS
         }
-        if model is not None:
-            methods = {"upscaler": model, **methods}
+        methods = {**models, **methods}
         if round_trip is not None:
             methods[CEILING] = lambda _, __, original=original: round_trip(original)
         for name, method in methods.items():

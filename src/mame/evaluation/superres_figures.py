@@ -37,18 +37,19 @@ def superres_figure(
     rows, cols = np.nonzero(original > 0)
     centre = ((rows.min() + rows.max()) // 2, (cols.min() + cols.max()) // 2) if len(rows) else None
     for column, name in enumerate(names, start=1):
-        show_grey(
-            axes[0, column], to_display(_unit16(centre_crop(methods[name], crop, centre))), f"{name} 1:1"
-        )
+        title = name.replace(", ", ",\n") + " 1:1"
+        show_grey(axes[0, column], to_display(_unit16(centre_crop(methods[name], crop, centre))), title)
     for number, row in enumerate(shown.itertuples(index=False)):
         upscaled = read_pixels(row.file).astype(np.float32) / 65535
         sample = read_pixels(row.source)
-        middle = (upscaled.shape[0] // 2, upscaled.shape[1] // 2)
-        low_crop = centre_crop(sample, max(crop // factor, 1), (middle[0] // factor, middle[1] // factor))
-        show_grey(axes[1, 2 * number], to_display(sample), f"{row.model} sample" if number == 0 else "")
-        axes[1, 2 * number].set_title(f"sample {low_crop.shape[1]} px", fontsize=7)
-        show_grey(axes[1, 2 * number + 1], to_display(_unit16(centre_crop(upscaled, crop, middle))), "")
-        axes[1, 2 * number + 1].set_title(f"x{factor}, 1:1 ({crop} px)", fontsize=7)
+        rows, cols = np.nonzero(upscaled > 0.02)
+        middle = ((rows.min() + rows.max()) // 2, (cols.min() + cols.max()) // 2) if len(rows) else None
+        crop_up = centre_crop(upscaled, crop, middle)
+        enlarged = np.kron(to_display(sample), np.ones((factor, factor), np.uint8))  # the same area
+        show_grey(axes[1, 2 * number], centre_crop(enlarged, crop, middle), "")
+        axes[1, 2 * number].set_title(f"{row.model} sample,\nx{factor} pixel repeat", fontsize=7)
+        show_grey(axes[1, 2 * number + 1], to_display(_unit16(crop_up)), "")
+        axes[1, 2 * number + 1].set_title(f"upscaled, 1:1\n({crop} px)", fontsize=7)
     for axis in axes[0]:
         axis.title.set_fontsize(7)
     figure.suptitle("Super-resolution to the full field", fontsize=9)

@@ -133,18 +133,32 @@ class UpscaleSettings:
     noise_level: int = 20
     tile: int = 32
     overlap: float = 0.125
+    back_projection: int = 3  # iterations of back-projection onto the input (0: the upscaler's raw output)
     seed: int = 0
 
     @classmethod
     def from_config(cls, superres: dict, seed: int = 0) -> UpscaleSettings:
-        keys = ("steps", "guidance", "noise_level", "tile", "overlap")
+        keys = ("steps", "guidance", "noise_level", "tile", "overlap", "back_projection")
         return cls(**{key: superres[key] for key in keys}, seed=seed)
+
+
+def back_project(upscaled: np.ndarray, low: np.ndarray, factor: int, iterations: int = 3) -> np.ndarray:
+    """Iterative back-projection (Irani & Peleg, 1991): add the bicubic-enlarged residual between the
+    input and the result's box-downsample, `iterations` times. The result then downsamples back to
+    its input: the detail is the upscaler's, and the image at the input's resolution is the input's."""
+    from mame.data.patches import box_downsample, enlarge
+
+    out = np.asarray(upscaled, np.float32).copy()
+    for _ in range(iterations):
+        out += enlarge((low - box_downsample(out, factor)).astype(np.float32), factor)
+    return np.clip(out, 0, 1)
 
 
 def upscale_image(
     pipeline, image: np.ndarray, prompt: str, settings: UpscaleSettings, seed: int
 ) -> np.ndarray:
-    """A grey uint8/uint16 (or [0, 1] float) image upscaled by the pipeline's factor, tiled; float32."""
+    """A grey uint8/uint16 (or [0, 1] float) image upscaled by the pipeline's factor, tiled, then
+    back-projected onto it (`settings.back_projection` iterations); float32 in [0, 1]."""
     from mame.models.upscaler import upscale_factor
 
     low = image.astype(np.float32) / (np.iinfo(image.dtype).max if image.dtype.kind == "u" else 1.0)
@@ -152,7 +166,8 @@ def upscale_image(
         pipeline, prompt, settings.steps, settings.guidance, settings.noise_level, seed=seed
     )
     factor = upscale_factor(pipeline.vae.config)
-    return upscale_tiled(low, upscaler, factor, settings.tile, settings.overlap)
+    raw = upscale_tiled(low, upscaler, factor, settings.tile, settings.overlap)
+    return back_project(raw, low, factor, settings.back_projection) if settings.back_projection else raw
 
 
 def chosen_samples(samples: pd.DataFrame, count: int, guidance: float) -> pd.DataFrame:
