@@ -42,7 +42,7 @@ def write_full_field_data(root, images: int = 12) -> str:
 
 
 @pytest.fixture(scope="module")
-def upscaler(tmp_path_factory):
+def upscaler(tmp_path_factory, tiny):
     from mame.models.upscaler import build_tiny_upscaler
 
     root = tmp_path_factory.mktemp("upscaler")
@@ -57,7 +57,7 @@ def _settings(**changes):
     return train_settings(resolution=32, **changes)
 
 
-def test_the_tiny_twin_is_sd_x4_upscaler_shaped_and_its_latents_have_unit_variance(upscaler):
+def test_the_tiny_twin_is_sd_x4_upscaler_shaped_and_its_latents_have_unit_variance(upscaler, tiny):
     from mame.data.patches import patch_positions, read_patches
     from mame.models.families import encode_posterior, family_of
 
@@ -67,6 +67,8 @@ def test_the_tiny_twin_is_sd_x4_upscaler_shaped_and_its_latents_have_unit_varian
     assert components.vae.config.scaling_factor == pytest.approx(0.08333)
     assert components.noise_scheduler.config.prediction_type == "v_prediction"
     assert components.extra["max_noise_level"] == 350
+    base = load_components(tiny["base"])
+    assert components.tokenizer.get_vocab() == base.tokenizer.get_vocab()  # prompts tokenize alike
     patches = read_patches(patch_positions(pd.read_csv(upscaler["manifest"]), 32, 2, 0))
     with torch.no_grad():
         mean, _ = encode_posterior(

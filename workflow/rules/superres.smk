@@ -5,6 +5,8 @@
 rule tiny_upscaler:
     input:
         manifests=superres_manifests(),
+        # its tokenizer is the tiny base's; this also keeps it off the cores the base needs first
+        base=TINY_DIR if config["models"]["base"] == "tiny" else [],
     output:
         directory(TINY_UPSCALER_DIR),
     log:
@@ -85,6 +87,7 @@ rule upscale_samples:
         mem_mb=config["models"]["resources"]["mem_mb"],
         runtime=config["models"]["resources"]["runtime"],
         gpu=min(1, config["models"]["resources"]["gpu"]),
+    priority: 5
     wildcard_constraints:
         model=SUPERRES_MODEL,
     script:
@@ -114,6 +117,7 @@ rule superres_evaluation:
         bootstrap=config["evaluation"]["bootstrap"],
     conda:
         "../../envs/mame.yaml"
+    priority: 5
     threads: config["models"]["resources"]["threads"]
     resources:
         mem_mb=config["models"]["resources"]["mem_mb"],

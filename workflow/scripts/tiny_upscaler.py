@@ -28,4 +28,5 @@ build_tiny_upscaler(
     vendors=snakemake.params.vendors,
     patches_per_image=superres["patches_per_image"],
     vae_batch_size=min(8, tiny["vae_batch_size"]),
+    tokenizer_from=snakemake.input.base or None,
 )

@@ -82,6 +82,16 @@ def rescale_latent_space(vae, latent_std: float, target_std: float) -> None:
         vae.post_quant_conv.weight /= c
 
 
+def shared_tokenizer(base: str | Path | None):
+    """The CLIP tokenizer of a tiny base (None when there is none: no base, or Sana's Gemma tokenizer)."""
+    from transformers import CLIPTokenizer
+
+    folder = Path(base) / "tokenizer" if base else None
+    if folder is None or not (folder / "vocab.json").exists():
+        return None
+    return CLIPTokenizer.from_pretrained(folder)
+
+
 def tiny_upscaler_spec(spec: TinySpec, factor: int, patch: int) -> TinySpec:
     """The tiny base's widths with a VAE of log2(factor) downsamplings, trained on `patch` px patches."""
     blocks = int(math.log2(check_factor(factor))) + 1
@@ -109,11 +119,13 @@ def build_tiny_upscaler(
     patches_per_image: int = 4,
     vae_batch_size: int = 8,
     vae_lr: float = 2e-3,
+    tokenizer_from: str | Path | None = None,
 ) -> dict:
     """Write the tiny x`factor` upscaler to `output`: a VAE pre-trained on full-field patches of the
     manifests' training images (rescaled to the pipeline's 0.08333), a random 7-channel UNet with the
     noise-level embedding, a tiny CLIP text encoder over the prompt vocabulary, SD's schedules
-    (v-prediction, as SD's upscaler) and its low-resolution noise schedule."""
+    (v-prediction, as SD's upscaler) and its low-resolution noise schedule. `tokenizer_from`: a tiny
+    SD-family base whose CLIP tokenizer it shares, so that both tokenize a prompt alike."""
     from diffusers import DDPMScheduler
 
     from mame.data.patches import patch_positions, read_patches
@@ -139,8 +151,7 @@ def build_tiny_upscaler(
     rescale_latent_space(vae, metrics["latent_std"], 1 / UPSCALER_SCALING)
     vae.register_to_config(scaling_factor=UPSCALER_SCALING)
     log.info("tiny upscaler VAE on %d patches: %s", len(patches), metrics)
-    corpus = prompt_corpus(vendors)
-    tokenizer = build_tokenizer(corpus)
+    tokenizer = shared_tokenizer(tokenizer_from) or build_tokenizer(prompt_corpus(vendors))
     latent = vae.config.latent_channels
     unet = tiny_unet(upscaler, latent + IMAGE_CHANNELS, NOISE_CLASSES, factor, out_channels=latent)
     scheduler = DDPMScheduler(**{**SD_SCHEDULER, "prediction_type": upscaler.prediction_type})
