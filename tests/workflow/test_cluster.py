@@ -33,6 +33,9 @@ GPU_RULES = {
     "sample_sweep",
     "concept_extrapolation",
     "inpaint_panels",
+    "train_upscaler",
+    "upscale_samples",
+    "superres_evaluation",
 }
 LOCAL_RULES = {"manifest", "fusion_manifest", "dataset_table", "msssim_table", "evaluation_tables", "roc",
                "reader_kit", "downstream_tables", "report"}  # fmt: skip
