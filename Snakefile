@@ -64,3 +64,4 @@ rule tables:
         "results/tables/fidelity.csv",
         "results/tables/reader_study.csv",
         "results/tables/superres.csv" if SUPERRES else [],
+        "results/tables/full_field_distribution.csv" if SUPERRES else [],

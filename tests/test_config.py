@@ -83,6 +83,10 @@ CROSS_CHECKS = {
         lambda c: c["superres"].update(models=["ge"]),
         "superres.models names 'ge'",
     ),
+    "a full-field distribution patch larger than the full field": (
+        lambda c: c["evaluation"]["full_field_distribution"].update(patch=512),
+        "evaluation.full_field_distribution.patch is 512",
+    ),
     "a model named as the upscaler": (
         lambda c: c["models"]["finetune"].update(upscaler={"datasets": ["omi"]}),
         "named 'upscaler'",

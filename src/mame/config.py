@@ -201,6 +201,13 @@ def check_superres(config: dict) -> None:
         if name not in config["models"]["finetune"]:
             known = ", ".join(config["models"]["finetune"])
             raise ConfigError(f"superres.models names {name!r}; fine-tuned models: {known}")
+    distribution_patch = config["evaluation"]["full_field_distribution"]["patch"] or superres["patch"]
+    full = [config["convert"]["full_field"]["scale"] * side for side in as_shape(config["convert"]["size"])]
+    if distribution_patch > min(full):
+        raise ConfigError(
+            f"evaluation.full_field_distribution.patch is {distribution_patch} px (null: superres.patch) but "
+            f"the full field is {full[0]} x {full[1]}: the patch must fit inside it"
+        )
     names = set(config["models"]["finetune"]) | set(config["models"]["inpaint"])
     if "upscaler" in names:
         raise ConfigError("a model is named 'upscaler': that name is the super-resolution stage's")

@@ -466,6 +466,22 @@ def test_super_resolution_trains_upscales_samples_and_is_measured_against_interp
     assert ">Super-resolution<" in (run / "results" / "report.html").read_text()
 
 
+def test_full_field_distribution_compares_upscaled_samples_with_interpolation_against_real_patches(run):
+    table = pd.read_csv(run / "results" / "tables" / "full_field_distribution.csv")
+    superres = table[table["stage"] == "super-resolution"]
+    assert set(superres["model"]) == {"hologic", "fusion"}
+    for _, block in superres.groupby("model"):
+        assert set(block["method"]) == {"real", "upscaler", "bicubic", "lanczos"}
+        assert block["n"].nunique() == 1 and block["n"].iloc[0] == 8  # one sample x 8 patches
+        assert (block["fd"] >= 0).all() and block["precision"].between(0, 1).all()
+        assert (block["fd_low"] <= block["fd"]).all() and (block["fd"] <= block["fd_high"]).all()
+    painted = table[table["stage"] == "inpainting"]  # micro paints 2 full fields: too few for k = 5
+    assert set(painted["compared"]) == {"too few patches"} and set(painted["n"]) == {2}
+    encoder = json.loads((run / "results" / "metrics" / "patch_encoder" / "encoder.json").read_text())
+    assert encoder["side"] == 32 and set(encoder["classes"]) >= {"vendor"}
+    assert ">Distribution metrics at the full field<" in (run / "results" / "report.html").read_text()
+
+
 def test_figures_and_evaluation_tables_land_in_results(run):
     figures = sorted((run / "results" / "figures").rglob("*.png"))
     stages = {p.parent.name for p in figures}
@@ -482,7 +498,8 @@ def test_figures_and_evaluation_tables_land_in_results(run):
     }
     assert len(figures) >= 16
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in figures)
-    for stem in ("fidelity", "separability", "memorization", "msssim", "dataset_table", "superres"):
+    tables = ("fidelity", "separability", "memorization", "msssim", "dataset_table", "superres")
+    for stem in (*tables, "full_field_distribution"):
         for suffix in (".csv", ".md"):
             assert (run / "results" / "tables" / f"{stem}{suffix}").stat().st_size > 0, stem + suffix
 

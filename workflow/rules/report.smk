@@ -48,6 +48,7 @@ rule report:
         utility_figure="results/figures/evaluation/utility.png" if UTILITY else [],
         superres_table="results/tables/superres.csv" if SUPERRES else [],
         superres_figure="results/figures/superres/superres.png" if SUPERRES else [],
+        full_field_distribution="results/tables/full_field_distribution.csv" if SUPERRES else [],
         superres_samples=expand("results/samples/{model}/full/samples.csv", model=SUPERRES_MODELS),
     output:
         html="results/report.html",

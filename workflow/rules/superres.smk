@@ -125,3 +125,37 @@ rule superres_evaluation:
         gpu=min(1, config["models"]["resources"]["gpu"]),
     script:
         "../scripts/superres_evaluation.py"
+
+
+rule full_field_distribution:
+    input:
+        manifests=superres_manifests(),
+        samples=expand("results/samples/{model}/full/samples.csv", model=SUPERRES_MODELS),
+        painted=expand("results/inpainting/{model}/full_field.csv", model=INPAINT),
+        lesions=sorted({m for model in INPAINT for m in model_manifests("inpaint", model)}),
+    output:
+        table="results/tables/full_field_distribution.csv",
+        markdown="results/tables/full_field_distribution.md",
+        latex="results/tables/full_field_distribution.tex",
+        encoder=directory("results/metrics/patch_encoder"),
+    log:
+        "logs/metrics/full_field_distribution.log",
+    benchmark:
+        "benchmarks/metrics/full_field_distribution.tsv"
+    params:
+        settings=canonical(config["evaluation"]["full_field_distribution"]),
+        patch=config["superres"]["patch"],
+        models=SUPERRES_MODELS,
+        inpaint={model: model_manifests("inpaint", model) for model in INPAINT},
+        draws=config["evaluation"]["distribution_draws"],
+        seed=config["sampling"]["seed"],
+    conda:
+        "../../envs/mame.yaml"
+    priority: 5
+    threads: config["models"]["resources"]["threads"]
+    resources:
+        mem_mb=config["models"]["resources"]["mem_mb"],
+        runtime=60,
+        gpu=0,
+    script:
+        "../scripts/full_field_distribution.py"

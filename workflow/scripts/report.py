@@ -99,7 +99,8 @@ if params.superres:
     stages["Super-resolution"] = [
         sections.superres_section(
             table=inputs.superres_table, figure=inputs.superres_figure, samples=list(inputs.superres_samples)
-        )
+        ),
+        sections.full_field_distribution_section(table=inputs.full_field_distribution),
     ]
 if params.exported:
     stages["Export"] = sections.export_sections(summaries=per_model(params.exported, inputs.dicom_exports))

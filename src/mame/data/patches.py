@@ -43,6 +43,31 @@ def unit(pixels: np.ndarray) -> np.ndarray:
     return (pixels.astype(np.float32) / np.iinfo(pixels.dtype).max).astype(np.float32)
 
 
+def tissue_places(
+    image: np.ndarray,
+    patch: int,
+    count: int,
+    rng: np.random.Generator,
+    min_tissue: float = MIN_TISSUE,
+    level: float = 0.0,
+) -> list[tuple[int, int]]:
+    """Up to `count` patch origins (top, left) in `image` where tissue (pixels above `level` of the
+    dtype's range: 0 for real images, whose air is exactly zero) fills `min_tissue` of the patch, within
+    count x TRIES draws."""
+    height, width = image.shape
+    if height < patch or width < patch:
+        return []
+    floor = level * (np.iinfo(image.dtype).max if image.dtype.kind in "ui" else 1.0)
+    places = []
+    for _ in range(count * TRIES):
+        top, left = int(rng.integers(0, height - patch + 1)), int(rng.integers(0, width - patch + 1))
+        if (image[top : top + patch, left : left + patch] > floor).mean() >= min_tissue:
+            places.append((top, left))
+            if len(places) == count:
+                break
+    return places
+
+
 def patch_positions(
     frame: pd.DataFrame, patch: int, per_image: int, seed: int, min_tissue: float = MIN_TISSUE
 ) -> pd.DataFrame:
@@ -52,18 +77,8 @@ def patch_positions(
     rng = np.random.default_rng(seed)
     rows = []
     for _, row in frame.iterrows():
-        image = read_pixels(row["full_image"])
-        height, width = image.shape
-        if height < patch or width < patch:
-            continue
-        found = 0
-        for _ in range(per_image * TRIES):
-            top, left = int(rng.integers(0, height - patch + 1)), int(rng.integers(0, width - patch + 1))
-            if (image[top : top + patch, left : left + patch] > 0).mean() >= min_tissue:
-                rows.append({**row.to_dict(), "patch_top": top, "patch_left": left, "patch": patch})
-                found += 1
-                if found == per_image:
-                    break
+        for top, left in tissue_places(read_pixels(row["full_image"]), patch, per_image, rng, min_tissue):
+            rows.append({**row.to_dict(), "patch_top": top, "patch_left": left, "patch": patch})
     return pd.DataFrame(rows)
 
 

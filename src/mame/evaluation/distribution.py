@@ -103,10 +103,11 @@ def distribution_table(
     draws: int = 50,
     seed: int = 0,
     k: int = 5,
+    key: str = "guidance",
 ) -> pd.DataFrame:
-    """Per guidance: samples against n real training images, and the real-vs-real floor (held-out images
-    when there are n of them, else another n training images) against the same reference; one n for
-    every row, so FD's small-sample bias is shared.
+    """Per guidance (or whatever `key` names the sets by): samples against n real training images, and
+    the real-vs-real floor (held-out images when there are n of them, else another n training images)
+    against the same reference; one n for every row, so FD's small-sample bias is shared.
 
     Intervals come from `draws` fresh draws of the n images (without replacement) from each pool: the
     mean over draws is the estimate, the central 95 % of draws its range. A bootstrap with replacement
@@ -127,13 +128,11 @@ def distribution_table(
         floor_draws.append(compare(reference, floor, k))
         for guidance, features in sample_features.items():
             sample_draws[guidance].append(compare(reference, features[rng.permutation(len(features))[:n]], k))
-    rows = [
-        {"guidance": "real", "compared": floor_name, "n": n, "draws": draws, **summarise_draws(floor_draws)}
-    ]
+    rows = [{key: "real", "compared": floor_name, "n": n, "draws": draws, **summarise_draws(floor_draws)}]
     for guidance in sorted(sample_features):
         rows.append(
             {
-                "guidance": guidance,
+                key: guidance,
                 "compared": "samples",
                 "n": n,
                 "draws": draws,

@@ -72,23 +72,29 @@ class TrainedEncoder:
     model: Encoder
     classes: dict[str, list[str]]
     accuracy: dict[str, float]  # training accuracy per head, a sanity check that it learned
+    side: int = SIDE  # the input side it was trained at (full-field patches: their own side)
 
     def embed_paths(self, paths: list[str]) -> np.ndarray:
-        return self.model.embed(load_inputs(paths))
+        return self.model.embed(load_inputs(paths, self.side))
 
     def embed_images(self, images: list[np.ndarray]) -> np.ndarray:
         """Features of grey images already in memory (uint8 or uint16, any shape)."""
         if not images:
             return np.zeros((0, FEATURES), np.float32)
-        return self.model.embed(torch.from_numpy(np.stack([as_input(i) for i in images])))
+        return self.model.embed(torch.from_numpy(np.stack([as_input(i, self.side) for i in images])))
+
+    def embed_unit(self, patches: np.ndarray) -> np.ndarray:
+        """Features of float patches in [0, 1] (n, side, side), as they are: no resizing."""
+        if len(patches) and patches.shape[1:] != (self.side, self.side):
+            raise ValueError(f"the encoder takes {self.side} px patches, got {patches.shape[1:]}")
+        return self.model.embed(torch.from_numpy(np.asarray(patches, np.float32)[:, None]))
 
     def save(self, folder: str | Path) -> None:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         torch.save(self.model.state_dict(), folder / "encoder.pt")
-        (folder / "encoder.json").write_text(
-            json.dumps({"classes": self.classes, "accuracy": self.accuracy, "side": SIDE}, indent=1) + "\n"
-        )
+        info = {"classes": self.classes, "accuracy": self.accuracy, "side": self.side}
+        (folder / "encoder.json").write_text(json.dumps(info, indent=1) + "\n")
 
     @classmethod
     def load(cls, folder: str | Path) -> TrainedEncoder:
@@ -97,21 +103,27 @@ class TrainedEncoder:
         model = Encoder({name: len(values) for name, values in info["classes"].items()})
         model.load_state_dict(torch.load(folder / "encoder.pt", weights_only=True))
         model.eval()
-        return cls(model, info["classes"], info["accuracy"])
+        return cls(model, info["classes"], info["accuracy"], int(info.get("side", SIDE)))
 
 
 def train_encoder(
     real: pd.DataFrame, steps: int = 300, batch_size: int = 32, seed: int = 0
 ) -> TrainedEncoder:
     """Train on real images (rows: image and the LABELS they have; empty = unknown, not a class)."""
+    return fit_encoder(load_inputs(real["image"].tolist()), real, steps, batch_size, seed)
+
+
+def fit_encoder(
+    inputs: torch.Tensor, labels: pd.DataFrame, steps: int = 300, batch_size: int = 32, seed: int = 0
+) -> TrainedEncoder:
+    """Train on float inputs (n, 1, side, side) whose rows of `labels` hold the LABELS they have."""
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
-    inputs = load_inputs(real["image"].tolist())
     classes, targets = {}, {}
     for name in LABELS:
-        if name not in real.columns:
+        if name not in labels.columns:
             continue
-        values = real[name].fillna("").astype(str)
+        values = labels[name].fillna("").astype(str)
         known = sorted(v for v in values.unique() if v)
         if len(known) < 2:
             continue
@@ -149,4 +161,4 @@ def train_encoder(
         time.perf_counter() - started,
         {k: round(v, 3) for k, v in accuracy.items()},
     )
-    return TrainedEncoder(model, classes, accuracy)
+    return TrainedEncoder(model, classes, accuracy, int(inputs.shape[-1]))

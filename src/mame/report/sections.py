@@ -514,6 +514,42 @@ def superres_section(*, table: str, figure: str, samples: list[str]) -> Section:
     )
 
 
+def full_field_distribution_section(*, table: str) -> Section:
+    """Section: FD / KID / PRDC at the full field, upscaled samples and full-field lesions against real
+    patches, each block with its baselines and its real-vs-real floor."""
+    frame = _table(table)
+    cells = frame[["stage", "model", "method", "compared", "n"]].copy()
+    notes = []
+    for name in ("fd", "kid", "precision", "recall", "density", "coverage"):
+        if name not in frame.columns:
+            continue
+        cells[name] = [
+            f"{float(v):.3g} [{float(lo):.3g}, {float(hi):.3g}]" if str(v) != "" else ""
+            for v, lo, hi in zip(frame[name], frame[f"{name}_low"], frame[f"{name}_high"], strict=True)
+        ]
+    for (stage, model), rows in frame.groupby(["stage", "model"], sort=False):
+        if "fd" not in rows.columns or (rows["compared"] == "too few patches").any():
+            notes.append(f"{stage}, {model}: too few patches for the metrics (n is given per set).")
+            continue
+        fd = {r["method"]: (float(r["fd_low"]), float(r["fd_high"])) for r in rows.to_dict("records")}
+        best = min((m for m in fd if m != "real"), key=lambda m: fd[m][0], default=None)
+        if best is None:
+            continue
+        others = [m for m in fd if m not in ("real", best)]
+        apart = all(fd[best][1] < fd[m][0] for m in others)
+        notes.append(
+            f"{stage}, {model}: {best} has the lowest FD"
+            + (" and its interval lies below the others'." if apart else "; the intervals overlap.")
+        )
+    return Section(
+        "Distribution metrics at the full field",
+        "full_field_distribution",
+        table_html=html_table(cells, index=False),
+        notes=notes,
+        sources=[table],
+    )
+
+
 def utility_sections(*, table: str, figure: str, runs: str) -> list[Section]:
     """Section: does synthetic data help a downstream classifier? Design, verdict, figure and table."""
     from mame.evaluation.downstream import skipped_notes, verdict
