@@ -87,6 +87,10 @@ CROSS_CHECKS = {
         lambda c: c["evaluation"]["full_field_distribution"].update(patch=512),
         "evaluation.full_field_distribution.patch is 512",
     ),
+    "the random x4 upscaler at another factor": (
+        lambda c: c["superres"].update(base="x4-upscaler-random", factor=2),
+        "x4-upscaler-random is SD's x4 upscaler, but the factor is 2",
+    ),
     "a model named as the upscaler": (
         lambda c: c["models"]["finetune"].update(upscaler={"datasets": ["omi"]}),
         "named 'upscaler'",

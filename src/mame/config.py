@@ -184,7 +184,14 @@ def check_superres(config: dict) -> None:
             f"the super-resolution factor is {factor}: the tiny upscaler needs 2, 4, 8 or 16 (a VAE halves "
             "the side per block); change convert.full_field.scale or models.tiny.resolution"
         )
+    if superres["base"] == "x4-upscaler-random" and factor != 4:
+        raise ConfigError(
+            f"superres.base x4-upscaler-random is SD's x4 upscaler, but the factor is {factor}: set "
+            "superres.factor (or convert.full_field.scale) so that it is 4"
+        )
     depth = len(config["models"]["tiny"].get("unet_channels", (64, 128, 128))) - 1
+    if superres["base"] == "x4-upscaler-random":
+        depth = 3  # its UNet's four blocks
     unit = factor * 2**depth
     if superres["patch"] % unit:
         raise ConfigError(

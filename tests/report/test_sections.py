@@ -95,3 +95,32 @@ def test_section_functions_take_their_files_by_name_only():
     for builder in builders:
         parameters = inspect.signature(builder).parameters.values()
         assert all(p.kind is p.KEYWORD_ONLY for p in parameters), builder.__name__
+
+
+def test_the_full_field_distribution_section_names_the_lowest_fd_and_says_when_intervals_overlap(tmp_path):
+    from mame.report.sections import full_field_distribution_section
+
+    def row(stage, model, method, fd, low, high, compared="samples", n=16):
+        metrics = {
+            f"{m}{s}": 0.5
+            for m in ("kid", "precision", "recall", "density", "coverage")
+            for s in ("", "_low", "_high")
+        }
+        return {"stage": stage, "model": model, "method": method, "compared": compared, "n": n,
+                "fd": fd, "fd_low": low, "fd_high": high, **metrics}  # fmt: skip
+
+    rows = [
+        row("super-resolution", "fusion", "real", 0.5, 0.4, 0.6, "held-out real"),
+        row("super-resolution", "fusion", "upscaler", 1.0, 0.1, 1.5),  # lowest interval end, not lowest FD
+        row("super-resolution", "fusion", "bicubic", 0.9, 0.8, 1.0),
+        row("inpainting", "lesions", "real", 0.2, 0.1, 0.3, "held-out real", 8),
+        row("inpainting", "lesions", "inpainted lesions", 1.0, 0.9, 1.1),
+        row("inpainting", "lesions", "healthy tissue at the same boxes", 3.0, 2.5, 3.5),
+    ]
+    path = tmp_path / "full_field_distribution.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    notes = full_field_distribution_section(table=str(path)).notes
+    assert notes == [
+        "super-resolution, fusion: bicubic has the lowest FD; the intervals overlap.",
+        "inpainting, lesions: inpainted lesions has the lowest FD and its interval lies below the others'.",
+    ]

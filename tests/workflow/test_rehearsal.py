@@ -36,8 +36,13 @@ def test_the_rehearsal_plans_the_random_base_latents_and_gpu_jobs(tmp_path, fami
     )
     assert {re.search(r"wildcards: family=(\w+)", b).group(1) for b in bases} == families
     assert jobs["finetune"] == "1" and jobs["train_inpaint"] == "1"
+    # the full field: SD's x4 upscaler at its true size, random, trained and applied on the GPU
+    assert jobs["random_upscaler"] == jobs["train_upscaler"] == jobs["full_field_distribution"] == "1"
     blocks = output.split("rule ")
-    for rule in ("encode_latents", "encode_inpaint_latents", "finetune", "train_inpaint", "sample_sweep"):
+    training = next(b for b in blocks if b.startswith("train_upscaler:"))
+    assert "input: results/models/base/x4-upscaler-random," in training
+    gpu_rules = ("encode_latents", "encode_inpaint_latents", "finetune", "train_inpaint", "sample_sweep")
+    for rule in (*gpu_rules, "train_upscaler", "upscale_samples"):
         block = next(b for b in blocks if b.startswith(f"{rule}:"))
         assert "gpu=1" in block, f"{rule} must ask for a GPU (SLURM sends it to the GPU partition)"
     latents = [b for b in blocks if b.startswith(("encode_latents:", "encode_inpaint_latents:"))]

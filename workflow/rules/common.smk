@@ -304,6 +304,8 @@ SUPERRES_MODELS = (config["superres"]["models"] or FINETUNE) if SUPERRES else []
 SUPERRES_MODEL = one_of(SUPERRES_MODELS)
 SUPERRES_FACTOR = superres_factor(config) if SUPERRES else 0
 TINY_UPSCALER_DIR = "results/models/base/tiny-upscaler"
+RANDOM_UPSCALER = "x4-upscaler-random"  # superres.base: SD x4 upscaler's true size, random (the rehearsal)
+RANDOM_UPSCALER_DIR = f"results/models/base/{RANDOM_UPSCALER}"
 
 
 def superres_manifests():
@@ -311,7 +313,8 @@ def superres_manifests():
 
 
 def upscaler_base_input():
-    return TINY_UPSCALER_DIR if config["superres"]["base"] == "tiny" else []
+    """The upscaler's base when a rule builds it: the tiny twin, or the random true-size x4 upscaler."""
+    return {"tiny": TINY_UPSCALER_DIR, RANDOM_UPSCALER: RANDOM_UPSCALER_DIR}.get(config["superres"]["base"], [])
 
 
 def upscaler_train_settings():

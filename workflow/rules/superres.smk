@@ -29,6 +29,27 @@ rule tiny_upscaler:
         "../scripts/tiny_upscaler.py"
 
 
+rule random_upscaler:
+    output:
+        directory(RANDOM_UPSCALER_DIR),
+    log:
+        "logs/models/random_upscaler.log",
+    benchmark:
+        "benchmarks/models/random_upscaler.tsv"
+    params:
+        vendors=model_vendors(),
+    conda:
+        "../../envs/mame.yaml"
+    threads: config["models"]["resources"]["threads"]
+    resources:
+        mem_mb=16000,
+        runtime=30,
+        gpu=0,
+    shell:
+        '"$MAME_PYTHON" -m mame.cli random-base --family x4-upscaler --out {output:q}'
+        " --vendors {params.vendors} > {log:q} 2>&1"
+
+
 rule train_upscaler:
     input:
         base=upscaler_base_input(),

@@ -164,18 +164,21 @@ def _cmd_encode_latents(args: argparse.Namespace) -> int:
 
 def add_random_base(sub) -> None:
     p = sub.add_parser("random-base", help="a true-size base with random weights (the rehearsal's)")
-    p.add_argument("--family", choices=["sd15", "sd2", "sdxl", "sana"], default="sd15")
+    p.add_argument("--family", choices=["sd15", "sd2", "sdxl", "sana", "x4-upscaler"], default="sd15")
     p.add_argument("--out", default="sd15-random")
-    p.add_argument("--inpainting-out", default="sd15-random-inpainting")
+    p.add_argument("--inpainting-out", default="sd15-random-inpainting", help="(not for x4-upscaler)")
     p.add_argument("--vendors", nargs="+", default=["hologic", "siemens"])
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_cmd_random_base)
 
 
 def _cmd_random_base(args: argparse.Namespace) -> int:
-    from mame.models.random_sd import build_random_base
+    from mame.models.random_sd import build_random_base, build_random_upscaler
 
-    summary = build_random_base(args.family, args.out, args.inpainting_out, args.vendors, args.seed)
+    if args.family == "x4-upscaler":
+        summary = build_random_upscaler(args.out, args.vendors, args.seed)
+    else:
+        summary = build_random_base(args.family, args.out, args.inpainting_out, args.vendors, args.seed)
     print(json.dumps(summary))
     return 0
 

@@ -85,12 +85,41 @@ GEMMA2_2B = {  # Gemma-2-2B's shapes (Sana's text encoder), around the pipeline'
     "num_key_value_heads": 4,
     "head_dim": 256,
 }
+# SD x4 upscaler (stabilityai/stable-diffusion-x4-upscaler) as diffusers' single-file converter maps its
+# LDM config: a 7-channel UNet (4 latent + 3 low-resolution image) with the noise-level class embedding,
+# self-attention only in its lowest block, and a 3-block VAE (x4) at the pipeline's 0.08333
+X4_UPSCALER_UNET = {
+    "sample_size": 128,
+    "in_channels": 7,
+    "out_channels": 4,
+    "block_out_channels": (256, 512, 512, 1024),
+    "layers_per_block": 2,
+    "down_block_types": ("DownBlock2D",) + ("CrossAttnDownBlock2D",) * 3,
+    "up_block_types": ("CrossAttnUpBlock2D",) * 3 + ("UpBlock2D",),
+    "cross_attention_dim": 1024,
+    "attention_head_dim": 8,
+    "use_linear_projection": True,
+    "only_cross_attention": (True, True, True, False),
+    "num_class_embeds": 1000,
+}
+X4_UPSCALER_VAE = {
+    "sample_size": 512,
+    "in_channels": 3,
+    "out_channels": 3,
+    "down_block_types": ("DownEncoderBlock2D",) * 3,
+    "up_block_types": ("UpDecoderBlock2D",) * 3,
+    "block_out_channels": (128, 256, 512),
+    "layers_per_block": 2,
+    "latent_channels": 4,
+    "scaling_factor": 0.08333,
+}
 RANDOM_BASES = ("sd15", "sd2", "sdxl", "sana")  # models.base: <name>-random
 ARCHITECTURES = {
     "sd15": "stable-diffusion-v1-5",
     "sd2": "stable-diffusion-2-base",
     "sdxl": "stable-diffusion-xl-base-1.0",
     "sana": "Sana_1600M_1024px",
+    "x4-upscaler": "stable-diffusion-x4-upscaler",
 }
 
 
@@ -185,6 +214,45 @@ def sana_components(vendors: list[str]) -> Components:
         scheduler = DPMSolverMultistepScheduler(**{**SANA_SCHEDULER, "flow_shift": 3.0})
     transformer = SanaTransformer2DModel(sample_size=32)  # 1024 px / 32
     return Components(tokenizer, encoder, AutoencoderDC(), transformer, scheduler, family="sana")
+
+
+def x4_upscaler_components(vendors: list[str], seed: int = 0) -> Components:
+    """Random SD-x4-upscaler-size components around the pipeline's tokenizer: OpenCLIP-H's shape (the
+    upscaler's penultimate-layer encoder), its UNet, VAE and schedules (fp32, on the current device)."""
+    from diffusers import AutoencoderKL, UNet2DConditionModel
+
+    from mame.models.upscaler import upscaler_schedulers
+
+    torch.manual_seed(seed)
+    tokenizer = build_tokenizer(prompt_corpus(vendors))
+    with torch.device("cpu"):  # scheduler tables are data even where the models are built on meta
+        scheduler, extra = upscaler_schedulers()
+    return Components(
+        tokenizer,
+        clip_text_encoder(tokenizer, OPENCLIP_H, 512, "gelu"),
+        AutoencoderKL(**X4_UPSCALER_VAE),
+        UNet2DConditionModel(**X4_UPSCALER_UNET),
+        scheduler,
+        extra=extra,
+    )
+
+
+def build_random_upscaler(output: str | Path, vendors: list[str], seed: int = 0) -> dict:
+    """Write the random true-size x4 upscaler (`StableDiffusionUpscalePipeline`): the rehearsal's
+    super-resolution base, so that its training and tiled upscaling run at the real model's size."""
+    components = x4_upscaler_components(vendors, seed)
+    save_pipeline(components, output, upscaling=True)
+    summary = {
+        "architecture": ARCHITECTURES["x4-upscaler"],
+        "weights": "random",
+        "seed": seed,
+        "parameters": {
+            name: sum(p.numel() for p in getattr(components, name).parameters())
+            for name in ("unet", "text_encoder", "vae")
+        },
+    }
+    (Path(output) / "random_base.json").write_text(json.dumps(summary, indent=1) + "\n")
+    return summary
 
 
 def sd15_components(vendors: list[str], seed: int = 0, in_channels: int = 4) -> Components:

@@ -23,7 +23,6 @@ import numpy as np
 import torch
 
 from mame.models.components import (
-    SD_SCHEDULER,
     Components,
     TinySpec,
     save_pipeline,
@@ -36,11 +35,26 @@ log = logging.getLogger(__name__)
 UPSCALER_SCALING = 0.08333  # StableDiffusionUpscalePipeline sets its VAE's scaling factor to this
 MAX_NOISE_LEVEL = 350  # SD x4 upscaler's max_noise_level
 NOISE_CLASSES = 1000  # its UNet's num_class_embeds
-LOW_RES_SCHEDULER = {
+# SD x4 upscaler's schedules as diffusers converts its LDM config (x4-upscaling.yaml: linear_start 1e-4,
+# linear_end 0.02, parameterization v; LDM's "linear" is diffusers' "scaled_linear"): the denoiser's, and
+# the one its noise-level augmentation of the low-resolution image uses
+X4_SCHEDULER = {
     "num_train_timesteps": 1000,
-    "beta_schedule": "linear",
     "beta_start": 1e-4,
     "beta_end": 0.02,
+    "beta_schedule": "scaled_linear",
+    "prediction_type": "v_prediction",
+    "steps_offset": 1,
+    "clip_sample": False,
+}
+LOW_RES_SCHEDULER = {
+    "num_train_timesteps": 1000,
+    "beta_start": 1e-4,
+    "beta_end": 0.02,
+    "beta_schedule": "scaled_linear",
+    "prediction_type": "epsilon",
+    "clip_sample": True,
+    "variance_type": "fixed_small",
 }
 IMAGE_CHANNELS = 3  # the low-resolution RGB image the pipeline concatenates
 
@@ -92,6 +106,14 @@ def shared_tokenizer(base: str | Path | None):
     return CLIPTokenizer.from_pretrained(folder)
 
 
+def upscaler_schedulers():
+    """SD x4 upscaler's denoising scheduler, and its low-resolution scheduler and maximum noise level."""
+    from diffusers import DDPMScheduler
+
+    extra = {"low_res_scheduler": DDPMScheduler(**LOW_RES_SCHEDULER), "max_noise_level": MAX_NOISE_LEVEL}
+    return DDPMScheduler(**X4_SCHEDULER), extra
+
+
 def tiny_upscaler_spec(spec: TinySpec, factor: int, patch: int) -> TinySpec:
     """The tiny base's widths with a VAE of log2(factor) downsamplings, trained on `patch` px patches."""
     blocks = int(math.log2(check_factor(factor))) + 1
@@ -124,10 +146,8 @@ def build_tiny_upscaler(
     """Write the tiny x`factor` upscaler to `output`: a VAE pre-trained on full-field patches of the
     manifests' training images (rescaled to the pipeline's 0.08333), a random 7-channel UNet with the
     noise-level embedding, a tiny CLIP text encoder over the prompt vocabulary, SD's schedules
-    (v-prediction, as SD's upscaler) and its low-resolution noise schedule. `tokenizer_from`: a tiny
+    (v-prediction) and its low-resolution noise schedule. `tokenizer_from`: a tiny
     SD-family base whose CLIP tokenizer it shares, so that both tokenize a prompt alike."""
-    from diffusers import DDPMScheduler
-
     from mame.data.patches import patch_positions, read_patches
     from mame.io import split_rows
     from mame.models.tiny import pretrain_vae
@@ -154,8 +174,7 @@ def build_tiny_upscaler(
     tokenizer = shared_tokenizer(tokenizer_from) or build_tokenizer(prompt_corpus(vendors))
     latent = vae.config.latent_channels
     unet = tiny_unet(upscaler, latent + IMAGE_CHANNELS, NOISE_CLASSES, factor, out_channels=latent)
-    scheduler = DDPMScheduler(**{**SD_SCHEDULER, "prediction_type": upscaler.prediction_type})
-    extra = {"low_res_scheduler": DDPMScheduler(**LOW_RES_SCHEDULER), "max_noise_level": MAX_NOISE_LEVEL}
+    scheduler, extra = upscaler_schedulers()
     components = Components(
         tokenizer, tiny_text_encoder(upscaler, tokenizer), vae, unet, scheduler, extra=extra
     )

@@ -531,12 +531,15 @@ def full_field_distribution_section(*, table: str) -> Section:
         if "fd" not in rows.columns or (rows["compared"] == "too few patches").any():
             notes.append(f"{stage}, {model}: too few patches for the metrics (n is given per set).")
             continue
-        fd = {r["method"]: (float(r["fd_low"]), float(r["fd_high"])) for r in rows.to_dict("records")}
+        fd = {
+            r["method"]: (float(r["fd"]), float(r["fd_low"]), float(r["fd_high"]))
+            for r in rows.to_dict("records")
+        }
         best = min((m for m in fd if m != "real"), key=lambda m: fd[m][0], default=None)
         if best is None:
             continue
         others = [m for m in fd if m not in ("real", best)]
-        apart = all(fd[best][1] < fd[m][0] for m in others)
+        apart = all(fd[best][2] < fd[m][1] for m in others)
         notes.append(
             f"{stage}, {model}: {best} has the lowest FD"
             + (" and its interval lies below the others'." if apart else "; the intervals overlap.")
