@@ -313,7 +313,7 @@ def superres_manifests():
 
 
 def upscaler_base_input():
-    """The upscaler's base when a rule builds it: the tiny twin, or the random true-size x4 upscaler."""
+    """The upscaler base the workflow builds itself: the tiny twin, or the random true-size x4 upscaler."""
     return {"tiny": TINY_UPSCALER_DIR, RANDOM_UPSCALER: RANDOM_UPSCALER_DIR}.get(config["superres"]["base"], [])
 
 
