@@ -27,6 +27,7 @@ include: "workflow/rules/reader_study.smk"
 include: "workflow/rules/downstream.smk"
 include: "workflow/rules/export.smk"
 include: "workflow/rules/superres.smk"
+include: "workflow/rules/experiments.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -46,6 +47,7 @@ localrules:
     reader_kit,
     downstream_tables,
     tables,
+    experiments,
 
 
 rule all:
@@ -65,3 +67,4 @@ rule tables:
         "results/tables/reader_study.csv",
         "results/tables/superres.csv" if SUPERRES else [],
         "results/tables/full_field_distribution.csv" if SUPERRES else [],
+        "results/tables/experiments.csv" if EXPERIMENT_POINTS else [],

@@ -1,6 +1,7 @@
 """The package is layered by stage: a module imports only from its own stage or from stages below it.
 
-The order follows the data: foundations (shapes, logs, prompts, stats, io, plotting, config), then
+The order follows the data: foundations (shapes, logs, prompts, stats, experiments, io, plotting,
+config), then
 data and phantom, models, training, sampling, evaluation, reader_study, export, cluster, report, gui,
 cli. A
 lower stage importing a higher one (or two stages importing each other) is how cycles start."""
@@ -15,7 +16,7 @@ import yaml
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "mame"
 LAYERS = [
-    {"shapes", "logs", "prompts", "stats"},
+    {"shapes", "logs", "prompts", "stats", "experiments"},
     {"io", "plotting", "config"},
     {"data", "phantom"},
     {"models"},

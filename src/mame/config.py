@@ -281,7 +281,14 @@ def cross_check(config: dict) -> None:
 
 def check_config(config: dict) -> dict:
     """Schema (with defaults filled in place) and every cross-check: the workflow's and the CLI's gate."""
+    from mame.experiments import ExperimentError, expand_experiments
+
     validate_schema(config)
+    try:
+        expand_experiments(config)
+    except ExperimentError as err:
+        raise ConfigError(str(err)) from None
+    validate_schema(config)  # the points' values, in the models they became
     cross_check(config)
     return config
 

@@ -482,6 +482,27 @@ def test_full_field_distribution_compares_upscaled_samples_with_interpolation_ag
     assert ">Distribution metrics at the full field<" in (run / "results" / "report.html").read_text()
 
 
+def test_a_grid_s_points_are_compared_with_their_model_and_a_new_point_retrains_alone(run):
+    table = pd.read_csv(run / "results" / "tables" / "experiments.csv")
+    assert set(table["model"]) == {"hologic", "hologic_lr0p001", "hologic_lr0p002"}
+    lrs = table.drop_duplicates("model").set_index("model")["lr"].to_dict()
+    assert lrs == {"hologic": 1e-4, "hologic_lr0p001": 0.001, "hologic_lr0p002": 0.002}  # 1e-4: the default
+    assert set(table["metric"]) == {"fd", "fidelity_view", "msssim", "separability_auc"}
+    assert (table["low"] <= table["value"]).all() and (table["value"] <= table["high"]).all()
+    assert (table["guidance"] == 3).all() and (table["n"] > 0).all()
+    card = (run / "results" / "models" / "hologic_lr0p002" / "pipeline" / "README.md").read_text()
+    assert "| lr | 0.002 |" in card  # the point trained with its own value
+    report = (run / "results" / "report.html").read_text()
+    assert ">Hyperparameter experiments<" in report and "no point is better than the others" in report
+    config = yaml.safe_load((run / "micro.yaml").read_text())
+    config["experiments"]["lr"]["grid"]["lr"].append(0.004)
+    (run / "extended.yaml").write_text(yaml.safe_dump(config))
+    plan = snakemake(run, "-n", "results/report.html", config="extended.yaml")
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    trained = re.findall(r"rule finetune:\n(?:.*\n)*?\s+wildcards: model=(\w+)", plan.stdout)
+    assert trained == ["hologic_lr0p004"]
+
+
 def test_figures_and_evaluation_tables_land_in_results(run):
     figures = sorted((run / "results" / "figures").rglob("*.png"))
     stages = {p.parent.name for p in figures}

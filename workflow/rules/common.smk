@@ -9,6 +9,7 @@ from pathlib import Path
 
 from mame.config import fusion_datasets, is_fusion, reader_guidance, reader_model, superres_enabled, superres_factor
 from mame.data.convert import shard_count
+from mame.experiments import experiment_points
 from mame.report.render import CAPTIONS
 from mame.sampling.specs import extrapolation_specs, prompt_specs, validation_prompts
 from mame.shapes import size_flag
@@ -142,7 +143,10 @@ def data_outputs():
 
 # --- models ---------------------------------------------------------------------------------------
 
-FINETUNE = list(config["models"]["finetune"])
+FINETUNE = list(config["models"]["finetune"])  # with every experiments: point (mame.experiments)
+EXPERIMENT_POINTS = experiment_points(config)
+EXPERIMENT_MODELS = [point.name for point in EXPERIMENT_POINTS]
+STUDY_MODELS = [name for name in FINETUNE if name not in EXPERIMENT_MODELS]
 INPAINT = list(config["models"]["inpaint"])
 # the super-resolution stage (workflow/rules/superres.smk): one upscaler, trained like the others
 SUPERRES = superres_enabled(config)
@@ -294,13 +298,13 @@ def one_of(names):
 FINETUNED_MODEL = one_of(FINETUNE)
 INPAINT_MODEL = one_of(INPAINT)
 FUSION_MODEL = one_of(FUSION_MODELS)
-EXPORT = FINETUNE if config["export"]["dicom"] else []
+EXPORT = STUDY_MODELS if config["export"]["dicom"] else []  # grid points are compared, not exported
 
 
 # --- super-resolution -----------------------------------------------------------------------------
 
 SUPERRES_DATASETS = config["superres"]["datasets"] or DATASETS
-SUPERRES_MODELS = (config["superres"]["models"] or FINETUNE) if SUPERRES else []
+SUPERRES_MODELS = (config["superres"]["models"] or STUDY_MODELS) if SUPERRES else []
 SUPERRES_MODEL = one_of(SUPERRES_MODELS)
 SUPERRES_FACTOR = superres_factor(config) if SUPERRES else 0
 TINY_UPSCALER_DIR = "results/models/base/tiny-upscaler"
@@ -373,3 +377,32 @@ def utility_params(task):
     if task.get("classes"):  # their order matters (the last class is the positive one): pairs keep it
         task = {**task, "classes": [[name, values] for name, values in task["classes"].items()]}
     return canonical({**shared, "task": task})
+
+
+# --- experiments ----------------------------------------------------------------------------------
+
+
+def effective_value(model, key):
+    """What a model trains with for `key`: its own base, or its merged training settings (the Trainer's
+    default where the config leaves it unset)."""
+    from mame.training.settings import TrainSettings
+
+    if key == "base":
+        return model_base("finetune", model)
+    return train_settings("finetune", model).get(key, getattr(TrainSettings(), key, ""))
+
+
+def experiment_rows():
+    """Per block: its reference model with its own values of the varied keys, then each point."""
+    rows = []
+    for name in sorted(config["experiments"]):
+        points = [p for p in EXPERIMENT_POINTS if p.experiment == name]
+        keys = sorted({key for p in points for key in p.values})
+        reference = points[0].model
+        rows.append({"experiment": name, "model": reference, "role": "reference",
+                     "values": {key: effective_value(reference, key) for key in keys}})  # fmt: skip
+        rows += [{"experiment": name, "model": p.name, "role": "point", "values": p.values} for p in points]
+    return canonical(rows)
+
+
+EXPERIMENT_COMPARED = sorted({row["model"] for row in experiment_rows()})

@@ -49,6 +49,8 @@ rule report:
         superres_table="results/tables/superres.csv" if SUPERRES else [],
         superres_figure="results/figures/superres/superres.png" if SUPERRES else [],
         full_field_distribution="results/tables/full_field_distribution.csv" if SUPERRES else [],
+        experiments="results/tables/experiments.csv" if EXPERIMENT_POINTS else [],
+        experiments_figure="results/figures/experiments/experiments.png" if EXPERIMENT_POINTS else [],
         superres_samples=expand("results/samples/{model}/full/samples.csv", model=SUPERRES_MODELS),
     output:
         html="results/report.html",
@@ -66,6 +68,7 @@ rule report:
         exported=EXPORT,
         utility=bool(UTILITY),
         superres=SUPERRES,
+        experiments=bool(EXPERIMENT_POINTS),
         config=canonical(config),
         benchmarks="benchmarks",
     conda:

@@ -102,6 +102,10 @@ if params.superres:
         ),
         sections.full_field_distribution_section(table=inputs.full_field_distribution),
     ]
+if params.experiments:
+    stages["Experiments"] = [
+        sections.experiments_section(table=inputs.experiments, figure=inputs.experiments_figure)
+    ]
 if params.exported:
     stages["Export"] = sections.export_sections(summaries=per_model(params.exported, inputs.dicom_exports))
 write_report(snakemake.output.html, stages, provenance(params.config, params.benchmarks))

@@ -553,6 +553,31 @@ def full_field_distribution_section(*, table: str) -> Section:
     )
 
 
+def experiments_section(*, table: str, figure: str) -> Section:
+    """Section: each hyperparameter grid's points against their reference model, with intervals; the
+    notes name a best point only where its interval clears the others'."""
+    from mame.evaluation.experiments import verdicts
+
+    frame = pd.read_csv(table, keep_default_na=False)
+    for column in ("value", "low", "high"):
+        frame[column] = frame[column].astype(float)
+    fixed = ["experiment", "model", "role", "guidance", "metric", "value", "low", "high", "n"]
+    keys = [c for c in frame.columns if c not in fixed]
+    cells = frame[["experiment", "model", "role", *keys, "metric"]].copy()
+    records = frame.to_dict("records")
+    cells["value [95 % CI]"] = [_with_interval(r["value"], r["low"], r["high"]) for r in records]
+    cells["n"] = frame["n"]
+    guidance = frame["guidance"].iloc[0] if len(frame) else ""
+    return _figure_section(
+        "Hyperparameter experiments",
+        "experiments",
+        figure,
+        table_html=html_table(cells, index=False),
+        notes=[f"Read at guidance {guidance}.", *verdicts(frame)],
+        sources=[table],
+    )
+
+
 def utility_sections(*, table: str, figure: str, runs: str) -> list[Section]:
     """Section: does synthetic data help a downstream classifier? Design, verdict, figure and table."""
     from mame.evaluation.downstream import skipped_notes, verdict
