@@ -52,7 +52,9 @@ class TrainSettings:
     keep_checkpoints: int = 2
     resume: str = "latest"  # "latest" or "none"
     seed: int = 0
-    tensorboard: bool = False  # also log loss and lr to results/models/<model>/tensorboard
+    tensorboard: bool = False  # the same as "tensorboard" in trackers (kept for older configs)
+    # experiment trackers beside the CSV log (mame.training.trackers): tensorboard, wandb, mlflow
+    trackers: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         checks = {
@@ -66,6 +68,7 @@ class TrainSettings:
             "caption_balance": 0 <= self.caption_balance <= 1,
             "resume": self.resume in ("latest", "none"),
             "lora_rank": self.lora_rank >= 0,
+            "trackers": set(self.trackers) <= {"tensorboard", "wandb", "mlflow"},
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
@@ -79,3 +82,7 @@ class TrainSettings:
         if unknown:
             raise ValueError(f"unknown training setting(s) {unknown}; known: {sorted(known)}")
         return cls(**values)
+
+    def tracker_names(self) -> list[str]:
+        """The trackers asked for, `tensorboard: true` included."""
+        return list(dict.fromkeys([*self.trackers, *(["tensorboard"] if self.tensorboard else [])]))

@@ -52,6 +52,7 @@ from mame.models.families import (
     tokenize,
 )
 from mame.shapes import as_shape, compact
+from mame.training import trackers
 from mame.training.checkpoints import checkpoint_path, fingerprint, resume, save_checkpoint
 from mame.training.latents import (
     LatentStore,
@@ -180,6 +181,7 @@ class Trainer:
         latent_precision: str = "fp16",
     ) -> None:
         from accelerate import Accelerator
+        from accelerate.utils import ProjectConfiguration
 
         self.settings = settings
         self.base, self.manifests = base, list(manifests)
@@ -192,24 +194,22 @@ class Trainer:
         if precision == "fp16" and not torch.cuda.is_available():
             warnings.warn("mixed_precision fp16 needs a GPU; training in fp32", stacklevel=2)
             precision = "no"
-        trackers = None
-        if settings.tensorboard:
-            try:
-                import tensorboard  # noqa: F401
-
-                trackers = "tensorboard"
-            except ImportError:
-                warnings.warn(
-                    "tensorboard is not installed (pip install tensorboard); CSV log only", stacklevel=2
-                )
+        self.trackers = trackers.chosen(settings.tracker_names())
+        trackers.prepare(self.trackers, self.output.parent)
         self.accelerator = Accelerator(
             mixed_precision=precision,
             gradient_accumulation_steps=settings.gradient_accumulation,
-            log_with=trackers,
-            project_dir=str(self.output.parent),
+            log_with=self.trackers or None,
+            project_config=ProjectConfiguration(
+                project_dir=str(self.output.parent), logging_dir=str(self.output.parent / "tensorboard")
+            ),
         )
-        if trackers:
-            self.accelerator.init_trackers("tensorboard")
+        if self.trackers:
+            self.accelerator.init_trackers(
+                trackers.PROJECT,
+                config=trackers.flat_config(settings),
+                init_kwargs=trackers.init_kwargs(self.trackers, model_name or self.output.parent.name),
+            )
         torch.manual_seed(settings.seed)
 
     # --- prepare ------------------------------------------------------------------------------
@@ -496,7 +496,7 @@ class Trainer:
         lr = state.lr_scheduler.get_last_lr()[0]
         if accelerator.is_main_process:
             append_row(state.log_path, state.step, state.losses[-1], lr, time.perf_counter() - state.started)
-        if s.tensorboard:
+        if self.trackers:
             accelerator.log({"loss": state.losses[-1], "lr": lr}, step=state.step)
         return state.losses[-1]
 
@@ -607,7 +607,10 @@ class Trainer:
         text_encoder.train(self.train_text)
         folder = self.output.parent / "validation"
         folder.mkdir(parents=True, exist_ok=True)
-        labelled_grid(images, prompts, f"step {step}").save(folder / f"step_{step:06d}.png")
+        grid = labelled_grid(images, prompts, f"step {step}")
+        grid.save(folder / f"step_{step:06d}.png")
+        if self.trackers and self.accelerator.is_main_process:
+            trackers.log_grid(self.accelerator, self.trackers, np.asarray(grid.convert("RGB")), step)
 
     def validation_images(self, pipeline, state: TrainState, prompts: list[str], arguments: dict):
         """The validation grid's images and their labels: the prompts sampled, or training lesions
