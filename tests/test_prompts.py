@@ -62,3 +62,19 @@ def test_bad_values_are_named():
         build_prompt("CC", priority="sideways")
     with pytest.raises(ValueError, match="1.2"):
         area_word(1.2)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"view": "CC", "area": "big"},
+        {"view": "MLO", "density": "very low", "vendor": "siemens"},
+        {"view": "CC", "area": "small", "density": "very high"},
+        {"view": "MLO"},
+    ],
+)
+def test_a_built_prompt_parses_back_to_what_it_asks(spec):
+    from mame.prompts import parse_prompt
+
+    assert parse_prompt(build_prompt(**spec)) == spec
+    assert parse_prompt("a mammogram with a lesion") == {}

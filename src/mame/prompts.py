@@ -76,3 +76,23 @@ def extremes(attribute: str) -> tuple[str, str]:
     """The two ends of an attribute's scale ("small"/"big", "very low"/"very high"): what a sweep asks for."""
     words = ATTRIBUTE_WORDS[attribute]
     return words[0], words[-1]
+
+
+def parse_prompt(prompt: str) -> dict[str, str]:
+    """What a caption built by `build_prompt` asks for (view, vendor, area, density; absent keys are
+    not asked): its inverse, so a validation prompt can be read back as the conditions it names. A
+    caption of another shape gives {}."""
+    import re
+
+    match = re.fullmatch(r"a (?:(\w+) )?mammogram in (\w+) view(?: with (.+))?", prompt.strip())
+    if not match:
+        return {}
+    asked = {"view": match.group(2).upper()}
+    if match.group(1):
+        asked["vendor"] = match.group(1)
+    for part in match.group(3).split(" and ") if match.group(3) else []:
+        for attribute, words in ATTRIBUTE_WORDS.items():
+            for word in words:
+                if part == f"{word} {attribute}":
+                    asked[attribute] = word
+    return asked

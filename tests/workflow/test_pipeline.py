@@ -351,7 +351,7 @@ def test_distribution_metrics_and_copy_detection_reach_tables_and_report(run):
     html = (run / "results" / "report.html").read_text()
     assert "Distribution metrics in a domain feature space" in html and "Copies: aligned pixels" in html
     inception = pd.read_csv(run / "results" / "tables" / "inception_fid.csv", keep_default_na=False)
-    assert set(inception["model"]) == {"fusion", "hologic"}
+    assert set(inception["model"]) == {"fusion", "hologic", "hologic_lr0p001", "hologic_lr0p002"}
     if not os.environ.get("MAME_INCEPTION"):  # offline: the report says why there is no Inception FID
         assert "Standard Inception FID: not computed (no inception-2015-12-05.pt offline" in html
 
@@ -519,6 +519,7 @@ def test_figures_and_evaluation_tables_land_in_results(run):
         "reader_study",
         "superres",
         "full_field",
+        "experiments",
     }
     assert len(figures) >= 16
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in figures)

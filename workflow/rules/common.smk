@@ -246,6 +246,12 @@ def train_settings(kind, name):
     return canonical(settings)
 
 
+def validation_encoder(kind, name):
+    """The domain encoder a text-to-image run with validation_metrics measures its steps in."""
+    measured = kind == "finetune" and train_settings(kind, name).get("validation_metrics")
+    return "results/metrics/encoder" if measured else []
+
+
 def model_vendors():
     return sorted({settings["vendor"] for settings in config["datasets"].values()})
 
@@ -304,7 +310,7 @@ EXPORT = STUDY_MODELS if config["export"]["dicom"] else []  # grid points are co
 # --- super-resolution -----------------------------------------------------------------------------
 
 SUPERRES_DATASETS = config["superres"]["datasets"] or DATASETS
-SUPERRES_MODELS = (config["superres"]["models"] or STUDY_MODELS) if SUPERRES else []
+SUPERRES_MODELS = sorted(config["superres"]["models"] or STUDY_MODELS) if SUPERRES else []  # name order
 SUPERRES_MODEL = one_of(SUPERRES_MODELS)
 SUPERRES_FACTOR = superres_factor(config) if SUPERRES else 0
 TINY_UPSCALER_DIR = "results/models/base/tiny-upscaler"

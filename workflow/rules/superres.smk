@@ -152,7 +152,7 @@ rule full_field_distribution:
     input:
         manifests=superres_manifests(),
         samples=expand("results/samples/{model}/full/samples.csv", model=SUPERRES_MODELS),
-        painted=expand("results/inpainting/{model}/full_field.csv", model=INPAINT),
+        painted=expand("results/inpainting/{model}/full_field.csv", model=sorted(INPAINT)),
         lesions=sorted({m for model in INPAINT for m in model_manifests("inpaint", model)}),
     output:
         table="results/tables/full_field_distribution.csv",
@@ -167,7 +167,7 @@ rule full_field_distribution:
         settings=canonical(config["evaluation"]["full_field_distribution"]),
         patch=config["superres"]["patch"],
         models=SUPERRES_MODELS,
-        inpaint={model: model_manifests("inpaint", model) for model in INPAINT},
+        inpaint=canonical({model: model_manifests("inpaint", model) for model in INPAINT}),
         draws=config["evaluation"]["distribution_draws"],
         seed=config["sampling"]["seed"],
     conda:

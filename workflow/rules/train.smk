@@ -103,6 +103,8 @@ rule finetune:
         base=lambda wildcards: model_base_input("finetune", wildcards.model),
         manifests=lambda wildcards: model_manifests("finetune", wildcards.model),
         latents=lambda wildcards: model_latents("finetune", wildcards.model),
+        # the domain encoder, when the run measures its validation steps (validation_metrics)
+        encoder=lambda wildcards: validation_encoder("finetune", wildcards.model),
     output:
         pipeline=directory("results/models/{model}/pipeline"),
         log=report(
@@ -121,7 +123,7 @@ rule finetune:
         base=lambda wildcards, input: input.base or model_base("finetune", wildcards.model),
         settings=lambda wildcards: json.dumps(train_settings("finetune", wildcards.model), sort_keys=True),
         checkpoints=lambda wildcards: f"results/checkpoints/{wildcards.model}",
-        flags="",
+        flags=lambda wildcards, input: f"--encoder {input.encoder}" if input.encoder else "",
     conda:
         "../../envs/mame.yaml"
     # text-to-image models first, the longest (most steps) first: the most work waits on it
@@ -146,6 +148,7 @@ use rule finetune as train_inpaint with:
         base=lambda wildcards: model_base_input("inpaint", wildcards.model),
         manifests=lambda wildcards: model_manifests("inpaint", wildcards.model),
         latents=lambda wildcards: model_latents("inpaint", wildcards.model),
+        encoder=[],
     params:
         launcher=train_launcher(),
         base=lambda wildcards, input: input.base or model_base("inpaint", wildcards.model),
@@ -166,6 +169,11 @@ rule training_figures:
             "results/figures/training/loss_curves.png", caption=caption("loss_curves"), category="Training"
         ),
         table="results/tables/training.csv",
+        metrics=report(
+            "results/figures/training/validation_metrics.png",
+            caption=caption("validation_metrics"),
+            category="Training",
+        ),
         markdown="results/tables/training.md",
         latex="results/tables/training.tex",
         validation=[

@@ -34,6 +34,7 @@ if params.models:
         loss_curves=inputs.loss_curves,
         loss_table=inputs.loss_table,
         validation=per_model(params.models, inputs.validation),
+        metrics=inputs.validation_metrics if params.validation_metrics else "",
     )
 if params.finetuned:
     stages["Guidance"] = [

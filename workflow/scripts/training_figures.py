@@ -10,7 +10,12 @@ import pandas as pd  # noqa: E402
 
 from mame.io import write_tables  # noqa: E402
 from mame.plotting import save_png  # noqa: E402
-from mame.training.figures import loss_curves, loss_summary, write_validation_figure  # noqa: E402
+from mame.training.figures import (  # noqa: E402
+    loss_curves,
+    loss_summary,
+    validation_metrics_figure,
+    write_validation_figure,
+)
 
 models = snakemake.params.models
 logs = {name: pd.read_csv(path) for name, path in zip(models, snakemake.input.logs, strict=True)}
@@ -19,3 +24,10 @@ phases = {name: pd.read_csv(path) for name, path in zip(models, snakemake.input.
 write_tables(loss_summary(logs, phases), Path(snakemake.output.table).with_suffix(""))
 for folder, figure in zip(snakemake.input.validation, snakemake.output.validation, strict=True):
     write_validation_figure(folder, figure)
+# validation metrics (models.train.validation_metrics), beside each training log where a run kept them
+kept = {
+    name: Path(path).parent / "validation_metrics.csv"
+    for name, path in zip(models, snakemake.input.logs, strict=True)
+}
+metrics = {name: pd.read_csv(path) for name, path in kept.items() if path.is_file()}
+save_png(validation_metrics_figure(metrics), snakemake.output.metrics)

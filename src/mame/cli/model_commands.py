@@ -77,6 +77,11 @@ def add_train(sub) -> None:
     p.add_argument(
         "--latents", nargs="*", default=[], help="latent stores of the manifests' datasets (encode-latents)"
     )
+    p.add_argument(
+        "--encoder",
+        help="with validation_metrics: the domain encoder folder (rule domain_encoder); default: one "
+        "trained on the manifests' real images",
+    )
     p.set_defaults(func=_cmd_train)
 
 
@@ -93,16 +98,22 @@ def _cmd_train(args: argparse.Namespace) -> int:
     settings = json.loads(text if text.startswith("{") else Path(text).read_text())
     key = "models.inpaint_base" if args.inpainting else "models.base"
     chosen, extra = Trainer, {}
+    settings = TrainSettings.from_dict(settings)
+    if settings.validation_metrics and not args.inpainting and not args.upscaler:
+        from mame.evaluation.training_metrics import TrainingMetrics
+
+        extra["metrics"] = TrainingMetrics.from_manifests(args.manifests, args.encoder, seed=settings.seed)
     if args.upscaler:
         from mame.training.upscaler import UpscalerTrainer
 
-        chosen, extra, key = UpscalerTrainer, {"patches_per_image": args.patches_per_image}, "superres.base"
+        chosen, key = UpscalerTrainer, "superres.base"
+        extra = {"patches_per_image": args.patches_per_image}
     trainer = chosen(
         base=resolve_model(args.base, key),
         manifests=args.manifests,
         output=args.out,
         checkpoints=args.checkpoints,
-        settings=TrainSettings.from_dict(settings),
+        settings=settings,
         inpainting=args.inpainting,
         inpaint_prompt=args.prompt,
         widen_unet=args.widen_unet,

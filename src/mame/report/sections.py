@@ -104,20 +104,25 @@ def _figure_section(title: str, key: str, figure: str, **fields) -> Section:
     return Section(title, key, figure=data_uri(figure), sources=sources, **fields)
 
 
-def training_sections(*, loss_curves: str, loss_table: str, validation: dict[str, str]) -> list[Section]:
-    """Section 2: loss curves and the loss table of every model; validation images over training."""
-    return [
+def training_sections(
+    *, loss_curves: str, loss_table: str, validation: dict[str, str], metrics: str = ""
+) -> list[Section]:
+    """Section 2: loss curves and the loss table of every model; the validation metrics over steps
+    where a run kept them; validation images over training."""
+    sections = [
         _figure_section(
             "Loss curves",
             "loss_curves",
             loss_curves,
             table_html=html_table(_table(loss_table), index=False),
             sources=[loss_table],
-        ),
-        *(
-            _figure_section(f"Validation images over training: {name}", "validation", figure)
-            for name, figure in validation.items()
-        ),
+        )
+    ]
+    if metrics:
+        sections.append(_figure_section("Metrics during training", "validation_metrics", metrics))
+    return sections + [
+        _figure_section(f"Validation images over training: {name}", "validation", figure)
+        for name, figure in validation.items()
     ]
 
 

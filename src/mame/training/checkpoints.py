@@ -18,7 +18,16 @@ from mame.training.settings import TrainSettings
 log = logging.getLogger(__name__)
 
 # settings that change neither the weights nor the data order: a checkpoint stays valid across them
-NOT_FINGERPRINTED = ("checkpoint_every", "keep_checkpoints", "resume", "steps", "tensorboard", "trackers")
+NOT_FINGERPRINTED = (
+    "checkpoint_every",
+    "keep_checkpoints",
+    "resume",
+    "steps",
+    "tensorboard",
+    "trackers",
+    "validation_metrics",
+    "validation_metric_images",
+)
 
 
 def fingerprint(

@@ -27,6 +27,43 @@ def loss_curves(logs: dict[str, pd.DataFrame], window: int = 25) -> plt.Figure:
     return figure
 
 
+METRIC_LABELS = {
+    "fd": "FD (domain features)",
+    "msssim": "MS-SSIM",
+    "fidelity": "fidelity (share read as asked)",
+}
+
+
+def validation_metrics_figure(tables: dict[str, pd.DataFrame]) -> plt.Figure:
+    """Each validation metric against the step, one line per model, with its interval: FD, the
+    fidelity of every asked attribute, MS-SSIM. Without any table: a figure that says none was kept."""
+    tables = {name: table for name, table in tables.items() if len(table)}
+    if not tables:
+        return blank_figure("no validation metrics (models.train.validation_metrics is off)")
+    metrics = sorted({m for table in tables.values() for m in table["metric"]})
+    figure, axes = plt.subplots(1, len(metrics), figsize=(3.2 * len(metrics), 2.8), squeeze=False)
+    for axis, metric in zip(axes[0], metrics, strict=True):
+        for name, table in tables.items():
+            rows = table[table["metric"] == metric].sort_values("step")
+            if rows.empty:
+                continue
+            error = [
+                (rows["value"] - rows["low"]).clip(lower=0),
+                (rows["high"] - rows["value"]).clip(lower=0),
+            ]
+            axis.errorbar(rows["step"], rows["value"], yerr=error, fmt="o-", capsize=2, label=name)
+        kind = "fidelity" if metric.startswith("fidelity_") else metric
+        label = METRIC_LABELS.get(kind, metric)
+        axis.set_title(
+            f"{label}: {metric.removeprefix('fidelity_')}" if kind == "fidelity" else label, fontsize=8
+        )
+        axis.set_xlabel("optimizer step")
+        axis.grid(alpha=0.3)
+    axes[0, 0].legend(frameon=False, fontsize=7)
+    figure.tight_layout()
+    return figure
+
+
 def stacked_images(paths: list, width: float = 7.5) -> plt.Figure:
     """Images (e.g. validation grids over training) stacked top to bottom."""
     images = [np.asarray(Image.open(p).convert("RGB")) for p in paths]

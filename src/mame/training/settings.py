@@ -48,6 +48,10 @@ class TrainSettings:
     validation_prompts: list[str] = field(default_factory=list)
     validation_guidance: float = 7.0
     validation_sampling_steps: int = 20
+    # FD, fidelity and MS-SSIM of each validation step (mame.evaluation.training_metrics), each prompt
+    # sampled validation_metric_images times with seeds fixed for the run
+    validation_metrics: bool = False
+    validation_metric_images: int = 3
     checkpoint_every: int = 500
     keep_checkpoints: int = 2
     resume: str = "latest"  # "latest" or "none"
@@ -68,6 +72,7 @@ class TrainSettings:
             "caption_balance": 0 <= self.caption_balance <= 1,
             "resume": self.resume in ("latest", "none"),
             "lora_rank": self.lora_rank >= 0,
+            "validation_metric_images": self.validation_metric_images >= 2,
             "trackers": set(self.trackers) <= {"tensorboard", "wandb", "mlflow"},
         }
         bad = [name for name, ok in checks.items() if not ok]

@@ -179,11 +179,15 @@ class Trainer:
         latents: list[str] | None = None,
         latent_batch_size: int = 32,
         latent_precision: str = "fp16",
+        metrics=None,
     ) -> None:
+        """`metrics`: with settings.validation_metrics, a callable (images, prompts, step, guidance,
+        folder) -> rows of (metric, value, low, high, n), e.g. mame.evaluation.training_metrics's."""
         from accelerate import Accelerator
         from accelerate.utils import ProjectConfiguration
 
         self.settings = settings
+        self.metrics = metrics if settings.validation_metrics else None
         self.base, self.manifests = base, list(manifests)
         self.output, self.checkpoints = Path(output), Path(checkpoints)
         self.inpainting, self.inpaint_prompt, self.widen_unet = inpainting, inpaint_prompt, widen_unet
@@ -601,16 +605,40 @@ class Trainer:
             "output_type": "np",
         }
         images, prompts = self.validation_images(pipeline, state, prompts, arguments)
-        if ema is not None:
-            ema.restore(raw_unet.parameters())
-        unet.train()
-        text_encoder.train(self.train_text)
         folder = self.output.parent / "validation"
         folder.mkdir(parents=True, exist_ok=True)
         grid = labelled_grid(images, prompts, f"step {step}")
         grid.save(folder / f"step_{step:06d}.png")
         if self.trackers and self.accelerator.is_main_process:
             trackers.log_grid(self.accelerator, self.trackers, np.asarray(grid.convert("RGB")), step)
+        if self.metrics is not None and not self.inpainting and not self.upscaling:
+            self._measure(pipeline, prompts, arguments, step)
+        if ema is not None:
+            ema.restore(raw_unet.parameters())
+        unet.train()
+        text_encoder.train(self.train_text)
+
+    def _measure(self, pipeline, prompts: list[str], arguments: dict, step: int) -> None:
+        """Each validation prompt sampled validation_metric_images times, seeds fixed for the run, and
+        measured by `self.metrics`; rows appended to validation_metrics.csv and sent to the trackers."""
+        s = self.settings
+        asked = [prompt for prompt in prompts for _ in range(s.validation_metric_images)]
+        generator = torch.Generator().manual_seed(s.seed + 1)  # the same images' noise at every step
+        images = []
+        for start in range(0, len(asked), 16):
+            batch = asked[start : start + 16]
+            call = {**arguments, "generator": generator}
+            images += list(pipeline(batch, **call_arguments(pipeline), **call).images)
+        folder = self.output.parent / "validation" / "metrics"
+        rows = self.metrics(images, asked, step, s.validation_guidance, folder)
+        path = self.output.parent / "validation_metrics.csv"
+        frame = pd.DataFrame(rows, columns=["step", "metric", "value", "low", "high", "n"])
+        frame.to_csv(path, mode="a", header=not path.exists(), index=False)
+        measured = dict(zip(frame["metric"], frame["value"].round(4), strict=True))
+        log.info("validation metrics at step %d: %s", step, measured)
+        if self.trackers:
+            values = {f"validation/{r['metric']}": float(r["value"]) for r in rows}
+            self.accelerator.log(values, step=step)
 
     def validation_images(self, pipeline, state: TrainState, prompts: list[str], arguments: dict):
         """The validation grid's images and their labels: the prompts sampled, or training lesions
