@@ -73,3 +73,16 @@ def test_the_logged_values_are_what_the_evaluation_functions_give_on_the_same_im
     assert logged["value"] == pytest.approx(expected["fd"]) and logged["low"] == pytest.approx(
         expected["fd_low"]
     )
+
+
+def test_a_fresh_run_in_the_same_folder_starts_the_table_anew(measured, tiny, tmp_path):
+    import shutil
+
+    model, metrics, settings = measured
+    copy = tmp_path / "model"
+    shutil.copytree(model, copy)  # the other tests read the fixture's own table
+    again = train_settings(**{**settings.__dict__, "steps": 2, "resume": "none"})
+    Trainer(tiny["base"], [str(model.parent / "healthy.csv")], copy / "pipeline", tmp_path / "checkpoints",
+            again, metrics=metrics).run()  # fmt: skip
+    table = pd.read_csv(copy / "validation_metrics.csv")
+    assert table["step"].tolist().count(2) == 3 and 4 not in set(table["step"])  # fd, fidelity, msssim

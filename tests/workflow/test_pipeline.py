@@ -506,6 +506,16 @@ def test_a_grid_s_points_are_compared_with_their_model_and_a_new_point_retrains_
     assert trained == ["hologic_lr0p004"]
 
 
+def test_validation_steps_are_measured_and_plotted_where_asked(run):
+    table = pd.read_csv(run / "results" / "models" / "hologic" / "validation_metrics.csv")
+    assert table["step"].unique().tolist() == [3]
+    assert set(table["metric"]) == {"fd", "fidelity_view", "msssim"}
+    assert (table[table["metric"] == "fd"]["n"] == 6).all()  # 2 validation prompts x 3 images
+    assert not (run / "results" / "models" / "fusion" / "validation_metrics.csv").exists()
+    assert (run / "results" / "figures" / "training" / "validation_metrics.png").stat().st_size > 0
+    assert ">Metrics during training<" in (run / "results" / "report.html").read_text()
+
+
 def test_figures_and_evaluation_tables_land_in_results(run):
     figures = sorted((run / "results" / "figures").rglob("*.png"))
     stages = {p.parent.name for p in figures}

@@ -433,6 +433,7 @@ class Trainer:
             self.output.parent.mkdir(parents=True, exist_ok=True)
             saved = checkpoint_path(self.checkpoints, step) / "training_log.csv"
             open_log(log_path, resumed_at=step, saved=saved)
+            self._trim_metrics(step)
         progress = tqdm(
             total=s.steps,
             initial=step,
@@ -617,6 +618,18 @@ class Trainer:
             ema.restore(raw_unet.parameters())
         unet.train()
         text_encoder.train(self.train_text)
+
+    def _trim_metrics(self, resumed_at: int) -> None:
+        """A fresh run starts validation_metrics.csv anew; a resumed one keeps the rows up to its step
+        (the file is not a workflow output, so nothing else clears an earlier run's rows)."""
+        path = self.output.parent / "validation_metrics.csv"
+        if path.exists():
+            kept = pd.read_csv(path)
+            kept = kept[kept["step"] <= resumed_at] if resumed_at else kept.iloc[0:0]
+            if kept.empty:
+                path.unlink()
+            else:
+                kept.to_csv(path, index=False)
 
     def _measure(self, pipeline, prompts: list[str], arguments: dict, step: int) -> None:
         """Each validation prompt sampled validation_metric_images times, seeds fixed for the run, and
