@@ -512,7 +512,7 @@ def test_validation_steps_are_measured_and_plotted_where_asked(run):
     assert set(table["metric"]) == {"fd", "fidelity_view", "msssim"}
     assert (table[table["metric"] == "fd"]["n"] == 6).all()  # 2 validation prompts x 3 images
     assert not (run / "results" / "models" / "fusion" / "validation_metrics.csv").exists()
-    assert (run / "results" / "figures" / "training" / "validation_metrics.png").stat().st_size > 0
+    assert (run / "results" / "figures" / "training" / "metrics_during_training.png").stat().st_size > 0
     assert ">Metrics during training<" in (run / "results" / "report.html").read_text()
 
 

@@ -11,7 +11,7 @@ rule report:
         image_mask="results/figures/data/image_mask_pairs.png",
         image_prompt="results/figures/data/image_prompt_pairs.png",
         loss_curves="results/figures/training/loss_curves.png" if TRAINED else [],
-        validation_metrics="results/figures/training/validation_metrics.png" if TRAINED else [],
+        validation_metrics="results/figures/training/metrics_during_training.png" if TRAINED else [],
         loss_table="results/tables/training.csv" if TRAINED else [],
         validation=expand("results/figures/training/validation_{model}.png", model=TRAINED),
         guidance_grids=expand("results/figures/guidance/{model}.png", model=FINETUNE),

@@ -170,7 +170,7 @@ rule training_figures:
         ),
         table="results/tables/training.csv",
         metrics=report(
-            "results/figures/training/validation_metrics.png",
+            "results/figures/training/metrics_during_training.png",
             caption=caption("validation_metrics"),
             category="Training",
         ),
