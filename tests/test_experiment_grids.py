@@ -40,10 +40,8 @@ def test_each_point_is_a_model_with_its_model_s_settings_and_its_own_values():
     config["sampling"]["prompts"] = {"siemens": [{"view": "CC", "density": "very low"}]}
     check_config(config)
     finetune = config["models"]["finetune"]
-    assert finetune["siemens_steps240"] == {
-        "datasets": ["vindr"],
-        "train": {"steps": 240, "validation_every": 360},
-    }
+    siemens_train = DEMO["models"]["finetune"]["siemens"]["train"]
+    assert finetune["siemens_steps240"] == {"datasets": ["vindr"], "train": {**siemens_train, "steps": 240}}
     assert (
         finetune["siemens_steps480"]["train"]["steps"] == 480 and finetune["siemens"]["train"]["steps"] == 720
     )

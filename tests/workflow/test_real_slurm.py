@@ -160,7 +160,8 @@ def test_a_cancelled_training_job_stops_the_run_and_the_same_command_resumes_it(
     training = None
     while time.monotonic() < deadline and run.poll() is None:
         running = [j for j in jobs(cluster) if rule_of(j) == "finetune" and j["JobState"] == "RUNNING"]
-        if running and checkpoints.is_dir() and any(checkpoints.glob("checkpoint-*")):
+        saved = checkpoints.glob("checkpoint-*/fingerprint.txt")  # the stamp: a save that finished
+        if running and checkpoints.is_dir() and any(saved):
             training = running[0]
             break
         time.sleep(1)

@@ -60,11 +60,18 @@ def resume(accelerator, folder: Path, tag: str) -> int:
     if not folder.is_dir():
         return 0
     found = sorted(folder.glob("checkpoint-*"))
+    complete = [path for path in found if (path / "fingerprint.txt").exists()]
+    if accelerator.is_main_process:  # a job killed while saving leaves a folder without its stamp
+        for partial in sorted(set(found) - set(complete)):
+            log.info("removing %s: its save did not finish", partial)
+            shutil.rmtree(partial)
+    accelerator.wait_for_everyone()
+    found = complete
     if not found:
         return 0
     latest = found[-1]
     stamp = latest / "fingerprint.txt"
-    if not stamp.exists() or stamp.read_text().strip() != tag:
+    if stamp.read_text().strip() != tag:
         log.warning("checkpoints in %s belong to other settings or data; starting afresh", folder)
         if accelerator.is_main_process:
             for old in found:
@@ -82,9 +89,9 @@ def save_checkpoint(accelerator, folder: Path, step: int, tag: str, training_log
     path = checkpoint_path(folder, step)
     accelerator.save_state(str(path))
     if accelerator.is_main_process:
-        (path / "fingerprint.txt").write_text(tag + "\n")
         if training_log.exists():  # the workflow deletes a failed job's outputs; the checkpoint keeps its log
             shutil.copy(training_log, path / "training_log.csv")
+        (path / "fingerprint.txt").write_text(tag + "\n")  # last: it marks the save complete
         for old in sorted(folder.glob("checkpoint-*"))[:-keep]:
             shutil.rmtree(old)
     accelerator.wait_for_everyone()
