@@ -20,9 +20,6 @@ rule tiny_upscaler:
         vendors=model_vendors(),
     conda:
         "../../envs/mame.yaml"
-    # between the text-to-image trainings, not after them: its chain (train, upscale, evaluate) was the
-    # demo's serial tail at priority 5-6 (bench/README.md)
-    priority: 12
     threads: config["models"]["resources"]["threads"]
     resources:
         mem_mb=config["models"]["resources"]["mem_mb"],
@@ -76,7 +73,7 @@ rule train_upscaler:
         patches=config["superres"]["patches_per_image"],
     conda:
         "../../envs/mame.yaml"
-    priority: 12
+    priority: 6
     threads: config["models"]["resources"]["threads"]
     resources:
         mem_mb=config["models"]["resources"]["mem_mb"],
