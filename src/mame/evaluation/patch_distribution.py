@@ -26,9 +26,10 @@ import pandas as pd
 import torch
 from PIL import Image
 
-from mame.data.patches import INTERPOLATIONS, MIN_TISSUE, enlarge, tissue_places, unit
+from mame.data.patches import INTERPOLATIONS, MIN_TISSUE, tissue_places, unit
 from mame.evaluation.distribution import distribution_table
 from mame.evaluation.encoder import TrainedEncoder, fit_encoder
+from mame.evaluation.superres import interpolate
 from mame.io import in_split, read_pixels
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,7 @@ def upscaled_patch_sets(samples: pd.DataFrame, settings: PatchSettings, seed: in
         sets[UPSCALER].append(cut(unit(pixels), places, settings.patch))
         low = unit(read_pixels(row["source"]))
         for name in INTERPOLATIONS:
-            enlarged = np.clip(enlarge(low, int(row["factor"]), name), 0, 1)
+            enlarged = interpolate(low, int(row["factor"]), name)
             padded = np.zeros(pixels.shape, np.float32)  # the upscaler's output shape, should they differ
             height, width = min(pixels.shape[0], enlarged.shape[0]), min(pixels.shape[1], enlarged.shape[1])
             padded[:height, :width] = enlarged[:height, :width]

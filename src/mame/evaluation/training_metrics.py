@@ -29,9 +29,9 @@ from mame.evaluation.experiments import point_metrics
 from mame.evaluation.fidelity import classify_attributes, fidelity_by_guidance
 from mame.io import in_split, read_manifests
 from mame.prompts import parse_prompt
+from mame.sampling.sweep import quantise
 
 log = logging.getLogger(__name__)
-COLUMNS = ["step", "metric", "value", "low", "high", "n"]
 
 
 class TrainingMetrics:
@@ -70,7 +70,8 @@ class TrainingMetrics:
             number = counts[prompt] = counts.get(prompt, -1) + 1
             index = list(dict.fromkeys(prompts)).index(prompt)
             path = folder / f"p{index:02d}_s{number:02d}.png"
-            Image.fromarray(_grey8(image)).save(path)
+            grey = np.asarray(image, np.float32)
+            Image.fromarray(quantise(grey.mean(axis=2) if grey.ndim == 3 else grey, 8)).save(path)
             asked = parse_prompt(prompt)
             rows.append({"model": "validation", "file": str(path), "prompt": prompt, "prompt_index": index,
                          "seed": number, "guidance": guidance,
@@ -97,13 +98,3 @@ class TrainingMetrics:
     ) -> list[dict]:
         samples = self.samples(images, prompts, guidance, Path(folder) / f"step_{step:06d}")
         return [{"step": step, **row} for row in self.measure(samples, guidance)]
-
-
-def _grey8(image: np.ndarray) -> np.ndarray:
-    """A pipeline's float [0, 1] image (grey or RGB) as 8-bit grey."""
-    array = np.asarray(image, dtype=np.float32)
-    if array.ndim == 3:
-        array = array.mean(axis=2)
-    if array.max() > 1.0:
-        array = array / 255.0
-    return np.clip(np.round(array * 255), 0, 255).astype(np.uint8)
