@@ -57,6 +57,10 @@ CROSS_CHECKS = {
         "reader_study.guidance",
     ),
     "nobody rates": (lambda c: c["reader_study"].update(observer=False), "no observer and no rating files"),
+    "early stopping without its metrics": (
+        lambda c: c["models"]["finetune"]["hologic"].update(train={"early_stopping": {"metric": "fd"}}),
+        "models.finetune.hologic: early_stopping reads the validation metrics",
+    ),
     "utility model unknown": (
         lambda c: c["utility"]["tasks"]["density"].update(model="ge"),
         "utility.tasks.density.model names 'ge'",

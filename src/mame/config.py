@@ -173,6 +173,20 @@ def superres_factor(config: dict) -> int:
     return int(next(iter(ratios)))
 
 
+def check_early_stopping(config: dict) -> None:
+    """Early stopping reads the metrics during training: a model that asks for it measures them."""
+    models = config["models"]
+    for name, model in models["finetune"].items():
+        settings = {**models["train"], **model.get("train", {})}
+        if settings.get("early_stopping") and not (
+            settings.get("validation_metrics") and settings.get("validation_every", 250)
+        ):
+            raise ConfigError(
+                f"models.finetune.{name}: early_stopping reads the validation metrics; set "
+                "validation_metrics: true and validation_every > 0 for it"
+            )
+
+
 def check_superres(config: dict) -> None:
     """The upscaler's factor, patch and tile fit its architecture, and it names known datasets and models."""
     if not superres_enabled(config):
@@ -259,6 +273,7 @@ def cross_check(config: dict) -> None:
     check_tiny_family(config)
     check_utility(config)
     check_superres(config)
+    check_early_stopping(config)
     for name in config["sampling"]["prompts"]:
         if name not in finetune:
             raise ConfigError(

@@ -126,7 +126,7 @@ def test_a_killed_and_resumed_run_of_the_family_ends_with_the_same_weights(famil
     assert (
         Trainer(base, data, tmp_path / "b" / "pipeline", tmp_path / "b-c", settings)
         .run(stop_after=3)
-        .stopped_early
+        .interrupted
     )
     (tmp_path / "b" / "training_log.csv").unlink()
     Trainer(base, data, tmp_path / "b" / "pipeline", tmp_path / "b-c", settings).run()

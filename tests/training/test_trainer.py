@@ -77,7 +77,7 @@ def test_a_killed_and_resumed_run_ends_with_the_same_weights(tiny, tmp_path):
         tmp_path / "b-ckpt",
         train_settings(checkpoint_every=2),
     )
-    assert interrupted.run(stop_after=3).stopped_early
+    assert interrupted.run(stop_after=3).interrupted
     assert not (tmp_path / "b" / "pipeline").exists()
     (tmp_path / "b" / "training_log.csv").unlink()  # Snakemake removes a failed job's outputs
     Trainer(

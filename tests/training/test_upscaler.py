@@ -110,7 +110,7 @@ def test_the_upscaler_trains_resumes_bit_identically_and_loads_in_plain_diffuser
 
     whole = trainer("a").run()
     assert whole.steps_done == 6 and whole.images == 20  # 10 training images x 2 patches
-    assert trainer("b", checkpoint_every=2).run(stop_after=3).stopped_early
+    assert trainer("b", checkpoint_every=2).run(stop_after=3).interrupted
     (tmp_path / "b" / "training_log.csv").unlink()
     trainer("b", checkpoint_every=2).run()
     a, b = (load_components(str(tmp_path / name / "pipeline")) for name in "ab")

@@ -127,7 +127,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
             json.dumps(
                 {
                     "steps": result.steps_done,
-                    "stopped_early": result.stopped_early,
+                    "interrupted": result.interrupted,
+                    "best_step": result.best_step,
                     "final_loss": round(result.final_loss, 5),
                     "output": result.output,
                 }

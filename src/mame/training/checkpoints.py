@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 # settings that change neither the weights nor the data order: a checkpoint stays valid across them
 NOT_FINGERPRINTED = (
     "checkpoint_every",
+    "early_stopping",
     "keep_checkpoints",
     "resume",
     "steps",

@@ -20,8 +20,12 @@ def model_card(
     seconds: float,
     family: str = "sd",
     upscaling: bool = False,
+    trained_steps: int | None = None,
+    early_stopping: str = "",
 ) -> str:
-    """Markdown with the hub's metadata header: what was trained from what, on what, and every setting."""
+    """Markdown with the hub's metadata header: what was trained from what, on what, and every setting.
+    `trained_steps`: where the run ended (below settings.steps when early stopping ended it);
+    `early_stopping`: its summary, naming the step whose weights these are."""
     from mame.models.families import FAMILIES
 
     pipeline = FAMILIES[family].inpaint_pipeline if inpainting else FAMILIES[family].pipeline
@@ -35,6 +39,9 @@ def model_card(
     rows = "\n".join(
         f"| {k} | {v} |" for k, v in dataclasses.asdict(settings).items() if k != "validation_prompts"
     )
+    trained = settings.steps if trained_steps is None else trained_steps
+    steps = f"{settings.steps}" if trained == settings.steps else f"{trained} of {settings.steps}"
+    stopping = f"- {early_stopping}; these weights are that step's\n" if "at step" in early_stopping else ""
     return (
         f"---\nlibrary_name: diffusers\ntags: [mammography, {tag}, mam-e]\n---\n\n"
         f"# MAM-E {name}\n\n"
@@ -42,8 +49,8 @@ def model_card(
         f"{encoders if settings.train_text_encoder else ''} trained, VAE frozen"
         f"{f', LoRA rank {settings.lora_rank} merged into the weights' if settings.lora_rank else ''}.\n\n"
         f"- base: `{base}`\n- training {unit}: {images} (manifests: {', '.join(manifests)})\n"
-        f"- steps: {settings.steps}, final loss {losses[-1] if losses else float('nan'):.4f}, "
-        f"{seconds / 60:.1f} min in this run\n- date: {dt.date.today().isoformat()}\n\n"
+        f"- steps: {steps}, final loss {losses[-1] if losses else float('nan'):.4f}, "
+        f"{seconds / 60:.1f} min in this run\n{stopping}- date: {dt.date.today().isoformat()}\n\n"
         f"Load with `{pipeline}.from_pretrained(path)`.\n\n"
         f"| setting | value |\n|---|---|\n{rows}\n"
     )

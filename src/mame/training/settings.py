@@ -52,6 +52,9 @@ class TrainSettings:
     # sampled validation_metric_images times with seeds fixed for the run
     validation_metrics: bool = False
     validation_metric_images: int = 3
+    # {metric, patience, min_delta}: keep the best validation step's weights by that metric, stop after
+    # `patience` validations without improvement (mame.training.early_stopping); needs validation_metrics
+    early_stopping: dict | None = None
     checkpoint_every: int = 500
     keep_checkpoints: int = 2
     resume: str = "latest"  # "latest" or "none"
@@ -79,6 +82,17 @@ class TrainSettings:
         if bad:
             values = ", ".join(f"{name}={getattr(self, name)!r}" for name in bad)
             raise ValueError(f"bad training setting(s): {values}")
+        self._check_early_stopping()
+
+    def _check_early_stopping(self) -> None:
+        from mame.training.early_stopping import check_early_stopping
+
+        problems = check_early_stopping(self.early_stopping)
+        if self.early_stopping is not None and not (self.validation_metrics and self.validation_every):
+            problems.append("it needs validation_metrics: true and validation_every > 0 (what it reads)")
+        if problems:
+            reasons = "; ".join(problems)
+            raise ValueError(f"bad training setting early_stopping={self.early_stopping!r}: {reasons}")
 
     @classmethod
     def from_dict(cls, values: dict) -> TrainSettings:

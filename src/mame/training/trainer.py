@@ -54,6 +54,7 @@ from mame.models.families import (
 from mame.shapes import as_shape, compact
 from mame.training import trackers
 from mame.training.checkpoints import checkpoint_path, fingerprint, resume, save_checkpoint
+from mame.training.early_stopping import EarlyStopping
 from mame.training.latents import (
     LatentStore,
     StreamedLatents,
@@ -124,11 +125,12 @@ def caption_weights(captions: list[str], balance: float) -> torch.Tensor | None:
 @dataclass
 class TrainResult:
     steps_done: int
-    stopped_early: bool
+    interrupted: bool  # ended by stop_after before its steps: no output yet, resume later
     final_loss: float
     seconds: float
     images: int
     output: str
+    best_step: int | None = None  # with early_stopping: the step whose weights were saved
 
 
 @dataclass
@@ -150,6 +152,7 @@ class TrainState:
     frozen_text: FrozenText | None  # a frozen text encoder's conditioning, computed once per caption
     log_path: Path
     progress: object
+    early: EarlyStopping | None = None  # settings.early_stopping's best so far
     step: int = 0
     done_here: int = 0
     started: float = field(default_factory=time.perf_counter)
@@ -373,6 +376,8 @@ class Trainer:
             if s.validation_every and (state.step % s.validation_every == 0 or state.step == s.steps):
                 with phases.phase("validation"):
                     self.validate(state)
+                if self._stop_early(state):
+                    break
             if s.checkpoint_every and state.step % s.checkpoint_every == 0 and state.step < s.steps:
                 with phases.phase("checkpoint"):
                     self.checkpoint(state)
@@ -434,6 +439,12 @@ class Trainer:
             saved = checkpoint_path(self.checkpoints, step) / "training_log.csv"
             open_log(log_path, resumed_at=step, saved=saved)
             self._trim_metrics(step)
+        early = None
+        if s.early_stopping is not None and not self.inpainting and not self.upscaling:
+            early = EarlyStopping.from_settings(s.early_stopping)
+            if accelerator.is_main_process:
+                metrics_csv = self.output.parent / "validation_metrics.csv"
+                early.restore(self.best_folder, metrics_csv, step, tag)
         progress = tqdm(
             total=s.steps,
             initial=step,
@@ -461,6 +472,7 @@ class Trainer:
             frozen_text=frozen,
             log_path=log_path,
             progress=progress,
+            early=early,
             step=step,
         )
 
@@ -613,7 +625,11 @@ class Trainer:
         if self.trackers and self.accelerator.is_main_process:
             trackers.log_grid(self.accelerator, self.trackers, np.asarray(grid.convert("RGB")), step)
         if self.metrics is not None and not self.inpainting and not self.upscaling:
-            self._measure(pipeline, prompts, arguments, step)
+            rows = self._measure(pipeline, prompts, arguments, step)
+            if state.early is not None and state.early.update(step, rows):
+                models = {"unet": raw_unet, "text_encoder": plain_model(self.accelerator, text_encoder)}
+                state.early.save_best(self.best_folder, models, state.tag)  # EMA weights, as sampled
+                log.info("%s: kept as the best so far", state.early.summary())
         if ema is not None:
             ema.restore(raw_unet.parameters())
         unet.train()
@@ -631,7 +647,29 @@ class Trainer:
             else:
                 kept.to_csv(path, index=False)
 
-    def _measure(self, pipeline, prompts: list[str], arguments: dict, step: int) -> None:
+    @property
+    def best_folder(self) -> Path:
+        """Where early stopping keeps its best weights (beside the checkpoints, never pruned with them)."""
+        return self.checkpoints / "best"
+
+    def _stop_early(self, state: TrainState) -> bool:
+        """Whether early stopping ends the run now; the main process decides (it measured), every process
+        follows."""
+        if state.early is None:
+            return False
+        stop = state.early.should_stop
+        if self.accelerator.num_processes > 1:
+            from accelerate.utils import broadcast_object_list
+
+            stop = broadcast_object_list([stop])[0]
+        if stop and self.accelerator.is_main_process:
+            log.info(
+                "stopping at step %d of %d: %d validation(s) without improvement; %s",
+                state.step, self.settings.steps, state.early.stale, state.early.summary(),
+            )  # fmt: skip
+        return bool(stop)
+
+    def _measure(self, pipeline, prompts: list[str], arguments: dict, step: int) -> list[dict]:
         """Each validation prompt sampled validation_metric_images times, seeds fixed for the run, and
         measured by `self.metrics`; rows appended to validation_metrics.csv and sent to the trackers."""
         s = self.settings
@@ -652,6 +690,7 @@ class Trainer:
         if self.trackers:
             values = {f"validation/{r['metric']}": float(r["value"]) for r in rows}
             self.accelerator.log(values, step=step)
+        return rows
 
     def validation_images(self, pipeline, state: TrainState, prompts: list[str], arguments: dict):
         """The validation grid's images and their labels: the prompts sampled, or training lesions
@@ -692,6 +731,7 @@ class Trainer:
             time.perf_counter() - state.started,
             state.count,
             str(self.output),
+            state.early.best_step if state.early is not None else None,
         )
 
     def _save(self, state: TrainState, seconds: float) -> None:
@@ -699,6 +739,9 @@ class Trainer:
         raw_text = plain_model(self.accelerator, state.text_encoder)
         if state.ema is not None:
             state.ema.copy_to(raw_unet.parameters())
+        early = state.early
+        if early is not None and early.best_step is not None:  # the best validation step's weights
+            EarlyStopping.load_best(self.best_folder, {"unet": raw_unet, "text_encoder": raw_text})
         if self.settings.lora_rank:
             raw_unet = merge_lora(raw_unet)
             if self.train_text:
@@ -721,6 +764,8 @@ class Trainer:
             losses=state.losses,
             seconds=seconds,
             family=trained.family,
+            trained_steps=state.step,
+            early_stopping=early.summary() if early is not None else "",
         )
         if not self.inpainting and not self.upscaling:
             write_conditions(self.output, self.manifests)
