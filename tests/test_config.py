@@ -57,6 +57,14 @@ CROSS_CHECKS = {
         "reader_study.guidance",
     ),
     "nobody rates": (lambda c: c["reader_study"].update(observer=False), "no observer and no rating files"),
+    "grid utility task unknown": (
+        lambda c: c["experiments"]["steps"].update(utility=["area"]),
+        "experiments.steps.utility names 'area'",
+    ),
+    "grid utility task of another model": (
+        lambda c: c["utility"]["tasks"]["density"].update(model="hologic"),
+        "utility.tasks.density learns from hologic's samples, not from siemens's",
+    ),
     "early stopping without its metrics": (
         lambda c: c["models"]["finetune"]["hologic"].update(train={"early_stopping": {"metric": "fd"}}),
         "models.finetune.hologic: early_stopping reads the validation metrics",

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from mame.experiments import ExperimentError, check_utility_columns
 from mame.shapes import as_shape
 
 
@@ -274,6 +275,10 @@ def cross_check(config: dict) -> None:
     check_utility(config)
     check_superres(config)
     check_early_stopping(config)
+    try:
+        check_utility_columns(config)
+    except ExperimentError as err:
+        raise ConfigError(str(err)) from None
     for name in config["sampling"]["prompts"]:
         if name not in finetune:
             raise ConfigError(
@@ -296,7 +301,7 @@ def cross_check(config: dict) -> None:
 
 def check_config(config: dict) -> dict:
     """Schema (with defaults filled in place) and every cross-check: the workflow's and the CLI's gate."""
-    from mame.experiments import ExperimentError, expand_experiments
+    from mame.experiments import expand_experiments
 
     validate_schema(config)
     try:

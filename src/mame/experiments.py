@@ -106,6 +106,29 @@ def point_settings(config: dict, point: Point, allowed: set[str]) -> dict:
     return settings
 
 
+def check_utility_columns(config: dict) -> None:
+    """A block's `utility` tasks exist and learn from the block's model's samples (so each point's own
+    samples can stand in for them)."""
+    tasks = (config.get("utility") or {}).get("tasks") or {}
+    for name, block in sorted((config.get("experiments") or {}).items()):
+        for task in block.get("utility") or []:
+            if task not in tasks:
+                known = ", ".join(tasks) or "none"
+                raise ExperimentError(f"experiments.{name}.utility names {task!r}; utility.tasks: {known}")
+            if tasks[task]["model"] != block["model"]:
+                raise ExperimentError(
+                    f"experiments.{name}.utility: utility.tasks.{task} learns from {tasks[task]['model']}'s "
+                    f"samples, not from {block['model']}'s (the block's model)"
+                )
+
+
+def comparison_utility(utility: dict, guidance: float) -> dict:
+    """The utility settings a grid comparison runs a task with, per compared model: all real training
+    images, as many synthetic as real, at the comparison's guidance (4 trainings per seed, not the
+    task's full design of shares and ratios)."""
+    return {**utility, "real_fractions": [1.0], "synthetic_ratios": [1.0], "guidance": [guidance]}
+
+
 def expand_experiments(config: dict) -> list[Point]:
     """Add every point to `models.finetune` (and its model's `sampling.prompts`, where set). Idempotent: a
     point already there with the same settings stays; a different model of that name is an error."""

@@ -95,3 +95,43 @@ def test_the_table_holds_every_point_and_names_a_winner_only_when_it_clears():
     assert "steps, separability_auc: the intervals overlap; no point is better than the others." in notes
     figure = experiments_figure(table)
     assert len(figure.axes) == 4 and figure.axes[0].get_xticklabels()[0].get_text() == "reference\nsteps=720"
+
+
+def test_a_utility_task_rerun_on_each_points_samples_gives_its_two_columns(tmp_path):
+    """Two points' samples through the comparison's utility settings: good samples train a classifier
+    that reads the real test images, label-swapped ones one that reads them backwards, and adding the
+    swapped ones to the real images lowers the AUC."""
+    from test_downstream import blobs
+
+    from mame.evaluation.downstream import Experiment, UtilitySettings
+    from mame.experiments import comparison_utility
+
+    shared = {"seeds": 2, "real_fractions": [0.1, 0.25, 1.0], "synthetic_ratios": [0.5, 2.0], "steps": 60,
+              "batch_size": 32, "lr": 1e-2, "guidance": [4, 7]}  # fmt: skip
+    chosen = comparison_utility(shared, 7.0)
+    settings = UtilitySettings.from_config(chosen)
+    assert chosen["guidance"] == [7.0] and settings.real_fractions == (1.0,)
+    summaries = {}
+    for model, swap in (("good", False), ("bad", True)):
+        experiment = Experiment("toy", ["dim", "bright"], blobs(60, 1), blobs(60, 2),
+                                {7.0: blobs(60, 3, swap=swap)}, settings).run()  # fmt: skip
+        assert experiment.trainings() == 2 * 4  # real, synthetic only, pre-trained, mixed: per seed
+        experiment.summary().to_csv(tmp_path / f"{model}.csv", index=False)
+        summaries[model] = pd.read_csv(tmp_path / f"{model}.csv", keep_default_na=False)  # as read_table
+    good = {r["metric"]: r for r in point_metrics(guidance=7.0, **_tables(10, 0.8, (0.2, 0.2), 0.9),
+                                                  utility={"toy": summaries["good"]})}  # fmt: skip
+    bad = {r["metric"]: r for r in point_metrics(guidance=7.0, **_tables(10, 0.8, (0.2, 0.2), 0.9),
+                                                 utility={"toy": summaries["bad"]})}  # fmt: skip
+    assert float(good["utility_toy"]["value"]) > 0.9 and float(bad["utility_toy"]["value"]) < 0.2
+    assert int(good["utility_toy"]["n"]) == 60
+    assert float(bad["utility_toy_gain"]["high"]) < 0  # as many wrong labels as right ones
+    elsewhere = point_metrics(guidance=4.0, **_tables(10, 0.8, (0.2, 0.2), 0.9), utility=summaries)
+    assert not [r for r in elsewhere if r["metric"].startswith("utility")]  # run at 7 only
+    points = [{"experiment": "e", "model": m, "role": r, "values": {"lr": v}}
+              for m, r, v in (("good", "reference", 1), ("bad", "point", 2))]  # fmt: skip
+    tables = {m: {**_tables(10, 0.8, (0.2, 0.2), 0.9), "utility": {"toy": summaries[m]}} for m in summaries}
+    table = comparison_table(points, tables, 7.0)
+    clears = "and its interval clears every other point's."
+    assert f"e, utility_toy: good is best (higher is better) {clears}" in verdicts(table)
+    titles = [axis.get_title() for axis in experiments_figure(table).axes]
+    assert "e: toy AUC: trained on synthetic only" in titles

@@ -365,11 +365,16 @@ UTILITY = UTILITY_TASKS + (["cross_vendor"] if CROSS_VENDOR else [])
 
 def utility_inputs(wildcards):
     """The real manifests, the synthetic sweep and (lesion task) the inpainting model's outputs."""
-    task = config["utility"]["tasks"][wildcards.task]
+    return task_inputs(wildcards.task, config["utility"]["tasks"][wildcards.task]["model"])
+
+
+def task_inputs(name, model):
+    """A utility task's inputs with `model`'s sweep as its synthetic images."""
+    task = config["utility"]["tasks"][name]
     inputs = {
         "healthy": f"results/data/{task['dataset']}/healthy.csv",
-        "samples": f"results/samples/{task['model']}/samples.csv",
-        "images": f"results/samples/{task['model']}/images",
+        "samples": f"results/samples/{model}/samples.csv",
+        "images": f"results/samples/{model}/images",
     }
     if task["attribute"] == "lesion":
         inputs["lesions"] = f"results/data/{task['dataset']}/lesions.csv"
@@ -412,3 +417,20 @@ def experiment_rows():
 
 
 EXPERIMENT_COMPARED = sorted({row["model"] for row in experiment_rows()})
+
+
+def experiment_utility():
+    """(model, task) for each compared model of a block and each of its `utility` tasks."""
+    pairs = {(row["model"], task) for row in experiment_rows()
+             for task in config["experiments"][row["experiment"]]["utility"]}  # fmt: skip
+    return sorted(pairs)
+
+
+EXPERIMENT_UTILITY = experiment_utility()
+
+
+def experiment_utility_params(wildcards):
+    """The task's settings as a grid comparison runs them (mame.experiments.comparison_utility)."""
+    from mame.experiments import comparison_utility
+
+    return canonical(comparison_utility(utility_params(config["utility"]["tasks"][wildcards.task]), READER_GUIDANCE))

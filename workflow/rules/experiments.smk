@@ -8,6 +8,7 @@ rule experiments:
         fidelity=expand("results/metrics/{model}/fidelity.csv", model=EXPERIMENT_COMPARED),
         msssim=expand("results/metrics/{model}/msssim.csv", model=EXPERIMENT_COMPARED),
         separability=expand("results/metrics/{model}/separability.csv", model=EXPERIMENT_COMPARED),
+        utility=[f"results/metrics/experiments/{model}/utility_{task}/summary.csv" for model, task in EXPERIMENT_UTILITY],
     output:
         table=report("results/tables/experiments.csv", caption=caption("experiments"), category="Experiments"),
         markdown="results/tables/experiments.md",
@@ -22,6 +23,7 @@ rule experiments:
     params:
         rows=experiment_rows(),
         models=EXPERIMENT_COMPARED,
+        utility=[list(pair) for pair in EXPERIMENT_UTILITY],
         guidance=READER_GUIDANCE,
     conda:
         "../../envs/mame.yaml"
@@ -30,3 +32,27 @@ rule experiments:
         runtime=10,
     script:
         "../scripts/experiments.py"
+
+
+rule experiment_utility:
+    input:
+        unpack(lambda wildcards: task_inputs(wildcards.task, wildcards.model)),
+    output:
+        runs="results/metrics/experiments/{model}/utility_{task}/runs.csv",
+        summary="results/metrics/experiments/{model}/utility_{task}/summary.csv",
+    log:
+        "logs/metrics/experiments/{model}_utility_{task}.log",
+    benchmark:
+        "benchmarks/metrics/experiments/{model}_utility_{task}.tsv"
+    params:
+        settings=experiment_utility_params,
+    conda:
+        "../../envs/mame.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    wildcard_constraints:
+        model="|".join(EXPERIMENT_COMPARED) or "^$",
+        task="|".join(UTILITY_TASKS) or "^$",
+    script:
+        "../scripts/downstream.py"

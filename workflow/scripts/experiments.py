@@ -19,6 +19,8 @@ tables = {
     }
     for i, model in enumerate(params.models)
 }
+for (model, task), path in zip(params.utility, inputs.utility, strict=True):
+    tables[model].setdefault("utility", {})[task] = read_table([path], "utility")
 table = comparison_table(params.rows, tables, float(params.guidance))
 write_tables(table.set_index(["experiment", "model"]).round(4), snakemake.output.table.removesuffix(".csv"))
 save_png(experiments_figure(table), snakemake.output.figure)

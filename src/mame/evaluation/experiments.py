@@ -6,7 +6,12 @@ guidance scale, the reader study's, from the tables the evaluation already wrote
 - condition fidelity per attribute the model learns, with its Wilson interval and n (rule fidelity);
 - mean pairwise MS-SSIM: the mean over prompts of each prompt's mean, its interval from the prompts'
   bootstrap intervals (each read as +-1.96 standard errors, the prompts independent), n prompts;
-- real-vs-synthetic separability AUC with its interval and n synthetic images (rule separability).
+- real-vs-synthetic separability AUC with its interval and n synthetic images (rule separability);
+- downstream utility, for the block's `utility` tasks (rule experiment_utility: each task rerun on the
+  point's samples with all real images and as many synthetic ones, at the same guidance): the AUC on
+  held-out real images of a classifier trained on the point's samples only (`utility_<task>`), and the
+  paired difference that adding them to the real images makes (`utility_<task>_gain`), each with its
+  DeLong interval and n test images.
 Intervals that overlap name no winner: `verdicts` says which metric separates the points and which
 does not.
 """
@@ -17,10 +22,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from mame.evaluation.downstream import SYNTHETIC_ONLY, mixed
+
 Z = 1.959964
 LOWER_IS_BETTER = {"fd": True, "msssim": True, "separability_auc": True}  # fidelity: higher is better
 LABELS = {"fd": "FD (domain features)", "msssim": "MS-SSIM (diversity: lower is more diverse)",
           "separability_auc": "real-vs-synthetic AUC (0.5: inseparable)"}  # fmt: skip
+MIXED = mixed(1.0)  # the comparison's mixed arm: as many synthetic images as real ones
 
 
 def _at(table: pd.DataFrame, guidance: float) -> pd.DataFrame:
@@ -34,8 +42,10 @@ def point_metrics(
     msssim: pd.DataFrame,
     separability: pd.DataFrame,
     guidance: float,
+    utility: dict[str, pd.DataFrame] | None = None,
 ) -> list[dict]:
-    """One model's metrics at `guidance`: rows of (metric, value, low, high, n)."""
+    """One model's metrics at `guidance`: rows of (metric, value, low, high, n). `utility`: per task,
+    the summary of its comparison run (rule experiment_utility)."""
     rows = []
     fd = _at(distribution[distribution["compared"] == "samples"], guidance)
     if len(fd):
@@ -71,6 +81,30 @@ def point_metrics(
                 "n": r["synthetic"],
             }  # fmt: skip
         )
+    for task, summary in (utility or {}).items():
+        rows += utility_metrics(task, summary, guidance)
+    return rows
+
+
+def utility_metrics(task: str, summary: pd.DataFrame, guidance: float) -> list[dict]:
+    """A task's two utility rows at `guidance`: synthetic-only AUC and the gain of adding the samples to
+    the real images; none where the task was skipped (too few images) or lacks the arm."""
+    if "arm" not in summary.columns:
+        return []
+    at = summary[np.isclose(pd.to_numeric(summary["guidance"], errors="coerce"), guidance)]
+    rows = []
+    only = at[at["arm"] == SYNTHETIC_ONLY]
+    if len(only):
+        r = only.iloc[0]
+        rows.append({"metric": f"utility_{task}", "value": r["auc_mean"], "low": r["auc_low"],
+                     "high": r["auc_high"], "n": r["test_images"]})  # fmt: skip
+    gain = at[(at["arm"] == MIXED) & np.isclose(pd.to_numeric(at["real_fraction"], errors="coerce"), 1.0)]
+    if "difference" in gain.columns:
+        gain = gain[pd.to_numeric(gain["difference"], errors="coerce").notna()]
+    if len(gain) and "difference" in gain.columns:
+        r = gain.iloc[0]
+        rows.append({"metric": f"utility_{task}_gain", "value": r["difference"], "low": r["difference_low"],
+                     "high": r["difference_high"], "n": r["test_images"]})  # fmt: skip
     return rows
 
 
@@ -93,6 +127,16 @@ def comparison_table(
         table[column] = table[column].astype(float)
     table["n"] = table["n"].astype(int)
     return table
+
+
+def label(metric: str) -> str:
+    """A metric's axis title."""
+    if metric.startswith("utility_"):
+        task = metric.removeprefix("utility_").removesuffix("_gain")
+        if metric.endswith("_gain"):
+            return f"{task} AUC gain: real + synthetic vs real"
+        return f"{task} AUC: trained on synthetic only"
+    return LABELS.get(metric, metric)
 
 
 def better(metric: str) -> str:
@@ -150,6 +194,6 @@ def experiments_figure(table: pd.DataFrame) -> plt.Figure:
             ]
             axis.set_xticks(positions, labels, fontsize=7)
             axis.set_xlim(-0.5, len(rows) - 0.5)
-            axis.set_title(f"{experiment}: {LABELS.get(metric, metric)}", fontsize=8)
+            axis.set_title(f"{experiment}: {label(metric)}", fontsize=8)
     figure.tight_layout()
     return figure
