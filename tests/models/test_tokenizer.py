@@ -42,3 +42,30 @@ def test_tokenizer_is_byte_identical_on_every_run(tmp_path):
     assert (
         tokenizer.decode(tokenizer("a ge mammogram").input_ids, skip_special_tokens=True) == "a ge mammogram"
     )
+
+
+def test_a_tiny_base_keeps_its_shorter_prompt_length_through_save_and_load(tiny):
+    """The tiny twin's 32 tokens (SD's 77 cost every cross-attention 2.4x the keys) survive the round
+    trip: the loader reads the saved length, the text encoder has as many positions, and a pipeline pads
+    to it."""
+    from diffusers import StableDiffusionPipeline
+
+    from mame.models.components import load_components
+
+    parts = load_components(tiny["base"])
+    assert parts.tokenizer.model_max_length == 32
+    assert parts.text_encoder.config.max_position_embeddings == 32
+    pipeline = StableDiffusionPipeline.from_pretrained(tiny["base"], safety_checker=None)
+    embeddings, _ = pipeline.encode_prompt("a hologic mammogram in CC view", "cpu", 1, False)
+    assert embeddings.shape[1] == 32
+
+
+def test_a_prompt_longer_than_the_tiny_length_is_refused_by_name():
+    import pytest
+
+    from mame.models.tokenizer import build_tokenizer, check_prompt_length
+
+    corpus = prompt_corpus(["hologic", "siemens"])
+    check_prompt_length(build_tokenizer(corpus, 16), corpus)  # the longest needs 15 with start and end
+    with pytest.raises(ValueError, match=r"text_length 12 is shorter than the longest prompt \(15 tokens"):
+        check_prompt_length(build_tokenizer(corpus, 12), corpus)

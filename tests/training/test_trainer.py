@@ -35,7 +35,10 @@ def _fixed_loss(path: str, manifest: str) -> float:
     noise = torch.randn(latents.shape, generator=generator)
     timesteps = torch.randint(0, 1000, (len(latents),), generator=generator)
     ids = parts.tokenizer(
-        examples.captions, padding="max_length", max_length=77, return_tensors="pt"
+        examples.captions,
+        padding="max_length",
+        max_length=parts.tokenizer.model_max_length,
+        return_tensors="pt",
     ).input_ids
     prediction = parts.unet(
         parts.noise_scheduler.add_noise(latents, noise, timesteps), timesteps, parts.text_encoder(ids)[0]

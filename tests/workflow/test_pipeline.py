@@ -490,14 +490,13 @@ def test_a_grid_s_points_are_compared_with_their_model_and_a_new_point_retrains_
     assert set(table["model"]) == {"hologic", "hologic_lr0p001", "hologic_lr0p002"}
     lrs = table.drop_duplicates("model").set_index("model")["lr"].to_dict()
     assert lrs == {"hologic": 1e-4, "hologic_lr0p001": 0.001, "hologic_lr0p002": 0.002}  # 1e-4: the default
-    assert set(table["metric"]) == {"fd", "fidelity_view", "msssim", "separability_auc", "utility_view",
-                                    "utility_view_gain"}  # fmt: skip
+    assert set(table["metric"]) == {"fd", "fidelity_view", "msssim", "separability_auc"}
     assert (table["low"] <= table["value"]).all() and (table["value"] <= table["high"]).all()
-    utility = pd.read_csv(run / "results" / "metrics" / "experiments" / "hologic_lr0p002" / "utility_view"
-                          / "summary.csv")  # fmt: skip
-    assert set(utility["guidance"].dropna()) == {3.0} and set(utility["real_fraction"]) == {0.0, 1.0}
-    only = table[(table["metric"] == "utility_view") & (table["model"] == "hologic_lr0p002")].iloc[0]
-    assert only["value"] == pytest.approx(utility[utility["arm"] == "synthetic only"]["auc_mean"].iloc[0])
+    # the grid's utility task reran on each compared model's samples; the micro omi data hold out no
+    # healthy image, so each run is skipped with its reason and gives no column (values: the unit test)
+    for model in ("hologic", "hologic_lr0p001", "hologic_lr0p002"):
+        path = run / "results" / "metrics" / "experiments" / model / "utility_view" / "summary.csv"
+        assert "test images per class" in pd.read_csv(path)["skipped"].iloc[0]
     assert (table["guidance"] == 3).all() and (table["n"] > 0).all()
     card = (run / "results" / "models" / "hologic_lr0p002" / "pipeline" / "README.md").read_text()
     assert "| lr | 0.002 |" in card  # the point trained with its own value

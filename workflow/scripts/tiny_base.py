@@ -16,6 +16,7 @@ spec = TinySpec(
     vae_channels=tuple(tiny["vae_channels"]),
     unet_channels=tuple(tiny["unet_channels"]),
     text_hidden=tiny["text_hidden"],
+    text_length=tiny["text_length"],
     seed=tiny["seed"],
     family=tiny["family"],
     prediction_type=tiny["prediction_type"],

@@ -300,6 +300,17 @@ def pipeline_parts(components, inpainting: bool = False, upscaling: bool = False
     return parts
 
 
+def clip_tokenizer(path: str, subfolder: str):
+    """A pipeline's CLIP tokenizer at its saved length (the tiny bases' 32, SD's 77); CLIP's 77 where the
+    saved config names none (transformers then reports an unbounded length)."""
+    from transformers import CLIPTokenizer
+
+    tokenizer = CLIPTokenizer.from_pretrained(path, subfolder=subfolder)
+    if tokenizer.model_max_length > 100_000:
+        tokenizer.model_max_length = 77
+    return tokenizer
+
+
 def load_family_components(path: str, dtype: torch.dtype = torch.float32) -> dict:
     """Every component of a pipeline directory of any family, as keyword arguments of Components."""
     import diffusers
@@ -308,7 +319,6 @@ def load_family_components(path: str, dtype: torch.dtype = torch.float32) -> dic
         AutoTokenizer,
         CLIPTextModel,
         CLIPTextModelWithProjection,
-        CLIPTokenizer,
     )
 
     family = family_of(path)
@@ -334,7 +344,7 @@ def load_family_components(path: str, dtype: torch.dtype = torch.float32) -> dic
         parts["tokenizer"] = AutoTokenizer.from_pretrained(path, subfolder="tokenizer")
         parts["text_encoder"] = AutoModel.from_pretrained(path, subfolder="text_encoder", dtype=dtype)
         return parts
-    tokenizer = CLIPTokenizer.from_pretrained(path, subfolder="tokenizer", model_max_length=77)
+    tokenizer = clip_tokenizer(path, "tokenizer")
     text_encoder = CLIPTextModel.from_pretrained(path, subfolder="text_encoder", dtype=dtype)
     if family.name == "sd":
         if "low_res_scheduler" in index:  # an upscaler
@@ -345,7 +355,7 @@ def load_family_components(path: str, dtype: torch.dtype = torch.float32) -> dic
                 "max_noise_level": int(index.get("max_noise_level", 350)),
             }
         return {**parts, "tokenizer": tokenizer, "text_encoder": text_encoder}
-    tokenizer_2 = CLIPTokenizer.from_pretrained(path, subfolder="tokenizer_2", model_max_length=77)
+    tokenizer_2 = clip_tokenizer(path, "tokenizer_2")
     encoder_2 = CLIPTextModelWithProjection.from_pretrained(path, subfolder="text_encoder_2", dtype=dtype)
     return {
         **parts,

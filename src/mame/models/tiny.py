@@ -26,7 +26,7 @@ from mame.models.components import (
     tiny_vae,
 )
 from mame.models.families import encode_posterior
-from mame.models.tokenizer import build_tokenizer, prompt_corpus
+from mame.models.tokenizer import build_tokenizer, check_prompt_length, prompt_corpus
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,9 @@ def build_tiny_base(
 
     torch.manual_seed(spec.seed)
     corpus = prompt_corpus(vendors)
-    tokenizer = build_tokenizer(corpus)
+    tokenizer = build_tokenizer(corpus, spec.text_length)
+    if spec.family != "sana":  # Sana's Gemma tokenizer is built from the corpus at its own length
+        check_prompt_length(tokenizer, corpus)
     examples = load_examples(manifests, spec.resolution, split="train")
     sana = spec.family == "sana"
     vae = tiny_dc_ae(spec) if sana else tiny_vae(spec)

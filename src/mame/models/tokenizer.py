@@ -82,12 +82,23 @@ def build_vocab(merges: list[tuple[str, str]]) -> dict[str, int]:
     return vocab
 
 
-def build_tokenizer(corpus: list[str]):
-    """A transformers CLIPTokenizer learned from `corpus` (model_max_length 77)."""
+def build_tokenizer(corpus: list[str], max_length: int = MAX_LENGTH):
+    """A transformers CLIPTokenizer learned from `corpus`; `max_length` tokens per prompt (CLIP's 77)."""
     from transformers import CLIPTokenizer
 
     merges = learn_merges(corpus)
-    return CLIPTokenizer(vocab=build_vocab(merges), merges=merges, model_max_length=MAX_LENGTH)
+    return CLIPTokenizer(vocab=build_vocab(merges), merges=merges, model_max_length=max_length)
+
+
+def check_prompt_length(tokenizer, corpus: list[str]) -> None:
+    """Every prompt of `corpus` fits the tokenizer's length (a longer one would lose its last words)."""
+    longest = max(corpus, key=lambda prompt: len(tokenizer(prompt).input_ids))
+    needed = len(tokenizer(longest).input_ids)
+    if needed > tokenizer.model_max_length:
+        raise ValueError(
+            f"models.tiny.text_length {tokenizer.model_max_length} is shorter than the longest prompt "
+            f"({needed} tokens with start and end: {longest!r}); raise it"
+        )
 
 
 def save_tokenizer(corpus: list[str], directory: str | Path) -> Path:
