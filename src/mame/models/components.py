@@ -56,7 +56,7 @@ class TinySpec:
     text_layers: int = 2
     text_heads: int = 4
     # tokens per prompt: CLIP pads to 77, the demo's prompts need at most 15; every cross-attention reads
-    # them all, so 32 makes the tiny model's training step ~1.15-1.3x faster (bench/README.md)
+    # them all, so 32 makes the tiny model's training step 1.14x faster (bench/README.md)
     text_length: int = 32
     seed: int = 0
     family: str = "sd1"  # sd1, sd2 (OpenCLIP-style encoder, linear attention projections), sdxl or sana

@@ -25,7 +25,7 @@ def model_card(
 ) -> str:
     """Markdown with the hub's metadata header: what was trained from what, on what, and every setting.
     `trained_steps`: where the run ended (below settings.steps when early stopping ended it);
-    `early_stopping`: its summary, naming the step whose weights these are."""
+    `early_stopping`: its summary naming the step whose weights these are ("": none chosen)."""
     from mame.models.families import FAMILIES
 
     pipeline = FAMILIES[family].inpaint_pipeline if inpainting else FAMILIES[family].pipeline
@@ -41,7 +41,7 @@ def model_card(
     )
     trained = settings.steps if trained_steps is None else trained_steps
     steps = f"{settings.steps}" if trained == settings.steps else f"{trained} of {settings.steps}"
-    stopping = f"- {early_stopping}; these weights are that step's\n" if "at step" in early_stopping else ""
+    stopping = f"- {early_stopping}; these weights are that step's\n" if early_stopping else ""
     return (
         f"---\nlibrary_name: diffusers\ntags: [mammography, {tag}, mam-e]\n---\n\n"
         f"# MAM-E {name}\n\n"

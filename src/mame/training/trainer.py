@@ -765,7 +765,7 @@ class Trainer:
             seconds=seconds,
             family=trained.family,
             trained_steps=state.step,
-            early_stopping=early.summary() if early is not None else "",
+            early_stopping=early.summary() if early is not None and early.best_step is not None else "",
         )
         if not self.inpainting and not self.upscaling:
             write_conditions(self.output, self.manifests)
