@@ -2,11 +2,12 @@
 both, and torch's fused AdamW, side by side in one run, through the project's own Trainer (each recipe
 in its own process, one thread, the same latents and seed). Also the loss each reaches, so a faster
 step that learns less shows: the mean loss of the last quarter of steps per recipe. `--text-lengths`
-builds one tiny base per prompt length (CLIP's 77 against the tiny twin's 32) and runs every recipe on
-each.
+builds one tiny base per prompt length (CLIP's 77 against the tiny twin's 32), `--unet-shapes` one per
+UNet width list, and every recipe runs on each base.
 
     python bench/bench_cpu_step.py --steps 120 --rounds 2 --out bench/results/cpu_step.json
     python bench/bench_cpu_step.py --recipes fused_adam --text-lengths 77,32 --rounds 3
+    python bench/bench_cpu_step.py --recipes fused_adam --unet-shapes 64-128-128,32-64-64 --rounds 2
 """
 
 from __future__ import annotations
@@ -72,6 +73,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="every recipe once per round, interleaved")
     parser.add_argument("--recipes", default=",".join(RECIPES))
     parser.add_argument("--text-lengths", default="32", help="tokens per prompt of each tiny base built")
+    parser.add_argument(
+        "--unet-shapes", default="64-128-128", help="UNet block widths of each base built (a-b-c,...)"
+    )
     parser.add_argument("--out", default="bench/results/cpu_step.json")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -85,19 +89,25 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="bench-cpu-step-"))
     manifest = write_images(scratch / "data", args.images, 64)
     lengths = [int(n) for n in args.text_lengths.split(",")]
+    shapes = args.unet_shapes.split(",")
+    variants = [(length, shape) for length in lengths for shape in shapes]
     bases, stores = {}, {}
-    for length in lengths:
-        base = bases[length] = scratch / f"base-{length}"
-        spec = TinySpec(64, text_length=length)
-        build_tiny_base([manifest], base, scratch / f"inpainting-{length}", ["hologic", "siemens"], spec,
+    for length, shape in variants:
+        tag = f"{length}-{shape}"
+        base = bases[tag] = scratch / f"base-{tag}"
+        spec = TinySpec(64, text_length=length, unet_channels=tuple(int(c) for c in shape.split("-")))
+        build_tiny_base([manifest], base, scratch / f"inpainting-{tag}", ["hologic", "siemens"], spec,
                         vae_steps=20)  # fmt: skip
-        folder = scratch / f"latents-{length}"
-        stores[length] = encode_base_latents(str(base), [manifest], folder, batch_size=32)
+        stores[tag] = encode_base_latents(str(base), [manifest], scratch / f"latents-{tag}", batch_size=32)
     environment = {**os.environ, "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
     runs = []
     for round_index in range(args.rounds):
-        for length, recipe in [(n, r) for n in lengths for r in args.recipes.split(",")]:
-            name = recipe if len(lengths) == 1 else f"{recipe}@{length}"
+        for (length, shape), recipe in [(v, r) for v in variants for r in args.recipes.split(",")]:
+            tag = f"{length}-{shape}"
+            suffix = "".join(
+                (f"@{length}" if len(lengths) > 1 else "", f"@unet{shape}" if len(shapes) > 1 else "")
+            )
+            name = recipe + suffix
             settings = {
                 **RECIPES[recipe],
                 "steps": args.steps,
@@ -114,8 +124,8 @@ def main() -> None:
             result = run_recipe(
                 __file__,
                 scratch / f"{name}-{round_index}.json",
-                {"recipe": name, "settings": settings, "base": str(bases[length]), "manifest": manifest,
-                 "latents": str(stores[length].folder),
+                {"recipe": name, "settings": settings, "base": str(bases[tag]), "manifest": manifest,
+                 "latents": str(stores[tag].folder),
                  "out": str(scratch / "runs" / f"{name}-{round_index}")},
                 environment,
             )  # fmt: skip
@@ -125,7 +135,7 @@ def main() -> None:
     summary = table.groupby("recipe", sort=False).agg(
         steps_per_s=("steps_per_s", "median"), late_loss=("late_loss", "mean")
     )
-    reference = summary.index[0]  # the first recipe at the first length
+    reference = summary.index[0]  # the first recipe on the first base
     ratio = summary["steps_per_s"] / summary.loc[reference, "steps_per_s"]
     summary[f"ratio_to_{reference}"] = ratio.round(3)
     print(summary.to_string())

@@ -296,7 +296,8 @@ def tiny_unet(
         layers_per_block=spec.unet_layers_per_block,
         cross_attention_dim=spec.text_hidden,
         attention_head_dim=spec.attention_head_dim,
-        norm_num_groups=min(32, math.gcd(*spec.unet_channels)),
+        # GroupNorm needs a divisor of every width: at most 32 groups (SD), 16 for widths of 48 and 96
+        norm_num_groups=math.gcd(32, *spec.unet_channels),
         num_class_embeds=class_embeds,
         **layout,
     )
