@@ -1,8 +1,9 @@
 """The SLURM profile on a real one-node SLURM (Debian's slurmctld and slurmd, munge, no slurmdbd):
 the micro pipeline (its 16-bit, non-square variant, whose own checks from test_variants.py run here on
-this run's outputs) through profiles/slurm edited as the README says, every job COMPLETED, GPU rules on
-the GPU partition with one GPU; a cancelled training job stops the run within a minute with its reason,
-and the same command then finishes, training resuming from its checkpoint."""
+this run's outputs) through profiles/slurm edited as the README says (polling every 2 s), every job
+COMPLETED, GPU rules on the GPU partition with one GPU; a cancelled training job stops the run within a
+minute with its reason (at the shipped polling), and the same command then finishes, training resuming
+from its checkpoint."""
 
 from __future__ import annotations
 
@@ -158,6 +159,10 @@ def test_a_cancelled_training_job_stops_the_run_and_the_same_command_resumes_it(
     # an early first checkpoint: the plugin's status checks space out by 10 s each quiet check (to 180 s),
     # so a job cancelled late in a long run is noticed later than a minute
     write_micro(tmp_path / "micro.yaml", steps=600, checkpoint_every=10, validation_every=600)
+    polling = r"(?m)^slurm-init-seconds-before-status-checks: .*$"  # the cancel is seen at the shipped one
+    shipped = re.search(polling, (REPO / "profiles" / "slurm" / "config.yaml").read_text()).group(0)
+    profile = tmp_path / "profiles" / "slurm" / "config.yaml"
+    profile.write_text(re.sub(polling, shipped, profile.read_text()))
     target = "results/models/hologic/pipeline"
     run = snakemake(tmp_path, cluster, "--retries", "0", target=target)
     checkpoints = tmp_path / "results" / "checkpoints" / "hologic"
