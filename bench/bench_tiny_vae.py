@@ -25,6 +25,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_train_gpu import run_recipe  # noqa: E402
 
+# the reference: the schema's models.tiny defaults (the demo sets vae_batch_size 8)
 DEFAULT = {"steps": 400, "batch_size": 16, "crop": 64, "lr": 1e-3, "vae_channels": [16, 32, 64, 64]}
 
 

@@ -33,6 +33,7 @@ from conftest import REPO
 pytestmark = pytest.mark.pipeline
 
 pytest.importorskip("snakemake_executor_plugin_slurm")
+POLLING = r"(?m)^(slurm-init-seconds-before-status-checks:) .*$"  # the profile's status-check line
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +67,7 @@ def workstation_profile(workdir: Path, environment: dict[str, str]) -> None:
     # 10 s per poll that finds nothing done), so each of the ~15 waves of jobs is not held up to a
     # poll; the shipped 20 s spares a shared slurmctld. squeue stays the status command (MinJobAge
     # 600 >= 3 x 2 s).
-    profile = re.sub(r"(?m)^(slurm-init-seconds-before-status-checks:) .*$", r"\1 2", profile)
+    profile = re.sub(POLLING, r"\1 2", profile)
     (target / "config.yaml").write_text(profile)
 
 
@@ -159,10 +160,9 @@ def test_a_cancelled_training_job_stops_the_run_and_the_same_command_resumes_it(
     # an early first checkpoint: the plugin's status checks space out by 10 s each quiet check (to 180 s),
     # so a job cancelled late in a long run is noticed later than a minute
     write_micro(tmp_path / "micro.yaml", steps=600, checkpoint_every=10, validation_every=600)
-    polling = r"(?m)^slurm-init-seconds-before-status-checks: .*$"  # the cancel is seen at the shipped one
-    shipped = re.search(polling, (REPO / "profiles" / "slurm" / "config.yaml").read_text()).group(0)
-    profile = tmp_path / "profiles" / "slurm" / "config.yaml"
-    profile.write_text(re.sub(polling, shipped, profile.read_text()))
+    shipped = re.search(POLLING, (REPO / "profiles" / "slurm" / "config.yaml").read_text()).group(0)
+    profile = tmp_path / "profiles" / "slurm" / "config.yaml"  # the cancel is seen at the shipped polling
+    profile.write_text(re.sub(POLLING, shipped, profile.read_text()))
     target = "results/models/hologic/pipeline"
     run = snakemake(tmp_path, cluster, "--retries", "0", target=target)
     checkpoints = tmp_path / "results" / "checkpoints" / "hologic"
