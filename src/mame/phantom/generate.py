@@ -61,6 +61,9 @@ NO_FINDING = {
 
 DENSITY_MIXES = ("prevalence", "balanced")
 PREVALENCE = [0.15, 0.35, 0.35, 0.15]  # BI-RADS A-D
+# a woman's breast elongation (depth / height against the size-only outline): with it, the processed
+# breast area spans small to big in both views (CC 0.32-0.76, MLO 0.21-0.62, 5th-95th percentile)
+ELONGATION_RANGE = (0.65, 2.0)
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,7 @@ class Case:
     voi: str  # "window:LINEAR", "window:LINEAR_EXACT", "window:SIGMOID", "sequence"
     jpeg2000: bool
     special: str = ""  # "", "for_processing", "implant", "view:ML", one of BROKEN_KINDS, ...
+    elongation: float = 1.0  # the woman's breast shape: depth x this, height / this (anatomy._outline)
 
     @property
     def inverted(self) -> bool:
@@ -137,6 +141,12 @@ def plan_cases(settings: PhantomSettings) -> list[Case]:
     balanced = np.random.default_rng([settings.seed, LAYOUTS.index(settings.layout), 4]).permutation(
         np.arange(studies) % 4
     )
+    # breast shape, log-uniform over 0.65-1.5, from its own stream so that every other draw is unchanged
+    elongations = np.exp(
+        np.random.default_rng([settings.seed, LAYOUTS.index(settings.layout), 5]).uniform(
+            np.log(ELONGATION_RANGE[0]), np.log(ELONGATION_RANGE[1]), studies
+        )
+    )
     for study in range(studies):
         drawn = int(rng.choice(4, p=PREVALENCE))  # drawn in both mixes: every later draw stays the same
         density = "ABCD"[int(balanced[study]) if settings.density_mix == "balanced" else drawn]
@@ -160,6 +170,7 @@ def plan_cases(settings: PhantomSettings) -> list[Case]:
                         photometric="MONOCHROME1" if rng.random() < 0.2 else "MONOCHROME2",
                         voi=str(rng.choice(voi_choices, p=[0.4, 0.1, 0.2, 0.3])),
                         jpeg2000=bool(rng.random() < settings.jpeg2000_share),
+                        elongation=float(elongations[study]),
                     )
                 )
     specials: list[str] = []
@@ -318,6 +329,7 @@ def render_case(settings: PhantomSettings, case: Case, index: int) -> tuple[Data
         case.size,
         case.masses,
         case.calcifications,
+        case.elongation,
     )
     if case.laterality == "R":
         anatomy = mirror(anatomy)
