@@ -40,6 +40,8 @@ rule fidelity:
         "logs/metrics/{model}_fidelity.log",
     benchmark:
         "benchmarks/metrics/{model}_fidelity.tsv",
+    params:
+        area_thresholds=config["manifest"]["area_thresholds"],
     conda:
         "../../envs/mame.yaml"
     resources:

@@ -80,6 +80,7 @@ rule concept_extrapolation:
         images=config["evaluation"]["extrapolation_images"],
         guidance=config["evaluation"]["extrapolation_guidance"],
         bit_depth=config["convert"]["bit_depth"],
+        area_thresholds=config["manifest"]["area_thresholds"],
     conda:
         "../../envs/mame.yaml"
     threads: config["models"]["resources"]["threads"]

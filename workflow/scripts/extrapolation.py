@@ -31,7 +31,8 @@ rows = sweep(
 table = describe_samples(rows, specs, columns=("vendor", "view", "area", "density"))
 table["attribute"] = ["density" if specs[i].get("density") else "area" for i in table["prompt_index"]]
 real = read_manifests(snakemake.input.real)
-verdicts = classify_attributes(table.drop(columns=["view"]), real)[
+thresholds = tuple(snakemake.params.area_thresholds)
+verdicts = classify_attributes(table.drop(columns=["view"]), real, area_thresholds=thresholds)[
     ["file", "read", "chance"]
 ]  # the unseen attribute
 table = table.merge(verdicts, on="file", how="left")

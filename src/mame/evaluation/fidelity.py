@@ -2,10 +2,12 @@
 
 A small classifier per attribute is trained on the real processed images (no downloaded weights):
 standardised features into a logistic regression, the features chosen among shape (a downsampled copy:
-view, area), texture (the breast's intensity histogram: density) or both. It learns every class of the
+view), texture (the breast's intensity histogram: density) or both. It learns every class of the
 real data, but a sample is read among the classes its prompt set asks for (the argmax of the
 probabilities over them), so chance is 1/k for k asked classes: the prompts ask for the extremes, and a
 reading among all classes would count a "medium" reading against the model while chance stayed 1/2.
+Area has a definition (breast pixels over all pixels, binned), so it is measured, not learned
+(area_reading.py).
 
 The ceiling a perfect generator would reach is the same reading on real images of the asked classes:
 balanced recall over patient-grouped folds (a woman's 3-4 images share her density), with the feature
@@ -26,6 +28,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from mame.evaluation.area_reading import AreaByDefinition
 from mame.io import in_split, read_pixels
 from mame.stats.proportions import wilson
 
@@ -224,8 +227,14 @@ def _filled(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     return frame[frame[column].fillna("").astype(str) != ""]
 
 
-def classify_attributes(samples: pd.DataFrame, real: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
-    """Per sample and asked attribute: what a classifier trained on the real images reads.
+def classify_attributes(
+    samples: pd.DataFrame,
+    real: pd.DataFrame,
+    seed: int = 0,
+    area_thresholds: tuple[float, float] = (0.4, 0.6),
+) -> pd.DataFrame:
+    """Per sample and asked attribute: what a classifier trained on the real images reads; area is
+    read by its definition instead (area_reading.py, at `area_thresholds`: manifest.area_thresholds).
 
     `samples`: rows with file and the asked view / area / density (empty if not asked); `real`: manifest
     rows (image, patient, split, view, area, density). Returns VERDICT_COLUMNS rows: `read` among the
@@ -256,14 +265,13 @@ def classify_attributes(samples: pd.DataFrame, real: pd.DataFrame, seed: int = 0
             log.warning("%s: the samples ask for one value only (%s); not read", attribute, asked)
             continue
         groups = known["patient"] if "patient" in known.columns else known["image"]
-        classifier = AttributeClassifier.fit(
-            attribute,
-            [read_pixels(p) for p in known["image"]],
-            known[attribute].astype(str).tolist(),
-            groups.astype(str).tolist(),
-            asked,
-            seed=seed,
-        )
+        images, labels = [read_pixels(p) for p in known["image"]], known[attribute].astype(str).tolist()
+        if attribute == "area":
+            classifier = AreaByDefinition.fit(images, labels, asked, area_thresholds)
+        else:
+            classifier = AttributeClassifier.fit(
+                attribute, images, labels, groups.astype(str).tolist(), asked, seed=seed
+            )
         log.info(
             "%s: classes %s, read among %s; setting %s; ceiling %.3f on %d real images",
             attribute,
