@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -33,10 +34,12 @@ class Point:
     values: dict  # the varied keys' values
 
 
-def train_keys() -> set[str]:
-    """models.train's keys, as the schema lists them."""
-    schema = yaml.safe_load((Path(__file__).parent / "schemas" / "config.schema.yaml").read_text())
-    return set(schema["properties"]["models"]["properties"]["train"]["properties"])
+@cache
+def train_keys() -> frozenset[str]:
+    """models.train's keys, as the schema lists them (libyaml's loader where built: every parse asks)."""
+    text = (Path(__file__).parent / "schemas" / "config.schema.yaml").read_text()
+    schema = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return frozenset(schema["properties"]["models"]["properties"]["train"]["properties"])
 
 
 def value_text(value) -> str:

@@ -9,7 +9,8 @@ import pydicom
 from PIL import Image
 from pydicom.encaps import encapsulate
 
-from mame.data.convert import ConvertSettings, convert_shard, shard_count, shard_slice
+from mame.data.convert import ConvertSettings, convert_shard, shard_slice
+from mame.data.shards import shard_count
 
 
 def test_shards_cover_the_index_exactly():

@@ -7,10 +7,10 @@ import shlex
 import sys
 from pathlib import Path
 
+import mame
 from mame.config import fusion_datasets, is_fusion, reader_guidance, reader_model, superres_enabled, superres_factor
-from mame.data.convert import shard_count
+from mame.data.shards import shard_count
 from mame.experiments import experiment_points
-from mame.report.render import CAPTIONS
 from mame.sampling.specs import extrapolation_specs, prompt_specs, validation_prompts
 from mame.shapes import size_flag
 
@@ -21,6 +21,8 @@ wildcard_constraints:
 
 
 DATASETS = list(config["datasets"])
+# mame/report/captions, found without importing the report's renderer (every cluster job parses this file)
+CAPTIONS = Path(mame.__file__).parent / "report" / "captions"
 
 
 def caption(key):

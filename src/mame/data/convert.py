@@ -131,10 +131,6 @@ def shard_slice(index: pd.DataFrame, shard: int, shard_size: int) -> pd.DataFram
     return index.iloc[shard * shard_size : (shard + 1) * shard_size]
 
 
-def shard_count(rows: int, shard_size: int) -> int:
-    return max(1, -(-rows // shard_size))
-
-
 def convert_index_shard(
     index_path: str | Path,
     shard: int,

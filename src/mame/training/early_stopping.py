@@ -20,9 +20,12 @@ import math
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
-import torch
+
+if TYPE_CHECKING:  # the workflow checks settings at every parse: no torch import for that
+    import torch
 
 log = logging.getLogger(__name__)
 
