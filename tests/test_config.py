@@ -58,11 +58,18 @@ CROSS_CHECKS = {
     ),
     "nobody rates": (lambda c: c["reader_study"].update(observer=False), "no observer and no rating files"),
     "grid utility task unknown": (
-        lambda c: c["experiments"]["steps"].update(utility=["area"]),
+        lambda c: c.update(
+            experiments={"steps": {"model": "siemens", "grid": {"steps": [9]}, "utility": ["area"]}}
+        ),
         "experiments.steps.utility names 'area'",
     ),
     "grid utility task of another model": (
-        lambda c: c["utility"]["tasks"]["density"].update(model="hologic"),
+        lambda c: (
+            c.update(
+                experiments={"steps": {"model": "siemens", "grid": {"steps": [9]}, "utility": ["density"]}}
+            ),
+            c["utility"]["tasks"]["density"].update(model="hologic"),
+        ),
         "utility.tasks.density learns from hologic's samples, not from siemens's",
     ),
     "early stopping without its metrics": (
