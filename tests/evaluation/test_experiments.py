@@ -135,3 +135,12 @@ def test_a_utility_task_rerun_on_each_points_samples_gives_its_two_columns(tmp_p
     assert f"e, utility_toy: good is best (higher is better) {clears}" in verdicts(table)
     titles = [axis.get_title() for axis in experiments_figure(table).axes]
     assert "e: toy AUC: trained on synthetic only" in titles
+
+
+def test_a_separability_too_small_to_cross_validate_gives_no_row_instead_of_failing():
+    tables = _tables(10.0, 0.8, (0.2, 0.4), 0.9)
+    tables["separability"] = pd.DataFrame(
+        [{"guidance": 7, "real": 2, "synthetic": 2, "auc": float("nan"), "note": "need at least 2 real groups"}]
+    )
+    rows = {r["metric"] for r in point_metrics(guidance=7.0, **tables)}
+    assert rows == {"fd", "fidelity_density", "msssim"}

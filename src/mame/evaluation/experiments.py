@@ -70,7 +70,9 @@ def point_metrics(
             {"metric": "msssim", "value": mean, "low": mean - half, "high": mean + half, "n": len(prompts)}
         )
     auc = _at(separability, guidance)
-    if len(auc):
+    if "auc" in auc.columns:  # a guidance too small to cross-validate has a note and no AUC: no row
+        auc = auc[pd.to_numeric(auc["auc"], errors="coerce").notna()]
+    if len(auc) and "ci_low" in auc.columns:
         r = auc.iloc[0]
         rows.append(
             {
