@@ -140,7 +140,7 @@ def test_a_utility_task_rerun_on_each_points_samples_gives_its_two_columns(tmp_p
 def test_a_separability_too_small_to_cross_validate_gives_no_row_instead_of_failing():
     tables = _tables(10.0, 0.8, (0.2, 0.4), 0.9)
     tables["separability"] = pd.DataFrame(
-        [{"guidance": 7, "real": 2, "synthetic": 2, "auc": float("nan"), "note": "need at least 2 real groups"}]
+        [{"guidance": 7, "real": 2, "synthetic": 2, "auc": float("nan"), "note": "too few groups"}]
     )
     rows = {r["metric"] for r in point_metrics(guidance=7.0, **tables)}
     assert rows == {"fd", "fidelity_density", "msssim"}
