@@ -70,15 +70,17 @@ class AreaByDefinition:
             (image, label) for image, label in zip(images, labels, strict=True) if label in reader.asked
         ]
         if scored:
+            from mame.evaluation.fidelity import balanced_recall  # fidelity imports this module
+
             read = reader.read([image for image, _ in scored])
-            truth = np.asarray([label for _, label in scored])
-            recalls = [float(np.mean(np.asarray(read)[truth == word] == word)) for word in set(truth)]
-            reader.ceiling, reader.ceiling_images = float(np.mean(recalls)), len(scored)
+            truth = [label for _, label in scored]
+            reader.ceiling = balanced_recall(truth, read, reader.asked)
+            reader.ceiling_images = len(scored)
         return reader
 
     def read(self, images: list[np.ndarray]) -> list[str]:
         """Among the asked words: the nearest bin."""
-        return [nearest_word(measured_area(image), self.asked, self.thresholds) for image in images]
+        return self.readings(images)[0]
 
     def readings(self, images: list[np.ndarray]) -> tuple[list[str], list[str]]:
         """Among the asked words, and among all three."""

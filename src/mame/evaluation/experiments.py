@@ -72,7 +72,7 @@ def point_metrics(
     auc = _at(separability, guidance)
     if "auc" in auc.columns:  # a guidance too small to cross-validate has a note and no AUC: no row
         auc = auc[pd.to_numeric(auc["auc"], errors="coerce").notna()]
-    if len(auc) and "ci_low" in auc.columns:
+    if len(auc):
         r = auc.iloc[0]
         rows.append(
             {
