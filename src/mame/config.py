@@ -8,6 +8,8 @@ the repository.
 
 from __future__ import annotations
 
+import copy
+import functools
 from importlib import resources
 from pathlib import Path
 
@@ -26,15 +28,42 @@ def schema_path() -> Path:
     return Path(str(resources.files("mame") / "schemas" / "config.schema.yaml"))
 
 
+@functools.lru_cache(maxsize=1)
+def _schema() -> dict:
+    """The schema, parsed once per process with libyaml where present: the Snakefile validates twice per
+    parse, and every job (each SLURM job too) parses the workflow."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(schema_path().read_text(), Loader=loader)
+
+
+@functools.lru_cache(maxsize=1)
+def _filling_validator():
+    """JSON Schema 2020-12 that also fills each missing property's default (jsonschema's FAQ recipe),
+    a copy per config so no two configs share a default list."""
+    from jsonschema import Draft202012Validator, validators
+
+    check_properties = Draft202012Validator.VALIDATORS["properties"]
+
+    def fill_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, subschema in properties.items():
+                if "default" in subschema:
+                    instance.setdefault(name, copy.deepcopy(subschema["default"]))
+        yield from check_properties(validator, properties, instance, schema)
+
+    return validators.extend(Draft202012Validator, {"properties": fill_defaults})(_schema())
+
+
 def validate_schema(config: dict) -> dict:
-    """Check `config` against the schema and fill its defaults in place."""
-    from snakemake.exceptions import WorkflowError
-    from snakemake.utils import validate
+    """Check `config` against the schema and fill its defaults in place; the error names the key."""
+    from jsonschema.exceptions import ValidationError
 
     try:
-        validate(config, str(schema_path()), set_default=True)
-    except WorkflowError as err:
-        raise ConfigError(" ".join(str(err).split())[:500]) from None
+        _filling_validator().validate(config)
+    except ValidationError as err:
+        key = ".".join(str(part) for part in err.absolute_path)
+        where = f"config key {key}" if key else "config"
+        raise ConfigError(f"{where}: {' '.join(err.message.split())[:400]}") from None
     return config
 
 
