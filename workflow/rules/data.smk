@@ -131,8 +131,8 @@ rule fusion_manifest:
         attributes=canonical({name: config["datasets"][name]["prompt_attribute"] for name in fusion_datasets(config)}),
     conda:
         "../../envs/mame.yaml"
-    # a second's work that the longest training job waits on, but below the base's priority: run beside
-    # it at the base's start, it left the other core to a one-thread job that held the base back 13 s
+    # a second's work that the longest training job waits on; with the domain encoder it must stay below
+    # the base's priority (started together, they held the base back 13 s)
     priority: 15
     resources:
         mem_mb=1000,

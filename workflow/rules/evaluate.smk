@@ -192,6 +192,9 @@ rule domain_encoder:
         steps=config["evaluation"]["encoder_steps"],
     conda:
         "../../envs/mame.yaml"
+    # right after the base: a model with validation metrics cannot start training without it (at priority
+    # 0 it waited behind the other fine-tunes, and the siemens model with it, 150 s of the demo)
+    priority: 30
     threads: config["models"]["resources"]["threads"]
     resources:
         mem_mb=2000,

@@ -20,8 +20,10 @@ rule tiny_base:
         vendors=model_vendors(),
     conda:
         "../../envs/mame.yaml"
-    # everything else waits on the base: nothing may take a core from it
-    priority: 20
+    # everything else waits on the base: nothing may take a core from it. Snakemake's scheduler sums the
+    # priorities of the jobs it starts together, so this exceeds any two one-core jobs ready beside it
+    # (the domain encoder's 30 and the fusion manifest's 15)
+    priority: 50
     threads: max(2, config["models"]["resources"]["threads"])
     resources:
         mem_mb=config["models"]["resources"]["mem_mb"],
