@@ -20,6 +20,9 @@ rule tiny_upscaler:
         vendors=model_vendors(),
     conda:
         "../../envs/mame.yaml"
+    # the super-resolution chain (four jobs in series) ends the run: at priority 0 it waited behind the
+    # evaluation's one-second jobs and ran alone at the end, 2 minutes with the other core mostly idle
+    priority: 6
     threads: config["models"]["resources"]["threads"]
     resources:
         mem_mb=config["models"]["resources"]["mem_mb"],
