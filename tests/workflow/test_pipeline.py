@@ -294,7 +294,7 @@ def test_changing_only_the_guidance_list_reruns_sampling_and_evaluation_not_trai
     result = snakemake(run, "-n", "results/report.html", config="guidance.yaml")
     assert result.returncode == 0, result.stderr[-2000:]
     jobs = _planned_jobs(result.stdout + result.stderr)
-    models = 4  # hologic, fusion and the lr grid's two points
+    models = 3  # hologic, fusion and the lr grid's point
     assert (
         jobs.get("sample_sweep") == models and jobs.get("msssim") == models and jobs.get("fidelity") == models
     )
@@ -351,7 +351,7 @@ def test_distribution_metrics_and_copy_detection_reach_tables_and_report(run):
     html = (run / "results" / "report.html").read_text()
     assert "Distribution metrics in a domain feature space" in html and "Copies: aligned pixels" in html
     inception = pd.read_csv(run / "results" / "tables" / "inception_fid.csv", keep_default_na=False)
-    assert set(inception["model"]) == {"fusion", "hologic", "hologic_lr0p001", "hologic_lr0p002"}
+    assert set(inception["model"]) == {"fusion", "hologic", "hologic_lr0p002"}
     if not os.environ.get("MAME_INCEPTION"):  # offline: the report says why there is no Inception FID
         assert "Standard Inception FID: not computed (no inception-2015-12-05.pt offline" in html
 
@@ -487,16 +487,16 @@ def test_full_field_distribution_compares_upscaled_samples_with_interpolation_ag
 
 def test_a_grid_s_points_are_compared_with_their_model_and_a_new_point_retrains_alone(run):
     table = pd.read_csv(run / "results" / "tables" / "experiments.csv")
-    assert set(table["model"]) == {"hologic", "hologic_lr0p001", "hologic_lr0p002"}
+    assert set(table["model"]) == {"hologic", "hologic_lr0p002"}
     lrs = table.drop_duplicates("model").set_index("model")["lr"].to_dict()
-    assert lrs == {"hologic": 1e-4, "hologic_lr0p001": 0.001, "hologic_lr0p002": 0.002}  # 1e-4: the default
+    assert lrs == {"hologic": 1e-4, "hologic_lr0p002": 0.002}  # 1e-4: the default
     separable = pd.read_csv(run / "results" / "metrics" / "hologic" / "separability.csv")["auc"].notna().any()
     expected = {"fd", "fidelity_view", "msssim"} | ({"separability_auc"} if separable else set())
     assert set(table["metric"]) == expected  # a separability the micro data cannot cross-validate: no row
     assert (table["low"] <= table["value"]).all() and (table["value"] <= table["high"]).all()
     # the grid's utility task reran on each compared model's samples; the micro omi data hold out no
     # healthy image, so each run is skipped with its reason and gives no column (values: the unit test)
-    for model in ("hologic", "hologic_lr0p001", "hologic_lr0p002"):
+    for model in ("hologic", "hologic_lr0p002"):
         path = run / "results" / "metrics" / "experiments" / model / "utility_view" / "summary.csv"
         assert "test images per class" in pd.read_csv(path)["skipped"].iloc[0]
     assert (table["guidance"] == 3).all() and (table["n"] > 0).all()
