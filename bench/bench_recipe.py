@@ -9,6 +9,9 @@ each (the demo's training threads).
 
     python bench/bench_recipe.py --results . --model siemens --seeds 0 1 \
         --recipe base='{}' --recipe min_snr='{"snr_gamma": 5.0}' --out bench/results/recipe.json
+
+A recipe's `base` (a pipeline directory) and `datasets` keys go to the model's entry: the model is then
+fine-tuned from that base, its latents encoded by the base's VAE.
 """
 
 from __future__ import annotations
@@ -27,13 +30,16 @@ import pandas as pd
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+MODEL_KEYS = {"base", "datasets"}  # a recipe key that belongs to the model's entry, not to its train block
 
 
 def overlay(config: dict, model: str, recipe: dict, seed: int) -> dict:
     """The model's own train block with the recipe over it, and the seeds of training and sampling."""
     section = "inpaint" if model in config["models"].get("inpaint", {}) else "finetune"
     entry = dict(config["models"][section][model])
-    entry["train"] = {**entry.get("train", {}), **recipe, "seed": seed}
+    training = {key: value for key, value in recipe.items() if key not in MODEL_KEYS}
+    entry.update({key: value for key, value in recipe.items() if key in MODEL_KEYS})
+    entry["train"] = {**entry.get("train", {}), **training, "seed": seed}
     return {"models": {section: {model: entry}}, "sampling": {"seed": 1000 + 7919 * seed}}
 
 

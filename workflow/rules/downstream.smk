@@ -15,6 +15,7 @@ rule downstream_task:
         settings=lambda wildcards: utility_params(config["utility"]["tasks"][wildcards.task]),
     conda:
         "../../envs/mame.yaml"
+    priority: 3  # the longest evaluation jobs first (see concept_extrapolation)
     resources:
         mem_mb=2000,
         runtime=60,
@@ -41,6 +42,7 @@ rule downstream_cross_vendor:
         settings=utility_params(CROSS_VENDOR),
     conda:
         "../../envs/mame.yaml"
+    priority: 3  # the longest evaluation jobs first (see concept_extrapolation)
     resources:
         mem_mb=2000,
         runtime=60,

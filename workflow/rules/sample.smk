@@ -83,6 +83,8 @@ rule concept_extrapolation:
         area_thresholds=config["manifest"]["area_thresholds"],
     conda:
         "../../envs/mame.yaml"
+    # the longest evaluation jobs start when their inputs are ready, the one-second ones fill the end
+    priority: 3
     threads: config["models"]["resources"]["threads"]
     resources:
         mem_mb=config["models"]["resources"]["mem_mb"],
@@ -126,6 +128,8 @@ rule inpaint_panels:
         sampling=sampling_settings(),
     conda:
         "../../envs/mame.yaml"
+    # the longest evaluation jobs start when their inputs are ready, the one-second ones fill the end
+    priority: 3
     threads: config["models"]["resources"]["threads"]
     resources:
         mem_mb=config["models"]["resources"]["mem_mb"],
